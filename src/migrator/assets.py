@@ -1,0 +1,325 @@
+"""Images: find them in a post (pure), name them (pure), download each distinct one once (to a ``.part``
+file, then ``os.replace``), and give the pipeline a URL -> local path map."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urljoin, urlsplit
+
+from bs4 import BeautifulSoup
+
+from migrator.errors import FetchError
+from migrator.http import Fetched, HttpClient
+from migrator.models import AssetRecord
+
+IMAGE_EXTS = frozenset(
+    {"png", "jpg", "jpeg", "gif", "webp", "bmp", "svg", "avif", "heic", "ico", "tif", "tiff"}
+)
+GENERIC_STEMS = frozenset({"img", "image", "images", "photo", "picture", "file", ""})
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    url: str  # absolute URL, as it will be looked up in the asset map
+    name_hint: str | None = None  # a file name the platform gave (data-filename), if any
+
+
+# --- pure helpers ------------------------------------------------------------------------------------
+
+
+def absolute_url(url: str, base: str | None) -> str | None:
+    url = (url or "").strip()
+    if not url or url.startswith(("data:", "javascript:", "mailto:", "#", "about:", "blob:")):
+        return None
+    if url.startswith("//"):
+        return "https:" + url
+    if "://" in url:
+        return url if url.split("://", 1)[0].lower() in ("http", "https") else None
+    if not base:
+        return None
+    return urljoin(base.rstrip("/") + "/", url)
+
+
+def srcset_urls(srcset: str) -> list[str]:
+    """The URLs of a ``srcset`` attribute (each candidate is 'URL [descriptor]')."""
+    out = []
+    for candidate in re.split(r",\s+", srcset.strip()):
+        url = candidate.strip().split(" ")[0].strip().rstrip(",")
+        if url:
+            out.append(url)
+    return out
+
+
+def looks_like_image_url(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    return "." in path.rsplit("/", 1)[-1] and path.rsplit(".", 1)[-1] in IMAGE_EXTS
+
+
+def find_images(
+    html: str,
+    base: str | None,
+    is_image_host: Callable[[str], bool] = lambda u: False,
+) -> list[ImageRef]:
+    """Every image a post shows or links to, in document order, without duplicates."""
+    soup = BeautifulSoup(html, "lxml")
+    seen: dict[str, ImageRef] = {}
+
+    def add(raw: str | None, hint: str | None = None) -> None:
+        url = absolute_url(raw or "", base)
+        if url and url not in seen:
+            seen[url] = ImageRef(url, hint)
+
+    for el in soup.find_all(["img", "a", "source"]):
+        if el.name == "img":
+            hint = el.get("data-filename") or el.get("filename")
+            add(el.get("src"), hint)
+            for u in srcset_urls(el.get("srcset") or ""):
+                add(u, hint)
+        elif el.name == "source" and el.find_parent("picture") is not None:
+            for u in srcset_urls(el.get("srcset") or ""):
+                add(u)
+        elif el.name == "a":
+            href = absolute_url(el.get("href") or "", base)
+            if not href:
+                continue
+            inner = {absolute_url(i.get("src") or "", base) for i in el.find_all("img")}
+            if href in inner or (inner and (looks_like_image_url(href) or is_image_host(href))):
+                add(href)
+    return list(seen.values())
+
+
+def sniff_extension(head: bytes) -> str | None:
+    """The file extension the bytes say, or None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:2] == b"BM":
+        return "bmp"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
+        return "avif"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1"):
+        return "heic"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tif"
+    if head[:4] == b"\x00\x00\x01\x00":
+        return "ico"
+    text = head[:512].lstrip().lower()
+    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in head[:2048].lower()):
+        return "svg"
+    return None
+
+
+def is_html_bytes(head: bytes) -> bool:
+    text = head[:512].lstrip().lower()
+    return text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in text[:200]
+
+
+def safe_stem(name: str, max_len: int = 80) -> str:
+    """A file-name stem that is safe on every file system and in a URL path; Hangul and other letters kept."""
+    name = unicodedata.normalize("NFC", name)
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name)
+    name = re.sub(r"[\s]+", "-", name.strip())
+    name = re.sub(r"[^\w.\-]", "", name)
+    name = re.sub(r"-{2,}", "-", name).strip("-._")
+    encoded = name.encode("utf-8")[:max_len]
+    return encoded.decode("utf-8", errors="ignore").strip("-._")
+
+
+def name_stem(url: str, hint: str | None) -> str:
+    """The stem an image file is named after: the platform's file name, else the URL's last segment."""
+    if hint:
+        base = hint
+    else:
+        last = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+        base = last.split("=", 1)[0]  # googleusercontent "<key>=s0"
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = safe_stem(stem)
+    return stem if stem.lower() not in GENERIC_STEMS else (stem or "image")
+
+
+def extension_for(head: bytes, content_type: str | None, url: str) -> str:
+    ext = sniff_extension(head)
+    if ext:
+        return ext
+    ct = (content_type or "").split(";")[0].strip().lower()
+    by_type = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+    if ct in by_type:
+        return by_type[ct]
+    last = urlsplit(url).path.rsplit("/", 1)[-1]
+    if "." in last:
+        guess = safe_stem(last.rsplit(".", 1)[-1].lower(), 8)
+        if guess:
+            return guess
+    return "bin"
+
+
+def unique_path(directory: str, stem: str, ext: str, taken: Callable[[str], bool]) -> str:
+    """``dir/stem.ext``, or ``dir/stem-2.ext``, ``-3``... for the first one ``taken`` says is free."""
+    n = 1
+    while True:
+        name = f"{stem}.{ext}" if n == 1 else f"{stem}-{n}.{ext}"
+        candidate = str(PurePosixPath(directory) / name)
+        if not taken(candidate):
+            return candidate
+        n += 1
+
+
+def file_sha256(path: Path) -> str | None:
+    try:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return None
+
+
+# --- the store -----------------------------------------------------------------------------------------
+
+
+class AssetStore:
+    """Downloads images into ``out`` and remembers them in the manifest's asset table.
+
+    Downloads run on a bounded pool; names are given afterwards in document order, so the output does not
+    depend on timing. A dry run downloads nothing and answers from the manifest alone.
+    """
+
+    def __init__(
+        self,
+        out: Path,
+        http: HttpClient,
+        assets: dict[str, AssetRecord],
+        *,
+        images_dir: str = "assets/img",
+        jobs: int = 4,
+        dry_run: bool = False,
+        headers_for: Callable[[str], dict[str, str]] = lambda u: {},
+        on_record: Callable[[AssetRecord], None] = lambda r: None,
+    ) -> None:
+        self.out = out
+        self.http = http
+        self.assets = assets
+        self.images_dir = images_dir.strip("/")
+        self.dry_run = dry_run
+        self.headers_for = headers_for
+        self.on_record = on_record
+        self.tmp = out / ".migrator" / "tmp"
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="asset")
+        self._by_sha: dict[str, str] = {
+            r.sha256: r.path for r in assets.values() if r.status == "ok" and r.sha256 and r.path
+        }
+        self._claimed: set[str] = {r.path for r in assets.values() if r.path}
+        self.downloaded = 0
+        self.reused = 0
+        self.failed = 0
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _usable(self, rec: AssetRecord | None) -> bool:
+        return bool(rec and rec.status == "ok" and rec.path and (self.out / rec.path).is_file())
+
+    def _download(self, url: str) -> tuple[Fetched | None, Path, str | None]:
+        part = self.tmp / (hashlib.sha1(url.encode("utf-8")).hexdigest() + ".part")
+        try:
+            got = self.http.get(url, headers=self.headers_for(url), to_file=part)
+        except FetchError as e:
+            part.unlink(missing_ok=True)
+            return None, part, e.message
+        except OSError as e:
+            part.unlink(missing_ok=True)
+            return None, part, f"cannot write the download: {e.strerror or e}"
+        return got, part, None
+
+    def resolve(self, refs: Iterable[ImageRef], slug: str) -> dict[str, AssetRecord]:
+        """Make every ref local (download what is missing); returns url -> record (ok or failed)."""
+        refs = list(refs)
+        result: dict[str, AssetRecord] = {}
+        todo: list[tuple[ImageRef, Future]] = []
+        if not self.dry_run:
+            self.tmp.mkdir(parents=True, exist_ok=True)
+        for ref in refs:
+            rec = self.assets.get(ref.url)
+            if self._usable(rec):
+                result[ref.url] = rec  # type: ignore[assignment]
+                self.reused += 1
+            elif self.dry_run:
+                result[ref.url] = AssetRecord(url=ref.url, status="failed", error="not downloaded (dry run)")
+            else:
+                todo.append((ref, self.pool.submit(self._download, ref.url)))
+        directory = f"{self.images_dir}/{slug}"
+        for ref, fut in todo:  # document order: names never depend on timing
+            got, part, error = fut.result()
+            if got is not None and error is None:
+                error = self._check(got, part, ref.url)
+            if got is None or error:
+                part.unlink(missing_ok=True)
+                rec = AssetRecord(url=ref.url, status="failed", error=error)
+                self.failed += 1
+            else:
+                rec = self._place(got, part, ref, directory)
+                self.downloaded += 1
+            self.assets[ref.url] = rec
+            self.on_record(rec)
+            result[ref.url] = rec
+        return result
+
+    @staticmethod
+    def _check(got: Fetched, part: Path, url: str) -> str | None:
+        if got.size == 0:
+            return "the server sent an empty file"
+        with open(part, "rb") as f:
+            head = f.read(4096)
+        if sniff_extension(head) is None:
+            if is_html_bytes(head) or (got.content_type or "").startswith("text/html"):
+                return f"the server sent a web page (HTTP {got.status}, {got.content_type}), not an image"
+        return None
+
+    def _place(self, got: Fetched, part: Path, ref: ImageRef, directory: str) -> AssetRecord:
+        sha = got.sha256 or file_sha256(part) or ""
+        existing = self._by_sha.get(sha)
+        if existing and (self.out / existing).is_file():
+            part.unlink(missing_ok=True)  # the same bytes under another URL: one file
+            path = existing
+        else:
+            with open(part, "rb") as f:
+                head = f.read(4096)
+            ext = extension_for(head, got.content_type, ref.url)
+            stem = name_stem(ref.url, ref.name_hint)
+
+            def taken(candidate: str) -> bool:
+                if candidate in self._claimed:
+                    return True
+                target = self.out / candidate
+                # a file left by a killed run with the same bytes is ours to adopt
+                return target.exists() and file_sha256(target) != sha
+
+            path = unique_path(directory, stem, ext, taken)
+            target = self.out / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(part, target)
+            self._claimed.add(path)
+            self._by_sha[sha] = path
+        return AssetRecord(
+            url=ref.url,
+            path=path,
+            sha256=sha,
+            bytes=got.size,
+            content_type=got.content_type,
+            etag=got.etag,
+            last_modified=got.last_modified,
+            status="ok",
+        )

@@ -1,0 +1,283 @@
+"""The command line. ``main(argv) -> int`` is the one place exceptions become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from migrator import __version__
+from migrator.config import Config, load_config
+from migrator.errors import ExitStatus, MigratorError, UsageError
+
+EPILOG = """examples:
+  migrator migrate https://NAME.blogspot.com --out site
+  migrator migrate feed.atom --out site --origin https://NAME.blogspot.com
+  migrator migrate https://blog.example.com --platform blogger --out site --dry-run --report plan.html
+  migrator status site
+  migrator verify site
+
+exit status: 0 all migrated; 1 finished but some items failed (listed, retried next run);
+2 usage or config error; 3 source unreachable; 4 not a blog / export without posts; 5 cannot write output.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message, f"see `{self.prog} --help`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="migrator",
+        description="Move a Blogger or Tistory blog into a Jekyll site, and keep it in sync.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"migrator {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    m = sub.add_parser(
+        "migrate",
+        help="migrate a blog into a Jekyll site (run again to resync)",
+        description="Migrate SOURCE into the Jekyll site in --out. Running it again resyncs: only what "
+        "changed is fetched and rewritten, and posts you edited by hand are never overwritten.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    S = argparse.SUPPRESS
+    m.add_argument(
+        "source", metavar="SOURCE", help="blog URL, or a Blogger export file (feed.atom, blog-*.xml)"
+    )
+    m.add_argument(
+        "--out", "-o", default=S, metavar="DIR", help="the Jekyll site directory to write (config: out)"
+    )
+    m.add_argument("--config", "-c", metavar="FILE", help="YAML config file (see config.example.yaml)")
+    m.add_argument(
+        "--platform",
+        choices=["auto", "blogger", "tistory"],
+        default=S,
+        help="source platform; auto detects it from the URL or the page (default: auto)",
+    )
+    m.add_argument(
+        "--format",
+        choices=["markdown", "html"],
+        default=S,
+        help="write posts as Markdown (default) or as cleaned HTML",
+    )
+    m.add_argument("--dry-run", action="store_true", default=S, help="show what would change; write nothing")
+    m.add_argument(
+        "--report", metavar="PATH", default=S, help="write the run's report as .json, .md or .html"
+    )
+    m.add_argument("--jobs", "-j", type=int, metavar="N", default=S, help="parallel downloads (default: 4)")
+    m.add_argument(
+        "--force",
+        action="store_true",
+        default=S,
+        help="overwrite posts you edited by hand when the source changed too (conflicts)",
+    )
+    m.add_argument(
+        "--prune",
+        action="store_true",
+        default=S,
+        help="remove posts (and their unused images) that were deleted at the source",
+    )
+    m.add_argument(
+        "--allow-private-network",
+        action="store_true",
+        default=S,
+        help="allow fetching from loopback/private/link-local addresses (refused by default)",
+    )
+    m.add_argument("--limit", type=int, metavar="N", default=S, help="migrate at most N posts (a trial run)")
+    m.add_argument(
+        "--origin",
+        metavar="URL",
+        default=S,
+        help="the blog's address, for exports that do not record it (Takeout feed.atom)",
+    )
+    m.add_argument("--timezone", metavar="TZ", default=S, help="the blog's IANA timezone, e.g. Asia/Seoul")
+    m.add_argument(
+        "--urls",
+        choices=["preserve", "jekyll"],
+        default=S,
+        help="preserve: each post keeps its old path (default); jekyll: site permalinks + redirect_from",
+    )
+    m.add_argument("-v", "--verbose", action="count", default=0, help="more output; tracebacks on errors")
+    m.add_argument("-q", "--quiet", action="store_true", help="only errors and the exit status")
+
+    s = sub.add_parser("status", help="what the manifest says: counts, last sync, failures")
+    s.add_argument("dir", metavar="DIR", help="a migrated site directory")
+    v = sub.add_parser("verify", help="check that the site's files and images match the manifest")
+    v.add_argument("dir", metavar="DIR", help="a migrated site directory")
+    for q in (s, v):
+        q.add_argument("-v", "--verbose", action="count", default=0, help="tracebacks on errors")
+        q.add_argument("-q", "--quiet", action="store_true", help="only the exit status")
+    return p
+
+
+_FLAG_KEYS = {
+    "out": "out",
+    "platform": "platform",
+    "format": "format",
+    "dry_run": "dry_run",
+    "report": "report",
+    "jobs": "jobs",
+    "force": "force",
+    "prune": "prune",
+    "allow_private_network": "allow_private_network",
+    "limit": "limit",
+    "origin": "origin",
+    "timezone": "timezone",
+    "urls": "urls",
+}
+
+
+def _config_from(args: argparse.Namespace) -> Config:
+    overrides: dict[str, Any] = {}
+    for attr, key in _FLAG_KEYS.items():
+        if hasattr(args, attr):
+            overrides[key] = getattr(args, attr)
+    if args.quiet:
+        overrides["verbosity"] = -1
+    elif args.verbose:
+        overrides["verbosity"] = args.verbose
+    return load_config(args.config, overrides)
+
+
+def _migrate(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
+    from migrator.http import HttpClient
+    from migrator.pipeline import Migration
+    from migrator.report import print_summary, write_report
+    from migrator.sources import find_source
+
+    cfg = _config_from(args)
+    if not cfg.out:
+        raise UsageError("no output directory", "pass --out DIR (or set out: in the config file)")
+    out = Path(cfg.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    http = HttpClient(cfg.http, allow_private=cfg.allow_private_network, pool_size=max(10, cfg.jobs * 2))
+    try:
+        source = find_source(args.source, cfg, http)
+        quiet = cfg.verbosity < 0
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[current]}", style="dim"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=quiet,
+        )
+        with progress:
+            task = progress.add_task("posts", total=None, current="")
+
+            def tick(title: str) -> None:
+                progress.update(task, advance=1, current=title[:60])
+
+            migration = Migration(source, cfg, out, http, tick)
+            report = migration.run()
+    finally:
+        http.close()
+    if cfg.report:
+        write_report(report, Path(cfg.report))
+    if cfg.verbosity >= 0:
+        print_summary(report, out_console)
+        if cfg.report:
+            out_console.print(f"Report written to {cfg.report}", highlight=False)
+    return int(report.exit_status())
+
+
+def _status(args: argparse.Namespace, out_console: Console) -> int:
+    from migrator.verify import status
+
+    out = Path(args.dir)
+    if not (out / ".migrator" / "manifest.json").exists():
+        raise UsageError(f"{out} has no migration manifest", "run `migrator migrate SOURCE --out DIR` first")
+    st = status(out)
+    if args.quiet:
+        return 0
+    out_console.print(
+        f"source: {st.source.get('platform', '?')} {st.source.get('url', '')}  last sync: {st.last_sync or 'never'}",
+        highlight=False,
+    )
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("posts by status")
+    table.add_column("count", justify="right")
+    for k, n in sorted(st.posts.items()):
+        table.add_row(k, str(n))
+    for k, n in sorted(st.assets.items()):
+        table.add_row(f"images {k}", str(n))
+    out_console.print(table)
+    for what, why in st.failures:
+        out_console.print(f"[red]{why}[/red]: {what}", highlight=False)
+    if st.failures:
+        out_console.print("Run the same migrate command again to retry the failed items.")
+    return 0
+
+
+def _verify(args: argparse.Namespace, out_console: Console) -> int:
+    from migrator.verify import verify
+
+    problems = verify(Path(args.dir))
+    if not args.quiet:
+        for p in problems:
+            out_console.print(f"[red]problem[/red] {p}", highlight=False)
+        if problems:
+            out_console.print(f"{len(problems)} problem(s) found.")
+        else:
+            out_console.print("OK: every image is local and matches its checksum; manifest and files agree.")
+    return int(ExitStatus.PARTIAL if problems else ExitStatus.OK)
+
+
+def main(argv: list[str] | None = None) -> int:
+    out_console = Console(highlight=False)
+    err_console = Console(stderr=True, highlight=False)
+    verbose = 0
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        verbose = getattr(args, "verbose", 0) or 0
+        logging.basicConfig(
+            level=logging.DEBUG if verbose > 1 else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        if args.command is None:
+            parser.print_help()
+            return int(ExitStatus.USAGE)
+        if args.command == "migrate":
+            return _migrate(args, out_console, err_console)
+        if args.command == "status":
+            return _status(args, out_console)
+        return _verify(args, out_console)
+    except MigratorError as e:
+        if verbose:
+            traceback.print_exc()
+        msg = f"migrator: error: {e.message}"
+        if e.hint:
+            msg += f" ({e.hint})"
+        err_console.print(msg, highlight=False, markup=False)
+        return int(e.status)
+    except KeyboardInterrupt:
+        err_console.print("migrator: interrupted; run the same command again to resume", markup=False)
+        return int(ExitStatus.INTERRUPTED)
+    except Exception as e:  # a bug: say so in one line unless asked for more
+        if verbose:
+            traceback.print_exc()
+        err_console.print(
+            f"migrator: internal error: {type(e).__name__}: {e} (rerun with -v for a traceback; please report it)",
+            markup=False,
+        )
+        return 70
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Configuration: YAML file -> frozen dataclasses. Unknown keys are errors; CLI > file > defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from migrator.errors import ConfigError
+
+DEFAULT_BLOGGER_IMAGE_HOSTS = (
+    "blogger.googleusercontent.com",
+    "*.bp.blogspot.com",
+    "bp.blogspot.com",
+    "lh*.googleusercontent.com",
+)
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    connect_timeout: float = 10.0  # seconds to open a connection
+    read_timeout: float = 30.0  # seconds to wait for data
+    retries: int = 5  # attempts per request (the first one included)
+    backoff: float = 1.0  # first backoff in seconds; doubles each retry, with jitter
+    backoff_max: float = 60.0  # longest single wait, Retry-After included
+    delay: float = 0.0  # minimum seconds between two requests to the same host
+    per_host: int = 4  # concurrent requests per host
+    max_bytes: int = 50 * 1024 * 1024  # biggest response (decompressed) accepted, pages and images
+    user_agent: str | None = None  # default: "migrator/<version> (+https://github.com/migrator)"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str | None = None  # _config.yml title when scaffolding (default: the blog's title)
+    baseurl: str = ""  # prefix for site-absolute links ("/repo" for a GitHub project site)
+    permalink: str = "/:year/:month/:title.html"  # _config.yml permalink when scaffolding
+
+
+@dataclass(frozen=True)
+class FrontMatterConfig:
+    layout: str | None = None  # "layout:" value for posts (omitted when null)
+    page_layout: str | None = None  # "layout:" value for pages (default: same as layout)
+    excerpt_length: int = 200  # max characters of the plain-text excerpt (0 disables the key)
+    # Rename or drop keys: {"image": "header.teaser"} writes a nested key; {"excerpt": null} drops it.
+    keys: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImagesConfig:
+    download: bool = True  # download images and relink them (false: keep remote URLs)
+    dir: str = "assets/img"  # where images go, one folder per post slug
+
+
+@dataclass(frozen=True)
+class BloggerConfig:
+    max_results: int = 100  # page size asked of the feed (the server may cap it lower; we follow rel=next)
+    pages: bool = True  # migrate static pages (/p/...)
+    drafts: bool = True  # migrate drafts from exports (to _drafts/)
+    labels_as: str = "tags"  # Blogger labels become "tags" or "categories"
+    extra_image_hosts: tuple[str, ...] = ()  # more hosts whose URLs carry Blogger size tokens
+
+
+@dataclass(frozen=True)
+class Config:
+    out: str | None = None  # the Jekyll site directory (--out)
+    platform: str = "auto"  # auto | blogger | tistory
+    format: str = "markdown"  # markdown | html
+    origin: str | None = None  # the blog's URL, for exports that do not record it (Takeout)
+    urls: str = "preserve"  # preserve: permalink = old path; jekyll: site permalinks + redirect_from
+    timezone: str | None = None  # the blog's IANA timezone (default: from the export, else the dates' offset)
+    dry_run: bool = False
+    report: str | None = None
+    jobs: int = 4  # parallel downloads
+    force: bool = False  # overwrite hand-edited posts on conflict
+    prune: bool = False  # remove posts deleted at the source
+    allow_private_network: bool = False
+    limit: int | None = None  # migrate at most N posts (for a trial run)
+    verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
+    http: HttpConfig = field(default_factory=HttpConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
+    front_matter: FrontMatterConfig = field(default_factory=FrontMatterConfig)
+    images: ImagesConfig = field(default_factory=ImagesConfig)
+    blogger: BloggerConfig = field(default_factory=BloggerConfig)
+
+    def validate(self) -> Config:
+        choices = {
+            "platform": ("auto", "blogger", "tistory"),
+            "format": ("markdown", "html"),
+            "urls": ("preserve", "jekyll"),
+        }
+        for key, allowed in choices.items():
+            if getattr(self, key) not in allowed:
+                raise ConfigError(f"{key} must be one of {', '.join(allowed)}, not {getattr(self, key)!r}")
+        if self.blogger.labels_as not in ("tags", "categories"):
+            raise ConfigError(f"blogger.labels_as must be tags or categories, not {self.blogger.labels_as!r}")
+        if self.jobs < 1:
+            raise ConfigError("jobs must be at least 1")
+        if self.limit is not None and self.limit < 0:
+            raise ConfigError("limit must be 0 or more")
+        if self.http.retries < 1 or self.http.per_host < 1:
+            raise ConfigError("http.retries and http.per_host must be at least 1")
+        if self.timezone:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(
+                    f"unknown timezone {self.timezone!r}", "use an IANA name such as Asia/Seoul"
+                ) from None
+        return self
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a mapping")
+        return _build(tp, value, where + ".")
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        non_none = [a for a in args if a is not type(None)]
+        return _coerce(value, non_none[0], where)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where} must be a list")
+        return tuple(_coerce(v, args[0], where) for v in value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a mapping")
+        return {str(k): (None if v is None else str(v)) for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be a whole number")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where} must be a number")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ConfigError(f"{where} must be text")
+        return str(value)
+    return value
+
+
+def _build(cls: type, data: dict, prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown config key {prefix}{unknown[0]}",
+            f"known keys here: {', '.join(sorted(known))}",
+        )
+    kwargs = {k: _coerce(v, hints[k], prefix + k) for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
+    """Defaults, then the YAML file, then ``overrides`` (CLI flags; dotted keys allowed)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"cannot read config file {p}: {e.strerror or e}") from None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"config file {p} is not valid YAML{where}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {p} must be a mapping of keys to values")
+        data = loaded
+    cfg = _build(Config, data)
+    for key, value in (overrides or {}).items():
+        cfg = _override(cfg, key.split("."), value)
+    return cfg.validate()
+
+
+def _override(obj: Any, parts: list[str], value: Any) -> Any:
+    name = parts[0]
+    if name not in {f.name for f in fields(obj)}:
+        raise ConfigError(f"unknown setting {'.'.join(parts)}")
+    if len(parts) == 1:
+        return replace(obj, **{name: value})
+    return replace(obj, **{name: _override(getattr(obj, name), parts[1:], value)})
+
+
+def as_dict(cfg: Config) -> dict:
+    return dataclasses.asdict(cfg)

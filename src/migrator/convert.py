@@ -1,0 +1,319 @@
+"""HTML -> Markdown (or cleaned HTML) for Jekyll. Pure: no I/O, no platform knowledge.
+
+``prepare`` does the structural clean-up both formats share (image relinking, the "more" break, caption
+tables, spacer paragraphs, ``<br>`` runs); the :class:`JekyllConverter` hooks (markdownify's
+``convert_<tag>``) do the rest; ``escape_liquid`` makes the result safe for Liquid, prose and code alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from markdownify import ATX, MarkdownConverter
+
+MORE_TOKEN = "MIGRATORMOREBREAK7F3A"
+EXCERPT_SEPARATOR = "<!--more-->"
+RAW_HTML_TAGS = ("iframe", "embed", "object", "video", "audio")
+_BLOCKS_IN_CELLS = ("ul", "ol", "pre", "table", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "dl")
+_EMPTY_OK = ("img", "iframe", "embed", "object", "video", "audio", "hr", "svg", "canvas", "input", "picture")
+
+
+def escape_liquid(text: str) -> str:
+    """Make ``{{`` and ``{%`` print literally under Liquid (Jekyll 3.10 and 4.x), everywhere.
+
+    Each ``{`` that starts a Liquid delimiter becomes the Liquid expression ``{{ "{" }}``, which prints a
+    single brace. Unlike wrapping in ``{% raw %}``, this survives text that itself contains ``{% endraw %}``.
+    """
+    return re.sub(r"\{(?=[{%])", '{{ "{" }}', text)
+
+
+def code_language(el: Tag) -> str:
+    """The language of a code block from the usual markers: ``prettyprint lang-x``, ``brush: x``,
+    ``language-x``, ``data-ke-language``, ``data-lang``."""
+    for node in [el, *el.find_all("code", limit=1)]:
+        for attr in ("data-ke-language", "data-lang", "data-language"):
+            if node.get(attr):
+                return _lang(str(node.get(attr)))
+        cls = node.get("class") or []
+        cls_text = " ".join(cls) if isinstance(cls, list) else str(cls)
+        m = re.search(r"brush:\s*([\w+#.-]+)", cls_text)
+        if m:
+            return _lang(m.group(1))
+        for c in cls_text.split():
+            m = re.match(r"^(?:lang|language|highlight-source|sourceCode)[-_:]([\w+#.-]+)$", c)
+            if m:
+                return _lang(m.group(1))
+    return ""
+
+
+def _lang(value: str) -> str:
+    value = value.strip().strip(";").lower()
+    aliases = {"js": "javascript", "py": "python", "c++": "cpp", "c#": "csharp", "sh": "bash", "none": ""}
+    value = aliases.get(value, value)
+    return re.sub(r"[^\w+#.-]", "", value)
+
+
+def _is_blank(el: Tag) -> bool:
+    if el.find(_EMPTY_OK) is not None:
+        return False
+    text = el.get_text()
+    return text.replace("\xa0", "").replace("\u200b", "").strip() == ""
+
+
+def prepare(html: str, asset_map: Mapping[str, str] | None = None, base: str | None = None) -> BeautifulSoup:
+    """Parse ``html`` and do the clean-up both output formats share. Returns a soup whose ``body`` is the post."""
+    from migrator.assets import absolute_url  # pure helper
+
+    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+    body = soup.body
+    assert body is not None
+    amap = asset_map or {}
+
+    def local(url: str | None) -> str | None:
+        if not url:
+            return None
+        absolute = absolute_url(url, base)
+        return amap.get(absolute) if absolute else None
+
+    for c in body.find_all(string=lambda s: isinstance(s, Comment)):
+        if c.strip().lower() == "more":
+            c.replace_with(NavigableString(MORE_TOKEN))
+        else:
+            c.extract()
+    for a in body.find_all("a", attrs={"name": "more"}):
+        a.replace_with(NavigableString(MORE_TOKEN))
+    for el in body.find_all(["style", "noscript", "template"]):
+        el.decompose()
+    for el in body.find_all("script"):
+        if not el.get("src"):
+            el.decompose()
+
+    # relink images (src, srcset, and links to the full-size file)
+    for img in body.find_all("img"):
+        new = local(img.get("src"))
+        if new:
+            img["src"] = new
+        if img.get("srcset"):
+            from migrator.assets import srcset_urls
+
+            mapped = {local(u) or u for u in srcset_urls(img["srcset"])}
+            if len(mapped) == 1 and (new in mapped or not new):
+                if not new:
+                    img["src"] = mapped.pop()
+                del img["srcset"]
+            else:
+                img["srcset"] = ", ".join(
+                    (local(c.split()[0]) or c.split()[0]) + ("" if len(c.split()) < 2 else " " + c.split()[1])
+                    for c in re.split(r",\s+", img["srcset"])
+                    if c.strip()
+                )
+        for lazy in ("data-src", "data-original", "data-lazy-src"):
+            if img.get(lazy) and not img.get("src"):
+                img["src"] = local(img[lazy]) or img[lazy]
+    for a in body.find_all("a"):
+        new = local(a.get("href"))
+        if new:
+            a["href"] = new
+
+    # Blogger caption tables -> <figure> with <figcaption>
+    for table in body.find_all("table", class_="tr-caption-container"):
+        img = table.find("img")
+        if img is None:
+            continue
+        cap = table.find(class_="tr-caption")
+        fig = soup.new_tag("figure")
+        media = img.find_parent("a") if img.find_parent("a") in table.descendants else img
+        fig.append(media.extract())
+        if cap is not None and cap.get_text(strip=True):
+            fc = soup.new_tag("figcaption")
+            for child in list(cap.contents):
+                fc.append(child.extract())
+            fig.append(fc)
+        table.replace_with(fig)
+
+    # <br><br> runs are paragraph breaks
+    for br in body.find_all("br"):
+        if br.parent is None or br.get("data-run"):
+            continue
+        run = [br]
+        nxt = br.next_sibling
+        while nxt is not None:
+            if isinstance(nxt, NavigableString) and not str(nxt).strip(" \t\r\n"):
+                nxt = nxt.next_sibling
+                continue
+            if isinstance(nxt, Tag) and nxt.name == "br":
+                run.append(nxt)
+                nxt = nxt.next_sibling
+                continue
+            break
+        if len(run) > 1 and br.find_parent("pre") is None:
+            br["data-run"] = "1"
+            for extra in run[1:]:
+                extra.decompose()
+
+    # spacer paragraphs (&nbsp;, <br> only) carry nothing
+    for el in body.find_all(["p", "div", "span"]):
+        if el.parent is not None and _is_blank(el) and el.find_parent("pre") is None:
+            el.decompose()
+    return soup
+
+
+class JekyllConverter(MarkdownConverter):
+    """markdownify with the hooks a blog migration needs."""
+
+    class Options(MarkdownConverter.DefaultOptions):
+        heading_style = ATX
+        bullets = "-"
+        escape_asterisks = True
+        escape_underscores = True
+        table_infer_header = True
+        sub_symbol = "<sub>"
+        sup_symbol = "<sup>"
+        strip_document = "strip"
+        keep_inline_images_in = ["td", "th", "a"]
+
+    def escape(self, text: str, parent_tags: set[str]) -> str:  # type: ignore[override]
+        if not text:
+            return text
+        text = re.sub(r"\\(?=[\\`*_{}\[\]()#+\-.!:|\"'$<>=~])", r"\\\\", text)
+        text = super().escape(text, parent_tags)
+        text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
+        text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+        text = text.replace("`", r"\`").replace("[", r"\[").replace("]", r"\]").replace("|", r"\|")
+        text = text.replace("$$", r"\$\$").replace("{:", r"\{:")
+        text = re.sub(r"^(\s*)([#>+=-])(?=\s|$)", r"\1\\\2", text)
+        text = re.sub(r"^(\s*\d+)([.)])(?=\s|$)", r"\1\\\2", text)
+        return text
+
+    def convert_br(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        if "pre" in parent_tags or "_noformat" in parent_tags:
+            return "\n"
+        if el.get("data-run") and "_inline" not in parent_tags:
+            return "\n\n"
+        return super().convert_br(el, text, parent_tags)
+
+    def convert_pre(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        if not text.strip("\n"):
+            return ""
+        lang = code_language(el)
+        text = text.strip("\n")
+        longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+        fence = "`" * max(3, longest + 1)
+        return f"\n\n{fence}{lang}\n{text}\n{fence}\n\n"
+
+    def convert_figcaption(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        text = text.strip()
+        return f"\n\n*{text}*\n\n" if text else ""
+
+    def convert_figure(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return f"\n\n{text.strip()}\n\n"
+
+    def _raw(self, el: Tag) -> str:
+        return f"\n\n{el}\n\n"
+
+    def convert_iframe(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return self._raw(el)
+
+    convert_embed = convert_iframe
+    convert_object = convert_iframe
+    convert_audio = convert_iframe
+
+    def convert_video(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return self._raw(el)
+
+    def convert_script(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return self._raw(el) if el.get("src") else ""
+
+    def convert_table(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        complex_table = el.find(_BLOCKS_IN_CELLS) is not None or any(
+            (c.get("rowspan") or "1") not in ("1", "") for c in el.find_all(["td", "th"])
+        )
+        if complex_table:
+            return self._raw(_clean_table(el))
+        return super().convert_table(el, text, parent_tags)
+
+    def convert_a(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        href = el.get("href") or ""
+        if href and re.search(r"[\s()<>]", href):
+            el["href"] = "<" + href.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E") + ">"
+        if not text.strip() and not el.find("img"):
+            return text
+        return super().convert_a(el, text, parent_tags)
+
+    def convert_img(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        src = el.get("src") or ""
+        if not src:
+            return ""
+        alt = (el.get("alt") or "").replace("[", r"\[").replace("]", r"\]")
+        alt = " ".join(alt.split())
+        if re.search(r"[\s()<>]", src):
+            src = "<" + src.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E") + ">"
+        title = el.get("title") or ""
+        title_part = ' "%s"' % title.replace('"', r"\"") if title else ""
+        return f"![{alt}]({src}{title_part})"
+
+
+def _clean_table(el: Tag) -> Tag:
+    for node in [el, *el.find_all(True)]:
+        for attr in list(node.attrs):
+            if attr not in ("colspan", "rowspan", "href", "src", "alt", "title", "scope"):
+                del node[attr]
+    return el
+
+
+def _finish(text: str) -> str:
+    text = text.replace(MORE_TOKEN, f"\n\n{EXCERPT_SEPARATOR}\n\n")
+    text = re.sub(r"[ \t]+\n", lambda m: "  \n" if m.group(0).startswith("  ") else "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip() + "\n"
+
+
+def html_to_markdown(html: str, asset_map: Mapping[str, str] | None = None, base: str | None = None) -> str:
+    """Convert one post body to Markdown with local image paths, Liquid-safe."""
+    soup = prepare(html, asset_map, base)
+    body = soup.body
+    md = JekyllConverter().convert_soup(body) if body is not None else ""
+    # the first/last excerpt marker on its own needs no separator
+    return escape_liquid(_finish(md))
+
+
+def html_to_clean_html(html: str, asset_map: Mapping[str, str] | None = None, base: str | None = None) -> str:
+    """Keep the post as HTML, cleaned the same way, Liquid-safe."""
+    soup = prepare(html, asset_map, base)
+    body = soup.body
+    for br in body.find_all("br", attrs={"data-run": True}) if body else []:
+        del br["data-run"]
+        br.insert_after(soup.new_tag("br"))
+    out = body.decode_contents() if body is not None else ""
+    out = out.replace(MORE_TOKEN, f"\n{EXCERPT_SEPARATOR}\n")
+    return escape_liquid(out.strip() + "\n")
+
+
+def plain_excerpt(html: str, length: int, summary: str | None = None) -> str:
+    """Plain text for the ``excerpt`` field: the platform's description, else the first paragraph."""
+    if length <= 0:
+        return ""
+    if summary and summary.strip():
+        text = " ".join(BeautifulSoup(summary, "lxml").get_text(" ").split())
+    else:
+        soup = prepare(html)
+        body = soup.body
+        text = ""
+        if body is not None:
+            for el in body.find_all(string=True):
+                if MORE_TOKEN in el:
+                    break
+                if el.find_parent(["pre", "script", "table", "figcaption"]) is not None:
+                    continue
+                text += " " + str(el)
+                if len(text) > length * 2:
+                    break
+        text = " ".join(text.replace(MORE_TOKEN, " ").split())
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1]
+    if " " in cut[length // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:") + "…"

@@ -1,0 +1,206 @@
+"""Everything Jekyll-shaped, all pure: slugs, file paths, dates, front matter, rendering, _config.yml."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from migrator.config import Config
+from migrator.models import Blog, Post
+
+MAX_FILENAME_BYTES = 255
+_RESERVED = re.compile(r"[\x00-\x1f\x7f/\\?%*:|\"<>#\[\]{}'`^~&$!@=+,;]")
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 encoding fits in ``max_bytes`` (never splits a character)."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def sanitize_slug(raw: str, fallback: str = "post") -> str:
+    """A file-system- and URL-safe slug: NFC, Hangul and other letters kept, reserved characters removed,
+    whitespace to ``-``. Returns ``fallback`` when nothing is left."""
+    s = unicodedata.normalize("NFC", raw or "")
+    s = _RESERVED.sub("", s)
+    s = re.sub(r"\s+", "-", s.strip())
+    s = re.sub(r"[^\w.\-]", "", s)
+    s = re.sub(r"-{2,}", "-", s)
+    s = re.sub(r"\.{2,}", ".", s).strip("-._")
+    if s:
+        return s
+    return sanitize_slug(fallback, "post") if fallback and fallback != raw else "post"
+
+
+def local_date(dt: datetime, tz: str | None) -> datetime:
+    """The date in the blog's own timezone (when known), else as the source gave it."""
+    if tz and dt.tzinfo is not None:
+        return dt.astimezone(ZoneInfo(tz))
+    return dt
+
+
+def format_date(dt: datetime) -> str:
+    """``2023-06-01 10:00:00 +0900``: Jekyll's date format, with the source's UTC offset."""
+    if dt.tzinfo is None:
+        return dt.strftime("%Y-%m-%d %H:%M:%S")
+    return dt.strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def _fit(prefix: str, slug: str, suffix: str) -> str:
+    room = MAX_FILENAME_BYTES - len(prefix.encode()) - len(suffix.encode())
+    return prefix + truncate_utf8(slug, room).rstrip("-._") + suffix
+
+
+def post_path(post: Post, slug: str, date: datetime, ext: str, n: int = 1) -> str:
+    """Where a post lives in the site: ``_posts/YYYY-MM-DD-slug.md``, ``_drafts/slug.md``, or a page at its
+    old path (``p/about.md``). ``n > 1`` numbers a collision (``-2``)."""
+    suffix = ("" if n == 1 else f"-{n}") + "." + ext
+    if post.kind == "page":
+        directory = ""
+        if post.path:
+            parts = [sanitize_slug(p, "page") for p in post.path.strip("/").split("/")[:-1]]
+            directory = "/".join(p for p in parts if p)
+        name = _fit("", slug, suffix)
+        return f"{directory}/{name}" if directory else name
+    if post.status == "draft":
+        return "_drafts/" + _fit("", slug, suffix)
+    return "_posts/" + _fit(date.strftime("%Y-%m-%d-"), slug, suffix)
+
+
+def allocate_path(make: Callable[[int], str], free: Callable[[str], bool]) -> str:
+    n = 1
+    while True:
+        candidate = make(n)
+        if free(candidate):
+            return candidate
+        n += 1
+
+
+def clean_title(title: str) -> str:
+    title = unicodedata.normalize("NFC", title or "")
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", title).replace("\n", " ").replace("\r", " ").strip()
+
+
+def _set(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for p in parts[:-1]:
+        child = node.get(p)
+        if not isinstance(child, dict):
+            child = node[p] = {}
+        node = child
+    node[parts[-1]] = value
+
+
+def front_matter(
+    post: Post,
+    cfg: Config,
+    blog: Blog,
+    *,
+    image: str | None,
+    excerpt: str | None,
+) -> dict[str, Any]:
+    """Front matter in the contract's order; ``front_matter.keys`` renames (dotted = nested) or drops keys."""
+    tz = cfg.timezone or blog.timezone
+    date = local_date(post.published, tz)
+    fields: list[tuple[str, Any]] = []
+    layout = cfg.front_matter.page_layout if post.kind == "page" else None
+    layout = layout or cfg.front_matter.layout
+    if layout:
+        fields.append(("layout", layout))
+    fields.append(("title", clean_title(post.title)))
+    fields.append(("date", format_date(date)))
+    if post.updated and post.updated != post.published:
+        fields.append(("last_modified_at", format_date(local_date(post.updated, tz))))
+    if post.categories:
+        fields.append(("categories", list(post.categories)))
+    if post.tags:
+        fields.append(("tags", list(post.tags)))
+    if excerpt:
+        fields.append(("excerpt", excerpt))
+    if image:
+        fields.append(("image", image))
+    if post.path and post.status == "live":
+        if cfg.urls == "preserve" or post.kind == "page":
+            fields.append(("permalink", post.path))
+            if post.old_urls:
+                fields.append(("redirect_from", list(post.old_urls)))
+        else:
+            fields.append(("redirect_from", [post.path, *post.old_urls]))
+    fields.append(("source_url", post.url or post.path or ""))
+    data: dict[str, Any] = {}
+    renames = cfg.front_matter.keys
+    for key, value in fields:
+        target = renames.get(key, key) if key in renames else key
+        if target is None or target == "":
+            continue
+        _set(data, target, value)
+    return data
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def render(fm: dict[str, Any], body: str) -> str:
+    """A Jekyll document: YAML front matter written by a real serializer, then the body."""
+    head = yaml.dump(fm, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
+    return f"---\n{head}---\n\n{body.rstrip()}\n"
+
+
+def scaffold_config(blog: Blog, cfg: Config) -> str:
+    """A ``_config.yml`` for a new site (never written over an existing one)."""
+    data: dict[str, Any] = {
+        "title": cfg.site.title or blog.title or "My blog",
+    }
+    if blog.description:
+        data["description"] = blog.description
+    if cfg.site.baseurl:
+        data["baseurl"] = cfg.site.baseurl
+    if blog.url:
+        data["url"] = blog.url
+    tz = cfg.timezone or blog.timezone
+    if tz:
+        data["timezone"] = tz
+    data["permalink"] = cfg.site.permalink
+    data["excerpt_separator"] = "<!--more-->"
+    data["plugins"] = ["jekyll-redirect-from"]
+    data["exclude"] = [".migrator"]
+    data["kramdown"] = {"input": "GFM", "hard_wrap": False}
+    head = "# Written by migrator for a new site; edit freely: migrator never overwrites this file.\n"
+    return head + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+def config_warnings(existing: str, needs_redirects: bool) -> list[str]:
+    """What an existing ``_config.yml`` lacks that the migrated posts need."""
+    try:
+        data = yaml.safe_load(existing) or {}
+    except yaml.YAMLError:
+        return ["_config.yml is not valid YAML: Jekyll will not build the site until it is fixed"]
+    if not isinstance(data, dict):
+        return ["_config.yml is not a mapping of settings"]
+    out = []
+    if data.get("excerpt_separator") != "<!--more-->":
+        out.append(
+            "_config.yml: set excerpt_separator: <!--more--> so post excerpts stop at the old jump break"
+        )
+    plugins = data.get("plugins") or data.get("gems") or []
+    if needs_redirects and "jekyll-redirect-from" not in plugins:
+        out.append(
+            "_config.yml: add jekyll-redirect-from to plugins, or the old URLs (redirect_from) will 404"
+        )
+    return out

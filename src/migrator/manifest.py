@@ -1,0 +1,207 @@
+"""The migration manifest (``DIR/.migrator/manifest.json``) and the pure resync planner.
+
+Durability: the manifest is written atomically (temp file, fsync, ``os.replace``). Between two full
+writes, each finished post or asset is appended to ``journal.jsonl`` (flushed and fsynced), so a killed run
+loses nothing it finished; ``load`` replays the journal, ignoring a torn last line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from migrator.errors import OutputError
+from migrator.models import AssetRecord, PostRecord
+
+VERSION = 1
+DIRNAME = ".migrator"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    DELETED = "deleted"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+def plan(
+    source_sha256: str,
+    entry: PostRecord | None,
+    on_disk_sha256: str | None,
+    *,
+    force: bool = False,
+    retry: bool = False,
+) -> Action:
+    """What to do with one post (pure).
+
+    - no entry: create
+    - source unchanged, file as we wrote it, nothing to retry: unchanged
+    - source unchanged but the file was edited by hand: unchanged (the edit is kept)
+    - the file is gone: update (write it again)
+    - source changed (or a retry is due) and the file is as we wrote it: update
+    - source changed and the file was edited since: conflict (update with ``force``)
+    """
+    if entry is None or entry.path is None or entry.output_sha256 is None:
+        return Action.CREATE
+    if on_disk_sha256 is None:
+        return Action.UPDATE
+    edited = on_disk_sha256 != entry.output_sha256
+    changed = source_sha256 != entry.source_sha256 or retry or entry.status == "failed"
+    if not changed:
+        return Action.UNCHANGED
+    if edited and not force:
+        return Action.CONFLICT
+    return Action.UPDATE
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    _atomic_write(path, text.encode("utf-8"))
+
+
+def _post_from(d: dict[str, Any]) -> PostRecord:
+    return PostRecord(
+        source_url=d.get("source_url"),
+        title=d.get("title", ""),
+        updated=d.get("updated"),
+        source_sha256=d.get("source_sha256", ""),
+        path=d.get("path"),
+        output_sha256=d.get("output_sha256"),
+        status=d.get("status", "failed"),
+        assets=tuple(d.get("assets") or ()),
+        error=d.get("error"),
+        kind=d.get("kind", "post"),
+    )
+
+
+def _asset_from(url: str, d: dict[str, Any]) -> AssetRecord:
+    return AssetRecord(
+        url=url,
+        path=d.get("path"),
+        sha256=d.get("sha256"),
+        bytes=int(d.get("bytes") or 0),
+        content_type=d.get("content_type"),
+        etag=d.get("etag"),
+        last_modified=d.get("last_modified"),
+        status=d.get("status", "failed"),
+        error=d.get("error"),
+    )
+
+
+class Manifest:
+    def __init__(self, out: Path, *, readonly: bool = False) -> None:
+        self.out = out
+        self.readonly = readonly
+        self.source: dict[str, str] = {}
+        self.last_sync: str | None = None
+        self.posts: dict[str, PostRecord] = {}
+        self.assets: dict[str, AssetRecord] = {}
+        self._journal = None
+
+    @property
+    def dir(self) -> Path:
+        return self.out / DIRNAME
+
+    @property
+    def path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.dir / "journal.jsonl"
+
+    @classmethod
+    def load(cls, out: Path, *, readonly: bool = False) -> Manifest:
+        m = cls(out, readonly=readonly)
+        if m.path.exists():
+            try:
+                data = json.loads(m.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                raise OutputError(
+                    f"cannot read {m.path}: {e}",
+                    "restore it from version control, or move it away to start over",
+                ) from None
+            if not isinstance(data, dict) or data.get("version") != VERSION:
+                raise OutputError(f"{m.path} is not a version-{VERSION} migrator manifest")
+            m.source = dict(data.get("source") or {})
+            m.last_sync = data.get("last_sync")
+            m.posts = {k: _post_from(v) for k, v in (data.get("posts") or {}).items()}
+            m.assets = {k: _asset_from(k, v) for k, v in (data.get("assets") or {}).items()}
+        if m.journal_path.exists():
+            for line in m.journal_path.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue  # a torn last line from a kill
+                if "post" in rec:
+                    m.posts[rec["post"]] = _post_from(rec["rec"])
+                elif "asset" in rec:
+                    m.assets[rec["asset"]] = _asset_from(rec["asset"], rec["rec"])
+        return m
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": VERSION,
+            "source": dict(self.source),
+            "last_sync": self.last_sync,
+            "posts": {k: self.posts[k].to_json() for k in sorted(self.posts)},
+            "assets": {k: self.assets[k].to_json() for k in sorted(self.assets)},
+        }
+
+    def _append(self, obj: dict[str, Any]) -> None:
+        if self.readonly:
+            return
+        if self._journal is None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115
+        self._journal.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+
+    def record_post(self, post_id: str, rec: PostRecord) -> None:
+        """Record a post; call only once its file is on disk."""
+        self.posts[post_id] = rec
+        self._append({"post": post_id, "rec": rec.to_json()})
+
+    def record_asset(self, rec: AssetRecord) -> None:
+        self.assets[rec.url] = rec
+        self._append({"asset": rec.url, "rec": rec.to_json()})
+
+    def save(self, *, finished: bool = False) -> None:
+        """Write the whole manifest atomically, then drop the journal it now contains."""
+        if self.readonly:
+            return
+        if finished:
+            self.last_sync = datetime.now(UTC).replace(microsecond=0).isoformat()
+        text = json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
+        _atomic_write(self.path, text.encode("utf-8"))
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        self.journal_path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None

@@ -1,0 +1,109 @@
+"""The normalized records every stage shares. Sources produce them; nothing downstream sees platform data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Literal
+
+PostKind = Literal["post", "page"]
+PostStatus = Literal["live", "draft"]
+
+
+@dataclass(frozen=True)
+class Blog:
+    platform: str  # "blogger" | "tistory"
+    url: str  # the blog's origin, e.g. "https://name.blogspot.com" ("" when an export does not say)
+    blog_id: str = ""
+    title: str = ""
+    description: str = ""
+    timezone: str | None = None  # IANA name when the platform says (export settings), else None
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post, page or draft as the source gives it. ``html`` is ordinary HTML whose image URLs the
+    source has already resolved to their original-size form."""
+
+    id: str
+    kind: PostKind
+    status: PostStatus
+    title: str
+    html: str
+    published: datetime
+    updated: datetime | None = None
+    url: str | None = None  # canonical URL at the source (None for drafts)
+    path: str | None = None  # old path on the source site ("/2023/06/my-post.html")
+    slug: str = ""  # raw slug hint from the source URL (sanitized by jekyll.py)
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str | None = None  # the platform's description, plain text
+    thumbnail: str | None = None  # lead image URL (original size)
+    author: str | None = None
+    old_urls: tuple[str, ...] = ()  # more old paths that must keep working (redirect_from)
+    image_names: tuple[tuple[str, str], ...] = ()  # (url, preferred file name) where the platform says
+    error: str | None = None  # set by a source when the post cannot be read (recorded as failed)
+
+    def fingerprint(self) -> str:
+        """sha256 of everything the source said about the post: changes iff the source changed."""
+        data = asdict(self)
+        data["published"] = self.published.isoformat()
+        data["updated"] = self.updated.isoformat() if self.updated else None
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AssetRecord:
+    url: str
+    path: str | None = None  # site-relative path ("assets/img/slug/name.png")
+    sha256: str | None = None
+    bytes: int = 0
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    status: Literal["ok", "failed"] = "ok"
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d.pop("url")
+        return d
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """The manifest's entry for one source post."""
+
+    source_url: str | None
+    title: str
+    updated: str | None
+    source_sha256: str
+    path: str | None
+    output_sha256: str | None
+    status: Literal["ok", "failed", "conflict", "deleted", "skipped"]
+    assets: tuple[str, ...] = ()
+    error: str | None = None
+    kind: str = "post"
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["assets"] = list(self.assets)
+        return d
+
+
+@dataclass
+class RunStats:
+    """Counts for the summary table; mutable while a run goes on."""
+
+    actions: dict[str, int] = field(default_factory=dict)
+    images_downloaded: int = 0
+    images_reused: int = 0
+    images_failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, action: str) -> None:
+        self.actions[action] = self.actions.get(action, 0) + 1

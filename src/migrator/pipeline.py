@@ -1,0 +1,316 @@
+"""Orchestration only: stream posts from a source, plan each one, fetch its images, convert, render, hand
+the file to the sink, and checkpoint the manifest. Every decision is a pure function elsewhere."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from migrator import convert, jekyll
+from migrator.assets import AssetStore, ImageRef, find_images
+from migrator.config import Config
+from migrator.errors import MigratorError, OutputError, UsageError
+from migrator.http import HttpClient
+from migrator.manifest import Action, Manifest, plan
+from migrator.models import AssetRecord, Post, PostRecord
+from migrator.report import Report, ReportItem
+from migrator.sinks import DryRunSink, FileSink, sha256_text, unified_diff
+from migrator.sources.base import Source
+
+log = logging.getLogger("migrator")
+CHECKPOINT_SECONDS = 5.0
+
+Progress = Callable[[str], None]
+
+
+def _site_baseurl(cfg: Config, sink: FileSink) -> str:
+    if cfg.site.baseurl:
+        return "/" + cfg.site.baseurl.strip("/") if cfg.site.baseurl.strip("/") else ""
+    existing = sink.read("_config.yml")
+    if existing:
+        try:
+            data = yaml.safe_load(existing) or {}
+        except yaml.YAMLError:
+            return ""
+        base = str(data.get("baseurl") or "") if isinstance(data, dict) else ""
+        return "/" + base.strip("/") if base.strip("/") else ""
+    return ""
+
+
+class Migration:
+    def __init__(
+        self,
+        source: Source,
+        cfg: Config,
+        out: Path,
+        http: HttpClient,
+        progress: Progress | None = None,
+    ) -> None:
+        self.source = source
+        self.cfg = cfg
+        self.out = out
+        self.http = http
+        self.progress = progress or (lambda title: None)
+        self.dry_run = cfg.dry_run
+        self.sink: FileSink = DryRunSink(out) if cfg.dry_run else FileSink(out)
+        self.manifest = Manifest.load(out, readonly=cfg.dry_run)
+        self.report = Report(
+            out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url
+        )
+        self.baseurl = _site_baseurl(cfg, self.sink)
+        self.used_paths = {r.path for r in self.manifest.posts.values() if r.path}
+        self.ext = "html" if cfg.format == "html" else "md"
+
+    # --- set-up ----------------------------------------------------------------------------------------
+    def _check_same_blog(self) -> None:
+        old = self.manifest.source
+        blog = self.source.blog
+        if old.get("blog_id") and blog.blog_id and old["blog_id"] != blog.blog_id:
+            raise UsageError(
+                f"{self.out} holds a migration of another blog ({old.get('url') or old['blog_id']})",
+                "use a different --out directory",
+            )
+
+    def _clean_leftovers(self) -> None:
+        tmp = self.out / ".migrator" / "tmp"
+        if tmp.is_dir():
+            for part in tmp.glob("*.part"):
+                part.unlink(missing_ok=True)
+
+    # --- one post ----------------------------------------------------------------------------------------
+    def _render(self, post: Post, records: dict[str, AssetRecord], slug: str) -> str:
+        amap = {
+            url: f"{self.baseurl}/{rec.path}"
+            for url, rec in records.items()
+            if rec.status == "ok" and rec.path
+        }
+        base = post.url or self.source.blog.url or None
+        if self.cfg.format == "html":
+            body = convert.html_to_clean_html(post.html, amap, base)
+        else:
+            body = convert.html_to_markdown(post.html, amap, base)
+        image = None
+        if post.thumbnail:
+            image = amap.get(post.thumbnail)
+        if image is None:
+            for url in records:
+                if url in amap:
+                    image = amap[url]
+                    break
+        if image is None and post.thumbnail:
+            image = post.thumbnail
+        excerpt = convert.plain_excerpt(post.html, self.cfg.front_matter.excerpt_length, post.summary)
+        fm = jekyll.front_matter(post, self.cfg, self.source.blog, image=image, excerpt=excerpt or None)
+        return jekyll.render(fm, body)
+
+    def _fail(self, post: Post, entry: PostRecord | None, error: str) -> ReportItem:
+        rec = PostRecord(
+            source_url=post.url,
+            title=post.title,
+            updated=post.updated.isoformat() if post.updated else None,
+            source_sha256="",  # never matches: retried next run
+            path=entry.path if entry else None,
+            output_sha256=entry.output_sha256 if entry else None,
+            status="failed",
+            assets=entry.assets if entry else (),
+            error=error,
+            kind=post.kind,
+        )
+        self.manifest.record_post(post.id, rec)
+        self.report.stats.failures.append((post.url or post.title or post.id, error))
+        return ReportItem(post.id, post.url, post.title, rec.path, "failed", post.kind, error=error)
+
+    def process(self, post: Post, store: AssetStore) -> ReportItem:
+        entry = self.manifest.posts.get(post.id)
+        if post.error:
+            return self._fail(post, entry, post.error)
+        fingerprint = post.fingerprint()
+        path = entry.path if entry and entry.path else None
+        on_disk = self.sink.sha(path) if path else None
+        retry = bool(
+            entry
+            and any(
+                (self.manifest.assets.get(u) is None or self.manifest.assets[u].status != "ok")
+                for u in entry.assets
+            )
+        )
+        action = plan(fingerprint, entry, on_disk, force=self.cfg.force, retry=retry)
+        if action == Action.UNCHANGED:
+            return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
+        if action == Action.CONFLICT:
+            assert entry is not None
+            rec = PostRecord(**{**entry.__dict__, "status": "conflict"})
+            self.manifest.record_post(post.id, rec)
+            return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
+
+        slug = jekyll.sanitize_slug(post.slug or post.title, fallback=f"{post.kind}-{post.id}")
+        refs = find_images(post.html, post.url or self.source.blog.url or None, self.source.is_platform_image)
+        if post.thumbnail and post.thumbnail not in {r.url for r in refs}:
+            refs.append(ImageRef(post.thumbnail))
+        if not self.cfg.images.download:
+            refs = []
+        records = store.resolve(refs, slug)
+        for url, rec in records.items():
+            if rec.status != "ok" and not self.dry_run:
+                self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
+        text = self._render(post, records, slug)
+        out_sha = sha256_text(text)
+
+        if path is None:
+            date = jekyll.local_date(post.published, self.cfg.timezone or self.source.blog.timezone)
+
+            def free(candidate: str) -> bool:
+                if candidate in self.used_paths:
+                    return False
+                on = self.sink.sha(candidate)
+                return on is None or on == out_sha  # a file a killed run left is ours to adopt
+
+            path = jekyll.allocate_path(lambda n: jekyll.post_path(post, slug, date, self.ext, n), free)
+        old_text = self.sink.read(path) if action == Action.UPDATE else None
+        self.sink.write(path, text)
+        self.used_paths.add(path)
+        rec = PostRecord(
+            source_url=post.url,
+            title=post.title,
+            updated=post.updated.isoformat() if post.updated else None,
+            source_sha256=fingerprint,
+            path=path,
+            output_sha256=out_sha,
+            status="ok",
+            assets=tuple(records),
+            kind=post.kind,
+        )
+        if not self.dry_run:
+            self.manifest.record_post(post.id, rec)
+        diff = unified_diff(old_text, text, path) if self.dry_run else None
+        return ReportItem(post.id, post.url, post.title, path, action.value, post.kind, diff=diff)
+
+    # --- deletions ----------------------------------------------------------------------------------------
+    def _deletions(self, seen: set[str]) -> None:
+        for post_id in sorted(set(self.manifest.posts) - seen):
+            entry = self.manifest.posts[post_id]
+            if entry.status == "deleted":
+                continue
+            item = ReportItem(post_id, entry.source_url, entry.title, entry.path, "deleted", entry.kind)
+            self.report.items.append(item)
+            if not self.cfg.prune:
+                continue
+            if entry.path:
+                on_disk = self.sink.sha(entry.path)
+                if on_disk is not None and on_disk != entry.output_sha256:
+                    self.report.stats.warnings.append(
+                        f"{entry.path} was deleted at the source but edited here; kept (remove it by hand)"
+                    )
+                    continue
+                self.sink.remove(entry.path)
+            if not self.dry_run:
+                self.manifest.record_post(
+                    post_id, PostRecord(**{**entry.__dict__, "status": "deleted", "path": None})
+                )
+        if self.cfg.prune and not self.dry_run:
+            self._prune_assets()
+
+    def _prune_assets(self) -> None:
+        used = {u for p in self.manifest.posts.values() if p.status != "deleted" for u in p.assets}
+        used_paths = {self.manifest.assets[u].path for u in used if u in self.manifest.assets}
+        for url in sorted(set(self.manifest.assets) - used):
+            rec = self.manifest.assets.pop(url)
+            if rec.path and rec.path not in used_paths:
+                self.sink.remove(rec.path)
+
+    # --- the run ------------------------------------------------------------------------------------------
+    def run(self) -> Report:
+        started = time.monotonic()
+        requests_before = self.http.requests_made
+        self._check_same_blog()
+        if not self.dry_run:
+            try:
+                self.out.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise OutputError(f"cannot create {self.out}: {e.strerror or e}") from None
+            self._clean_leftovers()
+        store = AssetStore(
+            self.out,
+            self.http,
+            self.manifest.assets,
+            images_dir=self.cfg.images.dir,
+            jobs=self.cfg.jobs,
+            dry_run=self.dry_run,
+            headers_for=self.source.asset_headers,
+            on_record=self.manifest.record_asset if not self.dry_run else (lambda r: None),
+        )
+        seen: set[str] = set()
+        last_checkpoint = time.monotonic()
+        limited = False
+        needs_redirects = False
+        try:
+            for post in self.source.posts(since=None):
+                if post.id in seen:
+                    continue
+                if self.cfg.limit is not None and len(seen) >= self.cfg.limit:
+                    limited = True
+                    break
+                seen.add(post.id)
+                self.progress(post.title or post.url or post.id)
+                try:
+                    item = self.process(post, store)
+                except OutputError:
+                    raise
+                except MigratorError as e:
+                    item = self._fail(post, self.manifest.posts.get(post.id), e.message)
+                except Exception as e:  # one bad post must not stop the blog
+                    log.debug("post %s failed", post.id, exc_info=True)
+                    item = self._fail(post, self.manifest.posts.get(post.id), f"{type(e).__name__}: {e}")
+                self.report.items.append(item)
+                if self.cfg.urls == "jekyll" and post.path:
+                    needs_redirects = True
+                if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
+                    self.manifest.save()
+                    last_checkpoint = time.monotonic()
+        finally:
+            store.close()
+            st = self.report.stats
+            st.images_downloaded, st.images_reused, st.images_failed = (
+                store.downloaded,
+                store.reused,
+                store.failed,
+            )
+            if not self.dry_run:
+                self.manifest.save()
+        self.report.incomplete = bool(getattr(self.source, "incomplete", False))
+        if not limited and not self.report.incomplete:
+            self._deletions(seen)
+        self._site_config(needs_redirects)
+        self.report.stats.warnings.extend(getattr(self.source, "warnings", []))
+        blog = self.source.blog
+        self.manifest.source = {"platform": blog.platform, "url": blog.url, "blog_id": blog.blog_id}
+        if not self.dry_run:
+            self.manifest.save(finished=True)
+            self.manifest.close()
+        self.report.requests = self.http.requests_made - requests_before
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    def _site_config(self, needs_redirects: bool) -> None:
+        existing = self.sink.read("_config.yml")
+        if existing is None:
+            self.sink.write_if_absent("_config.yml", jekyll.scaffold_config(self.source.blog, self.cfg))
+            if self.dry_run:
+                self.report.stats.warnings.append("would create _config.yml")
+        else:
+            self.report.stats.warnings.extend(jekyll.config_warnings(existing, needs_redirects))
+        if not (self.cfg.timezone or self.source.blog.timezone):
+            self.report.stats.warnings.append(
+                "the blog's timezone is unknown; dates keep the source's UTC offset. Set timezone: in the "
+                "config (e.g. Asia/Seoul) so Jekyll shows the same dates"
+            )
+
+
+def migrate(
+    source: Source, cfg: Config, out: Path, http: HttpClient, progress: Progress | None = None
+) -> Report:
+    return Migration(source, cfg, out, http, progress).run()

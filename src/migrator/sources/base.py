@@ -1,0 +1,96 @@
+"""The Source protocol and ``find_source``: which platform reads SOURCE.
+
+A new platform is one module in this package that provides a class satisfying :class:`Source` and is
+listed in ``SOURCES``; nothing downstream changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from migrator.config import Config
+from migrator.errors import FetchError, NotABlogError, SourceError, UsageError
+from migrator.http import HttpClient
+from migrator.models import Blog, Post
+
+
+@runtime_checkable
+class Source(Protocol):
+    name: str  # platform name: "blogger", "tistory"
+    blog: Blog
+    warnings: list[str]
+
+    def posts(self, since: datetime | None = None) -> Iterator[Post]:
+        """Every post, page and draft, oldest first where the platform allows it."""
+        ...
+
+    def is_platform_image(self, url: str) -> bool:
+        """True when ``url`` is hosted by the platform's image CDN (``verify`` flags such leftovers)."""
+        ...
+
+    def asset_headers(self, url: str) -> dict[str, str]:
+        """Extra request headers an asset download needs (a Referer for some CDNs)."""
+        ...
+
+
+def normalize_source_url(source: str) -> str | None:
+    """``name.blogspot.com`` -> ``https://name.blogspot.com``; None when it is not a URL at all."""
+    s = source.strip()
+    if "://" not in s:
+        if "/" in s.split("?")[0].rstrip("/") or "." not in s or " " in s:
+            return None
+        s = "https://" + s
+    parts = urlsplit(s)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def find_source(source: str, cfg: Config, http: HttpClient) -> Source:
+    """Pick the platform module that reads SOURCE (a file path or a URL) and open it."""
+    from migrator.sources import blogger
+
+    path = Path(source)
+    if path.exists():
+        if path.is_dir():
+            raise UsageError(
+                f"{source} is a directory", "pass the export file itself (feed.atom or blog-*.xml)"
+            )
+        if cfg.platform == "tistory":
+            raise UsageError("Tistory has no export file format that migrator reads; pass the blog's URL")
+        return blogger.open_export(path, cfg)
+
+    url = normalize_source_url(source)
+    if url is None:
+        raise UsageError(
+            f"SOURCE {source!r} is neither an existing file nor a blog URL",
+            "pass https://NAME.blogspot.com, a custom-domain URL, or a Blogger export file",
+        )
+    if cfg.platform == "blogger":
+        return blogger.BloggerFeedSource.open(url, cfg, http)
+    if cfg.platform == "tistory":
+        raise UsageError("Tistory blogs are not supported by this version yet", "see the README's roadmap")
+    host = urlsplit(url).hostname or ""
+    if blogger.BloggerFeedSource.matches_host(host):
+        return blogger.BloggerFeedSource.open(url, cfg, http)
+    if host == "tistory.com" or host.endswith(".tistory.com"):
+        raise UsageError("Tistory blogs are not supported by this version yet", "see the README's roadmap")
+    # A custom domain: look at the page itself.
+    try:
+        page = http.get(url + "/")
+    except FetchError as e:
+        raise SourceError(f"cannot reach {url}: {e.message}", "check the URL and your network") from None
+    html = page.text()
+    if blogger.looks_like_blogger(html):
+        return blogger.BloggerFeedSource.open(url, cfg, http)
+    if blogger.BloggerFeedSource.probe_feed(url, http):
+        return blogger.BloggerFeedSource.open(url, cfg, http)
+    raise NotABlogError(
+        f"{url} does not look like a Blogger or Tistory blog",
+        "pass --platform blogger or --platform tistory if you are sure",
+    )

@@ -1,0 +1,566 @@
+"""Blogger (Blogspot and custom domains): the public JSON feed, Google Takeout ``feed.atom`` and the legacy
+"Back up content" XML, plus the original-size image URL helper.
+
+Facts used here (see the project docs): feeds page with ``start-index``/``max-results`` and a ``rel=next``
+link, and the server's page cap has changed over time (500, 150, 100), so no page size is trusted; export
+entries are classified by kind category (legacy) or ``blogger:type``/``blogger:status`` (Takeout), never by
+id; image size tokens (``/s320/``, ``=w640-h480``, ``s72-c``) become ``s0`` for the original.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+
+from migrator.config import DEFAULT_BLOGGER_IMAGE_HOSTS, Config
+from migrator.errors import FetchError, NotABlogError, SourceError
+from migrator.http import HttpClient
+from migrator.models import Blog, Post
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+BLOGGER2018 = "{http://schemas.google.com/blogger/2018}"
+APP = "{http://purl.org/atom/app#}"
+MEDIA = "{http://search.yahoo.com/mrss/}"
+KIND_SCHEME = "http://schemas.google.com/g/2005#kind"
+LABEL_SCHEME = "http://www.blogger.com/atom/ns#"
+
+_SIZE = r"(?:[swh]\d+|w\d+-h\d+)(?:-[a-zA-Z0-9]+)*"
+_SIZE_SEGMENT = re.compile(rf"^{_SIZE}$")
+_SIZE_PARAM = re.compile(rf"=({_SIZE})$")
+_ID = re.compile(r"\.(post|page)-(\d+)$")
+
+
+# --- pure helpers ------------------------------------------------------------------------------------
+
+
+def host_matches(host: str, patterns: tuple[str, ...]) -> bool:
+    host = host.lower()
+    return any(fnmatch.fnmatchcase(host, p.lower()) for p in patterns)
+
+
+def original_image_url(url: str) -> str:
+    """The original-size form of a Blogger/Google image URL: the size token becomes ``s0``.
+
+    >>> original_image_url("https://blogger.googleusercontent.com/img/b/R29vZ2xl/k/s320/a.png")
+    'https://blogger.googleusercontent.com/img/b/R29vZ2xl/k/s0/a.png'
+    """
+    if url.startswith("//"):
+        url = "https:" + url
+    parts = urlsplit(url)
+    path = parts.path
+    m = _SIZE_PARAM.search(path)
+    if m:
+        path = path[: m.start()] + "=s0"
+    else:
+        segs = path.split("/")
+        if len(segs) >= 4 and _SIZE_SEGMENT.match(segs[-2]):
+            segs[-2] = "s0"
+            path = "/".join(segs)
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+
+
+def _host_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    alts = []
+    for p in patterns:
+        alts.append(re.escape(p.lower()).replace(r"\*", r"[A-Za-z0-9-]*"))
+    return re.compile(
+        r"(?P<url>(?:https?:)?//(?:" + "|".join(alts) + r")(?::\d+)?/[^\s\"'<>()\\]+)", re.IGNORECASE
+    )
+
+
+def rewrite_image_urls(html: str, patterns: tuple[str, ...]) -> str:
+    """Rewrite every Blogger image URL in ``html`` (src, srcset, href, style) to its original size."""
+    rx = _host_regex(patterns)
+    return rx.sub(lambda m: original_image_url(m.group("url")), html)
+
+
+def looks_like_blogger(html: str) -> bool:
+    """Recognise a Blogger page on any domain (custom domains included) from its markup."""
+    markers = (
+        "content='blogger' name='generator'",
+        'content="blogger" name="generator"',
+        'name="generator" content="blogger"',
+        "name='generator' content='blogger'",
+        "www.blogger.com/feeds/",
+        "_WidgetManager._Init",
+        "blogger.com/static/",
+    )
+    low = html.lower()
+    return any(m.lower() in low for m in markers)
+
+
+def strip_mobile_param(url: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("m="))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def slug_from_path(path: str) -> str:
+    """``/2023/06/my-post.html`` -> ``my-post``; ``/p/about.html`` -> ``about``."""
+    base = unquote(path.rstrip("/").rsplit("/", 1)[-1])
+    return base[:-5] if base.endswith(".html") else base
+
+
+def parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _post_id(raw_id: str) -> tuple[str | None, str | None]:
+    m = _ID.search(raw_id or "")
+    return (m.group(1), m.group(2)) if m else (None, None)
+
+
+class _Common:
+    """What the feed and the export sources share: configuration-derived helpers."""
+
+    name = "blogger"
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.image_hosts: tuple[str, ...] = DEFAULT_BLOGGER_IMAGE_HOSTS + tuple(cfg.blogger.extra_image_hosts)
+        self.warnings: list[str] = []
+        self.incomplete = False  # True when listing stopped early (deletions cannot be judged then)
+
+    def is_platform_image(self, url: str) -> bool:
+        host = urlsplit(url if "//" in url else "https://" + url).hostname or ""
+        return host_matches(host, self.image_hosts)
+
+    def asset_headers(self, url: str) -> dict[str, str]:
+        return {}
+
+    def _labels(self, labels: list[str]) -> dict[str, tuple[str, ...]]:
+        uniq = tuple(dict.fromkeys(label.strip() for label in labels if label and label.strip()))
+        if self.cfg.blogger.labels_as == "categories":
+            return {"categories": uniq, "tags": ()}
+        return {"tags": uniq, "categories": ()}
+
+    def _make_post(
+        self,
+        *,
+        post_id: str,
+        kind: str,
+        draft: bool,
+        title: str,
+        html: str,
+        published: datetime | None,
+        updated: datetime | None,
+        url: str | None,
+        labels: list[str],
+        thumbnail: str | None,
+        author: str | None,
+        summary: str | None = None,
+        error: str | None = None,
+    ) -> Post:
+        path = urlsplit(url).path if url else None
+        slug = slug_from_path(path) if path else ""
+        pub = published or updated or datetime.fromtimestamp(0).astimezone()
+        return Post(
+            id=post_id,
+            kind="page" if kind == "page" else "post",
+            status="draft" if draft else "live",
+            title=title,
+            html=rewrite_image_urls(html, self.image_hosts),
+            published=pub,
+            updated=updated,
+            url=url,
+            path=path,
+            slug=slug,
+            summary=summary,
+            thumbnail=original_image_url(thumbnail) if thumbnail else None,
+            author=author,
+            error=error,
+            **self._labels(labels),
+        )
+
+
+# --- the public JSON feed ----------------------------------------------------------------------------
+
+
+def _t(obj: object, key: str, default: str = "") -> str:
+    if isinstance(obj, dict):
+        v = obj.get(key)
+        if isinstance(v, dict):
+            t = v.get("$t")
+            return str(t) if t is not None else default
+        if isinstance(v, str):
+            return v
+    return default
+
+
+class BloggerFeedSource(_Common):
+    """Reads ``/feeds/posts/default?alt=json`` and ``/feeds/pages/default?alt=json``, page after page."""
+
+    @staticmethod
+    def matches_host(host: str) -> bool:
+        return re.search(r"(^|\.)blogspot\.[a-z]{2,3}(\.[a-z]{2})?$", host.lower()) is not None
+
+    @staticmethod
+    def probe_feed(url: str, http: HttpClient) -> bool:
+        try:
+            got = http.get(f"{url}/feeds/posts/default?alt=json&max-results=1")
+            data = json.loads(got.content)
+        except (FetchError, ValueError):
+            return False
+        feed = data.get("feed") if isinstance(data, dict) else None
+        return isinstance(feed, dict) and (
+            _t(feed, "generator") == "Blogger" or _t(feed, "id").startswith("tag:blogger.com,")
+        )
+
+    @classmethod
+    def open(cls, url: str, cfg: Config, http: HttpClient) -> BloggerFeedSource:
+        src = cls(url, cfg, http)
+        src._load_first_page()
+        return src
+
+    def __init__(self, url: str, cfg: Config, http: HttpClient) -> None:
+        super().__init__(cfg)
+        parts = urlsplit(url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.http = http
+        self._first: tuple[str, dict] | None = None
+        self.blog = Blog(platform="blogger", url=self.origin)
+
+    def _feed_url(self, kind: str, start: int) -> str:
+        query = urlencode({"alt": "json", "start-index": start, "max-results": self.cfg.blogger.max_results})
+        return f"{self.origin}/feeds/{kind}/default?{query}"
+
+    def _get_json(self, url: str) -> dict:
+        last_error = ""
+        for _ in range(2):  # a body that parses badly is fetched once more (it may have been cut short)
+            got = self.http.get(url)
+            try:
+                data = json.loads(got.content.decode("utf-8", errors="replace"))
+            except ValueError as e:
+                last_error = f"not valid JSON ({e.msg} at byte {e.pos})"
+                continue
+            if not isinstance(data, dict) or not isinstance(data.get("feed"), dict):
+                last_error = "JSON without a 'feed' object"
+                continue
+            return data
+        raise NotABlogError(f"{url}: the feed answered {last_error}", "is this really a Blogger blog?")
+
+    def _load_first_page(self) -> None:
+        url = self._feed_url("posts", 1)
+        try:
+            data = self._get_json(url)
+        except FetchError as e:
+            if e.status_code in (401, 403):
+                raise SourceError(
+                    f"{self.origin} refused its feed (HTTP {e.status_code})",
+                    "a private blog cannot be read from its feed: use a Takeout export file",
+                ) from None
+            if e.status_code == 404:
+                raise NotABlogError(
+                    f"{self.origin} has no Blogger feed (HTTP 404)", "check the URL or pass --platform"
+                ) from None
+            raise SourceError(f"cannot read {url}: {e.message}", "check the URL and your network") from None
+        feed = data["feed"]
+        blog_id = _t(feed, "id").rsplit("blog-", 1)[-1]
+        canonical = ""
+        for link in feed.get("link") or []:
+            if isinstance(link, dict) and link.get("rel") == "alternate" and link.get("href"):
+                canonical = str(link["href"]).rstrip("/")
+        self.blog = Blog(
+            platform="blogger",
+            url=canonical or self.origin,
+            blog_id=blog_id,
+            title=_t(feed, "title"),
+            description=_t(feed, "subtitle"),
+            timezone=self.cfg.timezone,
+        )
+        self._first = (url, data)
+
+    def _pages(self, kind: str) -> Iterator[dict]:
+        """Every entry of one feed, following rel=next, else stepping start-index, until totalResults."""
+        url: str | None = self._feed_url(kind, 1)
+        seen_urls: set[str] = set()
+        seen_ids: set[str] = set()
+        total = None
+        while url and url not in seen_urls:
+            seen_urls.add(url)
+            if self._first and self._first[0] == url:
+                data = self._first[1]
+            else:
+                try:
+                    data = self._get_json(url)
+                except (FetchError, NotABlogError) as e:
+                    if kind == "pages" and not seen_ids and getattr(e, "status_code", None) == 404:
+                        return  # a blog without pages
+                    self.warnings.append(f"stopped reading the {kind} feed at {url}: {e.message}")
+                    self.incomplete = True
+                    return
+            feed = data["feed"]
+            entries = [e for e in feed.get("entry") or [] if isinstance(e, dict)]
+            try:
+                total = int(_t(feed, "openSearch$totalResults", "0"))
+                start = int(_t(feed, "openSearch$startIndex", "1"))
+            except ValueError:
+                total, start = None, 1
+            new = 0
+            for entry in entries:
+                eid = _t(entry, "id")
+                if eid in seen_ids:
+                    continue
+                seen_ids.add(eid)
+                new += 1
+                yield entry
+            next_href = None
+            for link in feed.get("link") or []:
+                if isinstance(link, dict) and link.get("rel") == "next" and link.get("href"):
+                    next_href = str(link["href"])
+            if not entries:
+                break
+            if next_href:
+                nxt = urlsplit(urljoin(url, next_href))
+                url = f"{self.origin}{nxt.path}?{nxt.query}"  # stay on the origin the user gave
+            elif total is not None and start - 1 + len(entries) < total:
+                url = self._feed_url(kind, start + len(entries))
+            else:
+                url = None
+        if total is not None and len(seen_ids) < total:
+            self.warnings.append(
+                f"the {kind} feed announced {total} entries but gave {len(seen_ids)}; "
+                "an export file (Takeout) is complete"
+            )
+
+    def _entry_to_post(self, entry: dict, kind: str) -> Post | None:
+        _, pid = _post_id(_t(entry, "id"))
+        if not pid:
+            self.warnings.append(f"skipped a feed entry without a post id ({_t(entry, 'id')!r})")
+            return None
+        url = None
+        for link in entry.get("link") or []:
+            if isinstance(link, dict) and link.get("rel") == "alternate" and link.get("href"):
+                url = strip_mobile_param(str(link["href"]))
+        labels = [
+            str(c.get("term", ""))
+            for c in entry.get("category") or []
+            if isinstance(c, dict) and c.get("scheme", LABEL_SCHEME) == LABEL_SCHEME
+        ]
+        content = entry.get("content")
+        error = None
+        if isinstance(content, dict):
+            html = _t(entry, "content")
+        else:
+            html = _t(entry, "summary")
+            error = (
+                "the feed gives only a summary of this post (the blog's feed setting is not Full); "
+                "migrate from a Takeout export file, or set Settings > Site feed to Full"
+            )
+        thumb = entry.get("media$thumbnail")
+        authors = entry.get("author") or [{}]
+        return self._make_post(
+            post_id=pid,
+            kind=kind,
+            draft=False,
+            title=_t(entry, "title"),
+            html=html,
+            published=parse_date(_t(entry, "published")),
+            updated=parse_date(_t(entry, "updated")),
+            url=url,
+            labels=labels,
+            thumbnail=thumb.get("url") if isinstance(thumb, dict) else None,
+            author=_t(authors[0], "name") or None if isinstance(authors, list) and authors else None,
+            error=error,
+        )
+
+    def posts(self, since: datetime | None = None) -> Iterator[Post]:
+        feeds = [("posts", "post")] + ([("pages", "page")] if self.cfg.blogger.pages else [])
+        for feed_kind, kind in feeds:
+            for entry in self._pages(feed_kind):
+                post = self._entry_to_post(entry, kind)
+                if post is not None:
+                    yield post
+
+
+# --- export files ------------------------------------------------------------------------------------
+
+
+def sniff_export(path: Path) -> str:
+    """'takeout' | 'legacy'; raises NotABlogError for anything else."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64 * 1024)
+    except OSError as e:
+        raise NotABlogError(f"cannot read {path}: {e.strerror or e}") from None
+    text = head.decode("utf-8", errors="replace")
+    if "<feed" not in text:
+        raise NotABlogError(
+            f"{path} is not a Blogger export (no Atom <feed>)",
+            "pass Takeout's feed.atom or the blog-MM-DD-YYYY.xml from Settings > Back up content",
+        )
+    if "schemas.google.com/blogger/2018" in text:
+        return "takeout"
+    if KIND_SCHEME in text or ".archive</id>" in text or "blogger.com" in text:
+        return "legacy"
+    raise NotABlogError(f"{path} is an Atom feed but not a Blogger export")
+
+
+def open_export(path: Path, cfg: Config) -> BloggerExportSource:
+    src = BloggerExportSource(path, cfg, sniff_export(path))
+    src.scan()
+    return src
+
+
+class BloggerExportSource(_Common):
+    """Reads a Takeout ``feed.atom`` or a legacy "Back up content" ``.xml`` with a streaming parser."""
+
+    def __init__(self, path: Path, cfg: Config, fmt: str) -> None:
+        super().__init__(cfg)
+        self.path = path
+        self.format = fmt
+        self.settings: dict[str, str] = {}
+        self.counts: Counter[str] = Counter()
+        self.blog = Blog(platform="blogger", url=(cfg.origin or "").rstrip("/"))
+
+    def _iter(self) -> Iterator[tuple[str, etree._Element]]:
+        """('feed', element) for feed-level children, ('entry', element) for entries."""
+        try:
+            context = etree.iterparse(
+                str(self.path), events=("end",), recover=True, huge_tree=True, resolve_entities=False
+            )
+            for _event, el in context:
+                parent = el.getparent()
+                if el.tag == ATOM + "entry":
+                    yield "entry", el
+                    el.clear()
+                    while el.getprevious() is not None and parent is not None:
+                        del parent[0]
+                elif parent is not None and parent.getparent() is None and parent.tag == ATOM + "feed":
+                    yield "feed", el
+        except etree.XMLSyntaxError as e:
+            raise NotABlogError(f"{self.path} is not well-formed XML: {e}") from None
+
+    def _classify(self, el: etree._Element) -> tuple[str, str]:
+        """(type, status): type in post/page/comment/settings/template/other."""
+        if self.format == "takeout":
+            typ = (el.findtext(BLOGGER2018 + "type") or "other").strip().lower()
+            status = (el.findtext(BLOGGER2018 + "status") or "LIVE").strip().upper()
+            return typ, status
+        typ = "other"
+        for cat in el.findall(ATOM + "category"):
+            if cat.get("scheme") == KIND_SCHEME:
+                typ = (cat.get("term") or "").rsplit("#", 1)[-1] or "other"
+        draft = (el.findtext(f"{APP}control/{APP}draft") or "").strip().lower() == "yes"
+        return typ, "DRAFT" if draft else "LIVE"
+
+    def scan(self) -> None:
+        """A cheap first pass: blog metadata, settings, and counts by type and status."""
+        feed_id = title = alternate = ""
+        for what, el in self._iter():
+            if what == "feed":
+                if el.tag == ATOM + "id":
+                    feed_id = el.text or ""
+                elif el.tag == ATOM + "title":
+                    title = el.text or ""
+                elif el.tag == ATOM + "link" and el.get("rel") == "alternate":
+                    alternate = el.get("href") or ""
+                continue
+            typ, status = self._classify(el)
+            self.counts[f"{typ} ({status})" if typ in ("post", "page") else typ] += 1
+            if typ == "settings":
+                key = (el.findtext(ATOM + "id") or "").rsplit(".settings.", 1)[-1]
+                self.settings[key] = el.findtext(ATOM + "content") or ""
+        posts = sum(n for k, n in self.counts.items() if k.startswith("post ("))
+        if posts == 0:
+            found = ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items())) or "no entries at all"
+            raise NotABlogError(
+                f"{self.path} holds no posts (found: {found})",
+                "export the blog again from Blogger or Takeout; a theme-only file has no posts",
+            )
+        origin = (self.cfg.origin or alternate or "").rstrip("/")
+        if not origin:
+            self.warnings.append(
+                "the export does not record the blog's address; pass --origin https://NAME.blogspot.com "
+                "so source_url and internal links are absolute"
+            )
+        tz = self.cfg.timezone or self.settings.get("BLOG_TIME_ZONE") or None
+        self.blog = Blog(
+            platform="blogger",
+            url=origin,
+            blog_id=feed_id.rsplit("blog-", 1)[-1].split(".")[0],
+            title=self.settings.get("BLOG_NAME") or title,
+            description=self.settings.get("BLOG_DESCRIPTION", ""),
+            timezone=_valid_tz(tz),
+        )
+
+    def posts(self, since: datetime | None = None) -> Iterator[Post]:
+        for what, el in self._iter():
+            if what != "entry":
+                continue
+            typ, status = self._classify(el)
+            if typ not in ("post", "page"):
+                continue
+            if typ == "page" and not self.cfg.blogger.pages:
+                continue
+            if status in ("SOFT_TRASHED", "DELETED", "TRASHED"):
+                continue
+            draft = status in ("DRAFT", "SCHEDULED")
+            if draft and not self.cfg.blogger.drafts:
+                continue
+            post = self._entry(el, typ, draft)
+            if post is not None:
+                yield post
+
+    def _entry(self, el: etree._Element, typ: str, draft: bool) -> Post | None:
+        _, pid = _post_id(el.findtext(ATOM + "id") or "")
+        if not pid:
+            self.warnings.append(f"skipped an export entry without an id ({el.findtext(ATOM + 'id')!r})")
+            return None
+        url = None
+        if self.format == "takeout":
+            filename = (el.findtext(BLOGGER2018 + "filename") or "").strip()
+            if filename and not draft:
+                url = (self.blog.url + filename) if self.blog.url else filename
+        else:
+            for link in el.findall(ATOM + "link"):
+                if link.get("rel") == "alternate" and link.get("href") and not draft:
+                    url = strip_mobile_param(link.get("href") or "")
+        labels = [
+            c.get("term") or ""
+            for c in el.findall(ATOM + "category")
+            if c.get("scheme") in (LABEL_SCHEME, None) and c.get("term")
+        ]
+        thumb = el.find(MEDIA + "thumbnail")
+        author = el.findtext(f"{ATOM}author/{ATOM}name")
+        return self._make_post(
+            post_id=pid,
+            kind=typ,
+            draft=draft,
+            title=el.findtext(ATOM + "title") or "",
+            html=el.findtext(ATOM + "content") or "",
+            published=parse_date(el.findtext(ATOM + "published")),
+            updated=parse_date(el.findtext(ATOM + "updated")),
+            url=url,
+            labels=labels,
+            thumbnail=thumb.get("url") if thumb is not None else None,
+            author=author,
+            summary=(el.findtext(BLOGGER2018 + "metaDescription") or None)
+            if self.format == "takeout"
+            else None,
+        )
+
+
+def _valid_tz(name: str | None) -> str | None:
+    if not name:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
