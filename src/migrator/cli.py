@@ -151,6 +151,23 @@ def _config_from(args: argparse.Namespace) -> Config:
     return load_config(args.config, overrides)
 
 
+def _recorded_platform(out: Path, source: str) -> str | None:
+    """The platform an earlier run into ``out`` recorded for this same source URL, if any."""
+    import json
+
+    from migrator.sources.base import normalize_source_url
+
+    try:
+        data = json.loads((out / ".migrator" / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    recorded = data.get("source") or {} if isinstance(data, dict) else {}
+    url = normalize_source_url(source)
+    if url and recorded.get("requested") == url:
+        return recorded.get("platform")
+    return None
+
+
 def _migrate(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
     from migrator.http import HttpClient
     from migrator.pipeline import Migration
@@ -165,7 +182,7 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
         raise UsageError(f"--out {out} exists and is not a directory")
     http = HttpClient(cfg.http, allow_private=cfg.allow_private_network, pool_size=max(10, cfg.jobs * 2))
     try:
-        source = find_source(args.source, cfg, http)
+        source = find_source(args.source, cfg, http, _recorded_platform(out, args.source))
         quiet = cfg.verbosity < 0
         progress = Progress(
             SpinnerColumn(),
@@ -239,8 +256,8 @@ def _verify(args: argparse.Namespace, out_console: Console) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    out_console = Console(highlight=False)
-    err_console = Console(stderr=True, highlight=False)
+    out_console = Console(highlight=False, soft_wrap=True)
+    err_console = Console(stderr=True, highlight=False, soft_wrap=True)
     verbose = 0
     try:
         parser = build_parser()
@@ -264,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         msg = f"migrator: error: {e.message}"
         if e.hint:
             msg += f" ({e.hint})"
-        err_console.print(msg, highlight=False, markup=False)
+        err_console.print(msg, highlight=False, markup=False, soft_wrap=True)
         return int(e.status)
     except KeyboardInterrupt:
         err_console.print("migrator: interrupted; run the same command again to resume", markup=False)
@@ -275,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print(
             f"migrator: internal error: {type(e).__name__}: {e} (rerun with -v for a traceback; please report it)",
             markup=False,
+            soft_wrap=True,
         )
         return 70
 

@@ -39,6 +39,7 @@ class SiteConfig:
     title: str | None = None  # _config.yml title when scaffolding (default: the blog's title)
     baseurl: str = ""  # prefix for site-absolute links ("/repo" for a GitHub project site)
     permalink: str = "/:year/:month/:title.html"  # _config.yml permalink when scaffolding
+    theme: str | None = "minima"  # _config.yml theme when scaffolding (null: none)
 
 
 @dataclass(frozen=True)

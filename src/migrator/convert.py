@@ -20,13 +20,23 @@ _BLOCKS_IN_CELLS = ("ul", "ol", "pre", "table", "blockquote", "h1", "h2", "h3", 
 _EMPTY_OK = ("img", "iframe", "embed", "object", "video", "audio", "hr", "svg", "canvas", "input", "picture")
 
 
-def escape_liquid(text: str) -> str:
-    """Make ``{{`` and ``{%`` print literally under Liquid (Jekyll 3.10 and 4.x), everywhere.
+def _brace_escape(line: str) -> str:
+    return re.sub(r"\{(?=[{%])", '{{ "{" }}', line)
 
-    Each ``{`` that starts a Liquid delimiter becomes the Liquid expression ``{{ "{" }}``, which prints a
-    single brace. Unlike wrapping in ``{% raw %}``, this survives text that itself contains ``{% endraw %}``.
+
+def escape_liquid(text: str) -> str:
+    """Make ``{{`` and ``{%`` print literally under Liquid (Jekyll 3.10 and 4.x), in prose and code alike.
+
+    A line that holds Liquid-looking text is wrapped in ``{% raw %}...{% endraw %}`` (readable, and a line
+    is never split by the excerpt separator). A line that itself mentions ``endraw`` cannot be wrapped, so
+    each ``{`` that starts a delimiter there becomes the expression ``{{ "{" }}``, which prints one brace.
     """
-    return re.sub(r"\{(?=[{%])", '{{ "{" }}', text)
+    out = []
+    for line in text.split("\n"):
+        if "{{" in line or "{%" in line:
+            line = _brace_escape(line) if "endraw" in line else "{% raw %}" + line + "{% endraw %}"
+        out.append(line)
+    return "\n".join(out)
 
 
 def code_language(el: Tag) -> str:
@@ -190,6 +200,8 @@ class JekyllConverter(MarkdownConverter):
     def convert_br(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         if "pre" in parent_tags or "_noformat" in parent_tags:
             return "\n"
+        if "_inline" in parent_tags and el.find_parent(["td", "th"]) is not None:
+            return "<br>"
         if el.get("data-run") and "_inline" not in parent_tags:
             return "\n\n"
         return super().convert_br(el, text, parent_tags)
@@ -251,7 +263,7 @@ class JekyllConverter(MarkdownConverter):
         if re.search(r"[\s()<>]", src):
             src = "<" + src.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E") + ">"
         title = el.get("title") or ""
-        title_part = ' "%s"' % title.replace('"', r"\"") if title else ""
+        title_part = ' "' + title.replace('"', r'\"') + '"' if title else ""
         return f"![{alt}]({src}{title_part})"
 
 
@@ -266,6 +278,7 @@ def _clean_table(el: Tag) -> Tag:
 def _finish(text: str) -> str:
     text = text.replace(MORE_TOKEN, f"\n\n{EXCERPT_SEPARATOR}\n\n")
     text = re.sub(r"[ \t]+\n", lambda m: "  \n" if m.group(0).startswith("  ") else "\n", text)
+    text = re.sub(r"  \n(?=\n|$)", "\n", text)  # a hard break that ends a block is noise
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip() + "\n"
 
@@ -291,26 +304,40 @@ def html_to_clean_html(html: str, asset_map: Mapping[str, str] | None = None, ba
     return escape_liquid(out.strip() + "\n")
 
 
+_BLOCK_TAGS = (
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "tr", "td", "th", "figure", "section",
+    "article", "dd", "dt", "ul", "ol", "table", "br", "hr",
+)
+
+
+def plain_text(html: str, *, stop_at_more: bool = True, skip_headings: bool = True) -> str:
+    """The visible text of a post body, blocks separated by spaces (for excerpts and comparisons)."""
+    soup = prepare(html)
+    body = soup.body
+    if body is None:
+        return ""
+    drop = ["pre", "script", "figcaption", "iframe", "table"] + (
+        ["h1", "h2", "h3", "h4", "h5", "h6"] if skip_headings else []
+    )
+    for el in body.find_all(drop):
+        el.decompose()
+    for el in body.find_all(_BLOCK_TAGS):
+        el.insert_after(NavigableString(" "))
+        el.insert_before(NavigableString(" "))
+    text = body.get_text("")
+    if stop_at_more and MORE_TOKEN in text:
+        text = text.split(MORE_TOKEN, 1)[0]
+    return " ".join(text.replace(MORE_TOKEN, " ").split())
+
+
 def plain_excerpt(html: str, length: int, summary: str | None = None) -> str:
-    """Plain text for the ``excerpt`` field: the platform's description, else the first paragraph."""
+    """Plain text for the ``excerpt`` field: the platform's description, else the post's opening text."""
     if length <= 0:
         return ""
     if summary and summary.strip():
         text = " ".join(BeautifulSoup(summary, "lxml").get_text(" ").split())
     else:
-        soup = prepare(html)
-        body = soup.body
-        text = ""
-        if body is not None:
-            for el in body.find_all(string=True):
-                if MORE_TOKEN in el:
-                    break
-                if el.find_parent(["pre", "script", "table", "figcaption"]) is not None:
-                    continue
-                text += " " + str(el)
-                if len(text) > length * 2:
-                    break
-        text = " ".join(text.replace(MORE_TOKEN, " ").split())
+        text = plain_text(html)
     if len(text) <= length:
         return text
     cut = text[: length - 1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import random
 import socket
 import threading
 import time
@@ -21,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from migrator import __version__
 from migrator.config import HttpConfig
@@ -88,6 +89,11 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if when is None:
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with jitter: ``base * 2**(attempt-1)`` plus up to ``base`` more, at most ``cap``."""
+    return min(cap, base * 2 ** (attempt - 1) + base * rand())
 
 
 def is_public_address(ip: str) -> bool:
@@ -195,7 +201,7 @@ class HttpClient:
         ra = getattr(exc, "retry_after", None)
         if ra is not None:
             return min(float(ra), self.cfg.backoff_max)
-        return wait_exponential_jitter(initial=self.cfg.backoff, max=self.cfg.backoff_max)(retry_state)
+        return backoff_delay(retry_state.attempt_number, self.cfg.backoff, self.cfg.backoff_max)
 
     def get(
         self,

@@ -177,12 +177,25 @@ def scaffold_config(blog: Blog, cfg: Config) -> str:
     if tz:
         data["timezone"] = tz
     data["permalink"] = cfg.site.permalink
+    if cfg.site.theme:
+        data["theme"] = cfg.site.theme
+        data["defaults"] = [
+            {"scope": {"path": "", "type": "posts"}, "values": {"layout": "post"}},
+            {"scope": {"path": "", "type": "pages"}, "values": {"layout": "page"}},
+        ]
     data["excerpt_separator"] = "<!--more-->"
     data["plugins"] = ["jekyll-redirect-from"]
     data["exclude"] = [".migrator"]
     data["kramdown"] = {"input": "GFM", "hard_wrap": False}
     head = "# Written by migrator for a new site; edit freely: migrator never overwrites this file.\n"
     return head + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+def scaffold_index(blog: Blog, cfg: Config) -> str | None:
+    """A home page listing the posts, for a new site with a theme (minima's ``home`` layout)."""
+    if not cfg.site.theme:
+        return None
+    return render({"layout": "home", "title": blog.title or "Home"}, "")
 
 
 def config_warnings(existing: str, needs_redirects: bool) -> list[str]:

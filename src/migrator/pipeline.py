@@ -288,6 +288,9 @@ class Migration:
         self.report.stats.warnings.extend(getattr(self.source, "warnings", []))
         blog = self.source.blog
         self.manifest.source = {"platform": blog.platform, "url": blog.url, "blog_id": blog.blog_id}
+        requested = getattr(self.source, "origin", None)
+        if requested:
+            self.manifest.source["requested"] = requested
         if not self.dry_run:
             self.manifest.save(finished=True)
             self.manifest.close()
@@ -299,6 +302,9 @@ class Migration:
         existing = self.sink.read("_config.yml")
         if existing is None:
             self.sink.write_if_absent("_config.yml", jekyll.scaffold_config(self.source.blog, self.cfg))
+            index = jekyll.scaffold_index(self.source.blog, self.cfg)
+            if index and not any(self.sink.exists(n) for n in ("index.md", "index.html", "index.markdown")):
+                self.sink.write_if_absent("index.md", index)
             if self.dry_run:
                 self.report.stats.warnings.append("would create _config.yml")
         else:

@@ -51,8 +51,10 @@ def normalize_source_url(source: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def find_source(source: str, cfg: Config, http: HttpClient) -> Source:
-    """Pick the platform module that reads SOURCE (a file path or a URL) and open it."""
+def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str | None = None) -> Source:
+    """Pick the platform module that reads SOURCE (a file path or a URL) and open it.
+
+    ``known_platform`` is what an earlier run recorded for this same URL (a resync skips detection)."""
     from migrator.sources import blogger
 
     path = Path(source)
@@ -71,7 +73,7 @@ def find_source(source: str, cfg: Config, http: HttpClient) -> Source:
             f"SOURCE {source!r} is neither an existing file nor a blog URL",
             "pass https://NAME.blogspot.com, a custom-domain URL, or a Blogger export file",
         )
-    if cfg.platform == "blogger":
+    if cfg.platform == "blogger" or (cfg.platform == "auto" and known_platform == "blogger"):
         return blogger.BloggerFeedSource.open(url, cfg, http)
     if cfg.platform == "tistory":
         raise UsageError("Tistory blogs are not supported by this version yet", "see the README's roadmap")
@@ -82,10 +84,11 @@ def find_source(source: str, cfg: Config, http: HttpClient) -> Source:
         raise UsageError("Tistory blogs are not supported by this version yet", "see the README's roadmap")
     # A custom domain: look at the page itself.
     try:
-        page = http.get(url + "/")
+        html = http.get(url + "/").text()
     except FetchError as e:
-        raise SourceError(f"cannot reach {url}: {e.message}", "check the URL and your network") from None
-    html = page.text()
+        if e.status_code is None:  # nothing answered at all
+            raise SourceError(f"cannot reach {url}: {e.message}", e.hint or "check the URL and your network") from None
+        html = ""  # it answered with an error page: still try the feeds below
     if blogger.looks_like_blogger(html):
         return blogger.BloggerFeedSource.open(url, cfg, http)
     if blogger.BloggerFeedSource.probe_feed(url, http):

@@ -266,7 +266,9 @@ class BloggerFeedSource(_Common):
                 raise NotABlogError(
                     f"{self.origin} has no Blogger feed (HTTP 404)", "check the URL or pass --platform"
                 ) from None
-            raise SourceError(f"cannot read {url}: {e.message}", "check the URL and your network") from None
+            raise SourceError(
+                f"cannot read the blog's feed: {e.message}", e.hint or "check the URL and your network"
+            ) from None
         feed = data["feed"]
         blog_id = _t(feed, "id").rsplit("blog-", 1)[-1]
         canonical = ""

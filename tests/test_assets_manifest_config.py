@@ -1,0 +1,158 @@
+"""Pure parts of assets, manifest and config."""
+
+import json
+
+import pytest
+
+from migrator.assets import (
+    ImageRef,
+    absolute_url,
+    extension_for,
+    find_images,
+    name_stem,
+    safe_stem,
+    sniff_extension,
+    srcset_urls,
+    unique_path,
+)
+from migrator.config import load_config
+from migrator.errors import ConfigError
+from migrator.manifest import Action, Manifest, plan
+from migrator.models import AssetRecord, PostRecord
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+JPG = b"\xff\xd8\xff\xe0" + b"\x00" * 20
+GIF = b"GIF89a" + b"\x00" * 20
+WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 "
+
+
+@pytest.mark.parametrize(
+    ("head", "ext"),
+    [(PNG, "png"), (JPG, "jpg"), (GIF, "gif"), (WEBP, "webp"), (b"<svg xmlns=", "svg"), (b"<html>", None), (b"", None)],
+)
+def test_sniff_extension(head, ext):
+    assert sniff_extension(head) == ext
+
+
+def test_extension_comes_from_the_bytes_not_the_url():
+    assert extension_for(PNG, "image/jpeg", "https://x/photo.jpg") == "png"
+    assert extension_for(b"????", "image/gif", "https://x/y") == "gif"
+    assert extension_for(b"????", None, "https://t1.daumcdn.net/cfile/tistory/ABC") == "bin"
+
+
+@pytest.mark.parametrize(
+    ("url", "hint", "stem"),
+    [
+        ("https://x/img/b/R29vZ2xl/K/s0/My%20Photo.png", None, "My-Photo"),
+        ("https://x/img/a/AVvXsEhKEY=s0", None, "AVvXsEhKEY"),
+        ("https://blog.kakaocdn.net/dn/a/b/c/img.png", "여행 사진.jpg", "여행-사진"),
+        ("https://x/img.png", None, "img"),
+        ("https://x/../../etc/passwd", None, "passwd"),
+    ],
+)
+def test_name_stem(url, hint, stem):
+    assert name_stem(url, hint) == stem
+
+
+def test_safe_stem_is_bounded():
+    assert len(safe_stem("가" * 100).encode()) <= 80
+
+
+def test_unique_path_numbers_collisions():
+    taken = {"assets/img/p/img.png", "assets/img/p/img-2.png"}
+    assert unique_path("assets/img/p", "img", "png", taken.__contains__) == "assets/img/p/img-3.png"
+
+
+def test_find_images_in_document_order_without_duplicates():
+    html = (
+        '<a href="https://h/a-big.png"><img src="https://h/a.png" srcset="https://h/a.png 1x, https://h/a2.png 2x"></a>'
+        '<img src="/rel/b.jpg" data-filename="원본.jpg"><img src="data:image/png;base64,xx"><img src="https://h/a.png">'
+        '<a href="https://h/page.html">text only</a><a href="https://h/page.html"><img src="https://h/c.gif"></a>'
+    )
+    refs = find_images(html, "https://blog.example.com/2020/01/p.html")
+    assert refs == [
+        ImageRef("https://h/a-big.png"),  # the link (usually the larger file) comes first in the document
+        ImageRef("https://h/a.png"),
+        ImageRef("https://h/a2.png"),
+        ImageRef("https://blog.example.com/rel/b.jpg", "원본.jpg"),
+        ImageRef("https://h/c.gif"),
+    ]
+
+
+def test_srcset_and_absolute_urls():
+    assert srcset_urls("a.png 1x, b.png 2x") == ["a.png", "b.png"]
+    assert absolute_url("//h/x.png", None) == "https://h/x.png"
+    assert absolute_url("javascript:alert(1)", "https://b/") is None
+    assert absolute_url("x.png", None) is None
+
+
+def rec(**kw) -> PostRecord:
+    base = dict(source_url="u", title="t", updated=None, source_sha256="S", path="_posts/p.md", output_sha256="O",
+                status="ok")
+    base.update(kw)
+    return PostRecord(**base)
+
+
+@pytest.mark.parametrize(
+    ("source", "entry", "disk", "force", "retry", "action"),
+    [
+        ("S", None, None, False, False, Action.CREATE),
+        ("S", rec(), "O", False, False, Action.UNCHANGED),
+        ("S", rec(), "EDITED", False, False, Action.UNCHANGED),  # hand edit, source unchanged: kept
+        ("S2", rec(), "O", False, False, Action.UPDATE),
+        ("S2", rec(), "EDITED", False, False, Action.CONFLICT),
+        ("S2", rec(), "EDITED", True, False, Action.UPDATE),
+        ("S", rec(), None, False, False, Action.UPDATE),  # file gone: written again
+        ("S", rec(), "O", False, True, Action.UPDATE),  # an image failed last time: retried
+        ("S", rec(status="failed"), "O", False, False, Action.UPDATE),
+    ],
+)
+def test_plan(source, entry, disk, force, retry, action):
+    assert plan(source, entry, disk, force=force, retry=retry) == action
+
+
+def test_manifest_round_trip_and_journal_replay(tmp_path):
+    m = Manifest.load(tmp_path)
+    m.record_post("1", rec())
+    m.record_asset(AssetRecord(url="https://h/a.png", path="assets/img/p/a.png", sha256="x", bytes=3))
+    # not saved yet: a kill now keeps what the journal holds
+    with open(m.journal_path, "a") as f:
+        f.write('{"post": "2", "rec": {"tit')  # a torn last line
+    again = Manifest.load(tmp_path)
+    assert set(again.posts) == {"1"} and again.assets["https://h/a.png"].path == "assets/img/p/a.png"
+    m.save(finished=True)
+    assert not m.journal_path.exists()
+    data = json.loads(m.path.read_text())
+    assert list(data) == ["version", "source", "last_sync", "posts", "assets"]
+    assert data["posts"]["1"]["status"] == "ok" and data["last_sync"]
+
+
+def test_config_unknown_key_is_an_error(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("blogger:\n  max_resluts: 5\n")
+    with pytest.raises(ConfigError, match="unknown config key blogger.max_resluts"):
+        load_config(p)
+
+
+def test_config_precedence_cli_over_file_over_default(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("jobs: 8\nformat: html\nhttp:\n  delay: 0.5\n")
+    cfg = load_config(p, {"jobs": 2})
+    assert (cfg.jobs, cfg.format, cfg.http.delay, cfg.platform) == (2, "html", 0.5, "auto")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("jobs: many\n", "jobs must be a whole number"),
+        ("format: pdf\n", "format must be one of"),
+        ("timezone: Mars/Base\n", "unknown timezone"),
+        ("- a\n- b\n", "must be a mapping"),
+        ("jobs: [\n", "not valid YAML"),
+    ],
+)
+def test_config_errors_are_clear(tmp_path, text, message):
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(p)

@@ -1,0 +1,140 @@
+"""Slugs, file names, dates and front matter: pure functions, one-line checks."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import frontmatter
+import pytest
+
+from migrator.config import Config, FrontMatterConfig, load_config
+from migrator.jekyll import (
+    MAX_FILENAME_BYTES,
+    config_warnings,
+    format_date,
+    front_matter,
+    local_date,
+    post_path,
+    render,
+    sanitize_slug,
+    truncate_utf8,
+)
+from migrator.models import Blog, Post
+
+KST = timezone(timedelta(hours=9))
+BLOG = Blog(platform="blogger", url="https://x.blogspot.com", timezone=None)
+
+
+def make_post(**kw) -> Post:
+    base = dict(
+        id="1", kind="post", status="live", title="T", html="<p>x</p>",
+        published=datetime(2023, 6, 1, 0, 30, tzinfo=KST), path="/2023/06/t.html", url="https://x.blogspot.com/2023/06/t.html",
+    )
+    base.update(kw)
+    return Post(**base)
+
+
+@pytest.mark.parametrize(
+    ("raw", "slug"),
+    [
+        ("my-post", "my-post"),
+        ("안녕하세요 세계", "안녕하세요-세계"),
+        ("../../etc/passwd", "etcpasswd"),
+        ("a/b\\c:d*e?f\"g<h>i|j", "abcdefghij"),
+        ("   ", "fallback"),
+        ("???", "fallback"),
+        ("\x00nul\x01", "nul"),
+        ("Cafe\u0301", "Café"),  # NFD in, NFC out
+    ],
+)
+def test_sanitize_slug(raw, slug):
+    assert sanitize_slug(raw, "fallback") == slug
+
+
+def test_truncate_utf8_never_splits_a_character():
+    assert truncate_utf8("한글", 4) == "한"
+    assert truncate_utf8("abc", 10) == "abc"
+
+
+def test_filename_fits_in_255_bytes():
+    path = post_path(make_post(), "가" * 200, datetime(2023, 6, 1), "md")
+    name = path.split("/")[-1]
+    assert len(name.encode()) <= MAX_FILENAME_BYTES
+    assert name.startswith("2023-06-01-가") and name.endswith(".md")
+
+
+@pytest.mark.parametrize(
+    ("kw", "n", "expected"),
+    [
+        ({}, 1, "_posts/2023-06-01-t.md"),
+        ({}, 2, "_posts/2023-06-01-t-2.md"),
+        ({"status": "draft", "path": None}, 1, "_drafts/t.md"),
+        ({"kind": "page", "path": "/p/about.html"}, 1, "p/t.md"),
+    ],
+)
+def test_post_path(kw, n, expected):
+    assert post_path(make_post(**kw), "t", datetime(2023, 6, 1), "md", n) == expected
+
+
+def test_dates_keep_the_offset_and_use_the_blog_timezone():
+    dt = datetime(2023, 5, 31, 15, 30, tzinfo=UTC)
+    assert format_date(dt) == "2023-05-31 15:30:00 +0000"
+    assert format_date(local_date(dt, "Asia/Seoul")) == "2023-06-01 00:30:00 +0900"
+    assert local_date(dt, None) == dt
+
+
+def test_front_matter_order_and_preserved_url():
+    post = make_post(tags=("a",), categories=("c",), updated=datetime(2023, 6, 2, tzinfo=KST))
+    fm = front_matter(post, Config(), BLOG, image="/assets/img/t/x.png", excerpt="hi")
+    assert list(fm) == [
+        "title", "date", "last_modified_at", "categories", "tags", "excerpt", "image", "permalink", "source_url"
+    ]
+    assert fm["permalink"] == "/2023/06/t.html"
+    assert fm["source_url"] == "https://x.blogspot.com/2023/06/t.html"
+
+
+def test_jekyll_urls_use_redirect_from():
+    fm = front_matter(make_post(), load_config(None, {"urls": "jekyll"}), BLOG, image=None, excerpt=None)
+    assert "permalink" not in fm and fm["redirect_from"] == ["/2023/06/t.html"]
+
+
+def test_front_matter_keys_are_renamed_and_nested():
+    cfg = Config(front_matter=FrontMatterConfig(layout="post", keys={"image": "header.teaser", "excerpt": None}))
+    fm = front_matter(make_post(), cfg, BLOG, image="/a.png", excerpt="dropped")
+    assert fm["layout"] == "post" and fm["header"] == {"teaser": "/a.png"} and "excerpt" not in fm
+
+
+HOSTILE_TITLES = [
+    "../../etc/passwd",
+    "a/b/c",
+    "nul\x00and\x07bell",
+    "x" * 500,
+    "!!!???",
+    "key: value",
+    "# not a comment",
+    "'single' and \"double\"",
+    "- list item",
+    "{flow: map}",
+    "&anchor *alias !tag %directive",
+    "",
+    "yes",
+    "null",
+    "2023-06-01",
+    "multi\nline",
+    "{{ liquid }} {% tag %}",
+]
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_any_title_survives_the_yaml_round_trip(title):
+    fm = front_matter(make_post(title=title), Config(), BLOG, image=None, excerpt=None)
+    doc = frontmatter.loads(render(fm, "body"))
+    assert doc["title"] == fm["title"]
+    assert isinstance(doc["title"], str)
+    assert doc.content == "body"
+
+
+def test_config_warnings_for_an_existing_config():
+    assert config_warnings("title: x\n", needs_redirects=True) == [
+        "_config.yml: set excerpt_separator: <!--more--> so post excerpts stop at the old jump break",
+        "_config.yml: add jekyll-redirect-from to plugins, or the old URLs (redirect_from) will 404",
+    ]
+    assert config_warnings("excerpt_separator: <!--more-->\nplugins: [jekyll-redirect-from]\n", True) == []
