@@ -156,3 +156,32 @@ def test_config_errors_are_clear(tmp_path, text, message):
     p.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(p)
+
+
+def test_config_example_documents_every_key_with_its_default():
+    import dataclasses
+    from pathlib import Path
+
+    from migrator.config import Config
+
+    path = Path(__file__).parent.parent / "config.example.yaml"
+    assert dataclasses.asdict(load_config(path)) == dataclasses.asdict(Config())
+    text = path.read_text()
+
+    def keys(obj, prefix=""):
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            yield f.name
+            if dataclasses.is_dataclass(value):
+                yield from keys(value)
+
+    for key in keys(Config()):
+        assert f"\n{key}:" in text or f"  {key}:" in text, f"{key} is not in config.example.yaml"
+
+
+def test_every_cli_flag_has_a_config_twin():
+    from migrator.cli import _FLAG_KEYS, build_parser
+
+    migrate = build_parser()._subparsers._group_actions[0].choices["migrate"]
+    flags = {a.dest for a in migrate._actions if a.option_strings and a.dest not in ("help", "config", "verbose", "quiet")}
+    assert flags == set(_FLAG_KEYS)

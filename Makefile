@@ -1,0 +1,38 @@
+# The two set-up commands (see README):  make demo  and  make test
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SUDO   := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
+
+.PHONY: demo test setup jekyll lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+setup: $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+
+# Debian's jekyll (with the minima theme and jekyll-redirect-from) for the site-build tests and the demo
+jekyll:
+	@command -v jekyll >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 && \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq jekyll jekyll-theme-minima \
+	    ruby-jekyll-redirect-from ruby-jekyll-feed >/dev/null; } || \
+	  echo "note: could not install jekyll; the site-build tests will be skipped"
+
+demo: setup jekyll
+	$(PY) fixtures/demo.py example-site
+
+test: setup jekyll
+	$(PY) -m pytest -q
+
+lint: setup
+	$(PY) -m ruff check src tests fixtures bench
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) example-site .pytest_cache .ruff_cache build src/*.egg-info

@@ -1,0 +1,228 @@
+"""The HTTP layer against a real local server: retries, Retry-After, truncated bodies, timeouts, caps,
+redirects, the private-address guard, conditional GET and proxies."""
+
+from __future__ import annotations
+
+import threading
+import time
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from migrator.config import HttpConfig
+from migrator.errors import BlockedAddressError, FetchError, ResponseTooLargeError
+from migrator.http import HttpClient, backoff_delay, is_public_address, parse_retry_after
+
+
+class Scripted:
+    """A local server whose answers per path are scripted as a list of callables (one per request)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list] = {}
+        self.log: list[tuple[str, dict]] = []
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                outer.log.append((self.path, dict(self.headers)))
+                script = outer.routes.get(self.path.split("?")[0]) or outer.routes.get("*") or []
+                step = script.pop(0) if len(script) > 1 else (script[0] if script else None)
+                if step is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                step(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def reply(status=200, body=b"ok", headers=None, declared=None, delay=0.0):
+    def step(h):
+        if delay:
+            time.sleep(delay)
+        h.send_response(status)
+        h.send_header("Content-Length", str(len(body) if declared is None else declared))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(body)
+        if declared is not None and declared > len(body):
+            h.wfile.flush()
+            h.close_connection = True
+
+    return step
+
+
+def chunked(body: bytes):
+    def step(h):
+        h.send_response(200)
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        for i in range(0, len(body), 1000):
+            part = body[i : i + 1000]
+            h.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+        h.wfile.write(b"0\r\n\r\n")
+
+    return step
+
+
+@pytest.fixture
+def srv():
+    s = Scripted()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def waits():
+    return []
+
+
+@pytest.fixture
+def client(waits):
+    cfg = HttpConfig(retries=4, backoff=0.01, backoff_max=30, read_timeout=0.5, connect_timeout=1)
+    c = HttpClient(cfg, allow_private=True, sleep=waits.append)
+    yield c
+    c.close()
+
+
+def test_429_honours_retry_after_seconds(srv, client, waits):
+    srv.routes["/x"] = [reply(429, b"slow down", {"Retry-After": "7"}), reply(200, b"done")]
+    assert client.get(srv.url + "/x").content == b"done"
+    assert waits == [7.0] and len(srv.log) == 2
+
+
+def test_429_retry_after_as_a_date_and_capped(srv, waits):
+    c = HttpClient(HttpConfig(retries=3, backoff_max=5), allow_private=True, sleep=waits.append)
+    srv.routes["/x"] = [reply(429, b"", {"Retry-After": formatdate(time.time() + 3600, usegmt=True)}), reply()]
+    assert c.get(srv.url + "/x").status == 200
+    assert waits == [5.0]  # an hour is capped at backoff_max
+
+
+def test_500_twice_then_success_with_growing_backoff(srv, client, waits):
+    srv.routes["/x"] = [reply(500), reply(503), reply(200, b"third time")]
+    assert client.get(srv.url + "/x").content == b"third time"
+    assert len(srv.log) == 3 and len(waits) == 2 and waits[1] > waits[0] * 1.2
+
+
+def test_gives_up_after_the_configured_attempts(srv, client):
+    srv.routes["/x"] = [reply(502)]
+    with pytest.raises(FetchError, match="gave up after 4 attempts") as e:
+        client.get(srv.url + "/x")
+    assert e.value.status_code == 502 and len(srv.log) == 4
+
+
+def test_404_is_final_and_not_retried(srv, client):
+    with pytest.raises(FetchError, match="HTTP 404") as e:
+        client.get(srv.url + "/missing")
+    assert e.value.status_code == 404 and len(srv.log) == 1
+
+
+def test_truncated_body_is_retried(srv, client, tmp_path):
+    srv.routes["/img"] = [reply(200, b"x" * 50, declared=100), reply(200, b"y" * 100)]
+    got = client.get(srv.url + "/img", to_file=tmp_path / "a.part")
+    assert got.size == 100 and (tmp_path / "a.part").read_bytes() == b"y" * 100
+    assert len(srv.log) == 2
+
+
+def test_read_timeout_is_retried(srv, client):
+    srv.routes["/slow"] = [reply(200, b"late", delay=1.5), reply(200, b"fast")]
+    assert client.get(srv.url + "/slow").content == b"fast"
+
+
+def test_size_cap_declared_and_streamed(srv, waits):
+    c = HttpClient(HttpConfig(max_bytes=1000), allow_private=True, sleep=waits.append)
+    srv.routes["/big"] = [reply(200, b"z" * 5000)]
+    with pytest.raises(ResponseTooLargeError, match="over the 1,000-byte cap"):
+        c.get(srv.url + "/big")
+    srv.routes["/chunked"] = [chunked(b"z" * 5000)]
+    with pytest.raises(ResponseTooLargeError):
+        c.get(srv.url + "/chunked")
+    assert waits == []  # never retried
+
+
+def test_redirects_are_followed_and_loops_stopped(srv, client):
+    srv.routes["/a"] = [reply(301, b"", {"Location": "/b"})]
+    srv.routes["/b"] = [reply(200, b"at b")]
+    got = client.get(srv.url + "/a")
+    assert got.content == b"at b" and got.url.endswith("/b")
+    srv.routes["/loop"] = [reply(302, b"", {"Location": "/loop"})]
+    with pytest.raises(FetchError, match="more than 10 redirects"):
+        client.get(srv.url + "/loop")
+
+
+def test_user_agent_and_conditional_get(srv, client):
+    srv.routes["/c"] = [reply(304, b"", {"ETag": '"v1"'})]
+    got = client.get(srv.url + "/c", etag='"v1"', last_modified="Mon, 01 Apr 2024 00:00:00 GMT")
+    assert got.status == 304
+    _, headers = srv.log[-1]
+    assert headers["User-Agent"].startswith("migrator/")
+    assert headers["If-None-Match"] == '"v1"' and headers["If-Modified-Since"].startswith("Mon")
+
+
+@pytest.mark.parametrize(
+    ("ip", "public"),
+    [
+        ("8.8.8.8", True), ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.1", False),
+        ("172.16.5.5", False), ("169.254.169.254", False), ("224.0.0.1", False), ("0.0.0.0", False),
+        ("::1", False), ("fe80::1", False), ("::ffff:127.0.0.1", False), ("2606:4700::1111", True),
+    ],
+)
+def test_public_address_classification(ip, public):
+    assert is_public_address(ip) is public
+
+
+def test_private_addresses_are_refused_without_any_request(srv):
+    c = HttpClient(HttpConfig(), allow_private=False)
+    with pytest.raises(BlockedAddressError, match="non-public address 127.0.0.1"):
+        c.get(srv.url + "/x")
+    assert srv.log == []
+
+
+def test_a_redirect_to_cloud_metadata_is_refused(srv):
+    c = HttpClient(HttpConfig(), allow_private=False)
+    c._dns["127.0.0.1"] = ["93.184.216.34"]  # pretend the test server is a public host
+    c._dns["metadata.test"] = ["169.254.169.254"]
+    srv.routes["/img"] = [reply(302, b"", {"Location": "http://metadata.test/latest/meta-data/"})]
+    with pytest.raises(BlockedAddressError, match="169.254.169.254"):
+        c.get(srv.url + "/img")
+    assert len(srv.log) == 1
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://x/y", "gopher://x"])
+def test_only_http_is_fetched(url):
+    with pytest.raises(FetchError, match="only http and https"):
+        HttpClient(HttpConfig(), allow_private=True).get(url)
+
+
+def test_proxy_environment_is_honoured(srv, monkeypatch):
+    srv.routes["*"] = [reply(200, b"via proxy")]
+    monkeypatch.setenv("HTTP_PROXY", srv.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    c = HttpClient(HttpConfig(retries=1), allow_private=True)
+    assert c.get("http://blog.example.invalid/feed").content == b"via proxy"
+    assert srv.log[-1][0] == "http://blog.example.invalid/feed"  # absolute-form: it went through the proxy
+
+
+def test_retry_after_and_backoff_helpers():
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(formatdate(1000.0 + 30, usegmt=True), now=1000.0) == pytest.approx(30, abs=1)
+    assert backoff_delay(1, 1.0, 60, rand=lambda: 0.0) == 1.0
+    assert backoff_delay(4, 1.0, 60, rand=lambda: 0.5) == 8.5
+    assert backoff_delay(20, 1.0, 60, rand=lambda: 0.0) == 60
