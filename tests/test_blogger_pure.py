@@ -96,3 +96,15 @@ def test_looks_like_blogger():
     assert looks_like_blogger("<meta content='blogger' name='generator'/>")
     assert looks_like_blogger("<link href='https://www.blogger.com/feeds/123/posts/default'>")
     assert not looks_like_blogger("<html><meta name='generator' content='WordPress'></html>")
+
+
+def test_internal_path_recognises_the_blogs_own_posts():
+    from migrator.config import Config
+    from migrator.models import Blog
+
+    src = BloggerFeedSource("https://blog.example.com", Config(), http=None)
+    src.blog = Blog("blogger", "https://name.blogspot.com")
+    assert src.internal_path("http://name.blogspot.com/2020/01/a.html?m=1#c5") == "/2020/01/a.html#c5"
+    assert src.internal_path("https://blog.example.com/p/about.html") == "/p/about.html"
+    assert src.internal_path("https://name.blogspot.com/search/label/x") is None
+    assert src.internal_path("https://other.blogspot.com/2020/01/a.html") is None

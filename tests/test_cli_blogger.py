@@ -57,6 +57,8 @@ def test_full_migration(server, blog, migrate):
     hello = frontmatter.load(site / "_posts/2024-03-02-hello-world.md")
     assert hello["image"].startswith("/assets/img/") and (site / hello["image"].lstrip("/")).exists()
     assert "<!--more-->" in hello.content
+    # a link to another post of the blog (mobile ?m=1 form) now points at the post on the new site
+    assert "[the Korean post](/2024/03/blog-post.html)" in hello.content
 
     # the scripted faults were met and retried: 429 then success, 500 twice then success
     assert len(server.requests_to("/img/b/R29vZ2xl/retry429/s0/")) == 2

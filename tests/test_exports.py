@@ -98,3 +98,17 @@ def test_bad_export_files(cli, tmp_path, content, message):
     res, _ = run_export(cli, tmp_path, path)
     assert res.code == ExitStatus.NOT_A_BLOG, res
     assert message in res.err
+
+
+def test_slug_collisions_are_numbered(cli, tmp_path, quiet_server, blog):
+    draft = next(e for e in blog.entries if e["status"] == "draft")
+    blog.entries.append({**draft, "id": "3000000000000000002", "title": "An unfinished draft?"})
+    path = tmp_path / "feed.atom"
+    path.write_text(takeout_atom(blog, "https://example.blogspot.com", quiet_server.img_url))
+    res, site = run_export(cli, tmp_path, path)
+    assert res.code == 0, res
+    assert sorted(p.name for p in (site / "_drafts").iterdir()) == ["An-unfinished-draft-2.md", "An-unfinished-draft.md"]
+    # a rerun keeps each post at its own path
+    res, _ = run_export(cli, tmp_path, path)
+    assert res.code == 0 and sorted(p.name for p in (site / "_drafts").iterdir()) == [
+        "An-unfinished-draft-2.md", "An-unfinished-draft.md"]

@@ -8,7 +8,7 @@ tables, spacer paragraphs, ``<br>`` runs); the :class:`JekyllConverter` hooks (m
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from markdownify import ATX, MarkdownConverter
@@ -72,7 +72,12 @@ def _is_blank(el: Tag) -> bool:
     return text.replace("\xa0", "").replace("\u200b", "").strip() == ""
 
 
-def prepare(html: str, asset_map: Mapping[str, str] | None = None, base: str | None = None) -> BeautifulSoup:
+def prepare(
+    html: str,
+    asset_map: Mapping[str, str] | None = None,
+    base: str | None = None,
+    links: Callable[[str], str | None] | None = None,
+) -> BeautifulSoup:
     """Parse ``html`` and do the clean-up both output formats share. Returns a soup whose ``body`` is the post."""
     from migrator.assets import absolute_url  # pure helper
 
@@ -126,6 +131,11 @@ def prepare(html: str, asset_map: Mapping[str, str] | None = None, base: str | N
         new = local(a.get("href"))
         if new:
             a["href"] = new
+        elif links is not None and a.get("href"):
+            absolute = absolute_url(a["href"], base)
+            target = links(absolute) if absolute else None
+            if target:
+                a["href"] = target
 
     # Blogger caption tables -> <figure> with <figcaption>
     for table in body.find_all("table", class_="tr-caption-container"):
@@ -215,6 +225,13 @@ class JekyllConverter(MarkdownConverter):
         fence = "`" * max(3, longest + 1)
         return f"\n\n{fence}{lang}\n{text}\n{fence}\n\n"
 
+    def convert_ol(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        out = super().convert_ol(el, text, parent_tags)
+        start = str(el.get("start") or "1").strip()
+        if start.isdigit() and int(start) != 1 and "li" not in parent_tags:
+            return out.rstrip("\n") + f'\n{{: start="{int(start)}"}}\n\n'  # kramdown ignores the first number
+        return out
+
     def convert_figcaption(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         text = text.strip()
         return f"\n\n*{text}*\n\n" if text else ""
@@ -283,18 +300,28 @@ def _finish(text: str) -> str:
     return text.strip() + "\n"
 
 
-def html_to_markdown(html: str, asset_map: Mapping[str, str] | None = None, base: str | None = None) -> str:
-    """Convert one post body to Markdown with local image paths, Liquid-safe."""
-    soup = prepare(html, asset_map, base)
+def html_to_markdown(
+    html: str,
+    asset_map: Mapping[str, str] | None = None,
+    base: str | None = None,
+    links: Callable[[str], str | None] | None = None,
+) -> str:
+    """Convert one post body to Markdown with local image paths and internal links, Liquid-safe."""
+    soup = prepare(html, asset_map, base, links)
     body = soup.body
     md = JekyllConverter().convert_soup(body) if body is not None else ""
     # the first/last excerpt marker on its own needs no separator
     return escape_liquid(_finish(md))
 
 
-def html_to_clean_html(html: str, asset_map: Mapping[str, str] | None = None, base: str | None = None) -> str:
+def html_to_clean_html(
+    html: str,
+    asset_map: Mapping[str, str] | None = None,
+    base: str | None = None,
+    links: Callable[[str], str | None] | None = None,
+) -> str:
     """Keep the post as HTML, cleaned the same way, Liquid-safe."""
-    soup = prepare(html, asset_map, base)
+    soup = prepare(html, asset_map, base, links)
     body = soup.body
     for br in body.find_all("br", attrs={"data-run": True}) if body else []:
         del br["data-run"]

@@ -195,7 +195,7 @@ def scaffold_index(blog: Blog, cfg: Config) -> str | None:
     """A home page listing the posts, for a new site with a theme (minima's ``home`` layout)."""
     if not cfg.site.theme:
         return None
-    return render({"layout": "home", "title": blog.title or "Home"}, "")
+    return render({"layout": "home"}, "")
 
 
 def config_warnings(existing: str, needs_redirects: bool) -> list[str]:

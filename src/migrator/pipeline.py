@@ -89,10 +89,14 @@ class Migration:
             if rec.status == "ok" and rec.path
         }
         base = post.url or self.source.blog.url or None
+        def links(url: str) -> str | None:
+            path = self.source.internal_path(url)
+            return f"{self.baseurl}{path}" if path else None
+
         if self.cfg.format == "html":
-            body = convert.html_to_clean_html(post.html, amap, base)
+            body = convert.html_to_clean_html(post.html, amap, base, links)
         else:
-            body = convert.html_to_markdown(post.html, amap, base)
+            body = convert.html_to_markdown(post.html, amap, base, links)
         image = None
         if post.thumbnail:
             image = amap.get(post.thumbnail)

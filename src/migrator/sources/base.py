@@ -36,6 +36,10 @@ class Source(Protocol):
         """Extra request headers an asset download needs (a Referer for some CDNs)."""
         ...
 
+    def internal_path(self, url: str) -> str | None:
+        """The old path of a link to one of the blog's own posts or pages, else None."""
+        ...
+
 
 def normalize_source_url(source: str) -> str | None:
     """``name.blogspot.com`` -> ``https://name.blogspot.com``; None when it is not a URL at all."""

@@ -36,6 +36,7 @@ _SIZE = r"(?:[swh]\d+|w\d+-h\d+)(?:-[a-zA-Z0-9]+)*"
 _SIZE_SEGMENT = re.compile(rf"^{_SIZE}$")
 _SIZE_PARAM = re.compile(rf"=({_SIZE})$")
 _ID = re.compile(r"\.(post|page)-(\d+)$")
+_POST_PATH = re.compile(r"^/(?:\d{4}/\d{2}|p)/[^/]+\.html$")
 
 
 # --- pure helpers ------------------------------------------------------------------------------------
@@ -140,6 +141,23 @@ class _Common:
 
     def asset_headers(self, url: str) -> dict[str, str]:
         return {}
+
+    def blog_hosts(self) -> set[str]:
+        hosts = set()
+        for u in (self.blog.url, getattr(self, "origin", ""), self.cfg.origin or ""):
+            h = urlsplit(u).hostname if u else None
+            if h:
+                hosts.add(h.lower())
+        return hosts
+
+    def internal_path(self, url: str) -> str | None:
+        """The site path of a link to one of this blog's own posts or pages (any scheme, ``?m=1`` or not)."""
+        parts = urlsplit(url)
+        if (parts.hostname or "").lower() not in self.blog_hosts():
+            return None
+        if not _POST_PATH.match(parts.path):
+            return None
+        return parts.path + (f"#{parts.fragment}" if parts.fragment else "")
 
     def _labels(self, labels: list[str]) -> dict[str, tuple[str, ...]]:
         uniq = tuple(dict.fromkeys(label.strip() for label in labels if label and label.strip()))
