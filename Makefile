@@ -29,7 +29,7 @@ test: setup jekyll
 	$(PY) -m pytest -q
 
 lint: setup
-	$(PY) -m ruff check src tests fixtures bench
+	$(PY) -m ruff check src tests fixtures $(wildcard bench)
 
 bench: setup
 	$(PY) bench/run.py
