@@ -108,3 +108,16 @@ def test_internal_path_recognises_the_blogs_own_posts():
     assert src.internal_path("https://blog.example.com/p/about.html") == "/p/about.html"
     assert src.internal_path("https://name.blogspot.com/search/label/x") is None
     assert src.internal_path("https://other.blogspot.com/2020/01/a.html") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1:8080/img/b/R29vZ2xl/KEY/s320/a.png", "http://127.0.0.1:8080/img/b/R29vZ2xl/KEY/s0/a.png"),
+        ("https://cdn.example.com/img/a/KEY=w640-h480", "https://cdn.example.com/img/a/KEY=s0"),
+        ("http://mirror.test/-abc/XYZ/AAAAAAAAAAI/def/s1600-h/a.jpg", "http://mirror.test/-abc/XYZ/AAAAAAAAAAI/def/s0/a.jpg"),
+        ("https://example.com/photos/s320/a.png", "https://example.com/photos/s320/a.png"),  # not Blogger's shape
+    ],
+)
+def test_blogger_image_shapes_are_recognised_on_any_host(url, expected):
+    assert rewrite_image_urls(f'<img src="{url}">', DEFAULT_BLOGGER_IMAGE_HOSTS) == f'<img src="{expected}">'

@@ -153,7 +153,11 @@ class Migration:
 
         slug = jekyll.sanitize_slug(post.slug or post.title, fallback=f"{post.kind}-{post.id}")
         refs = find_images(post.html, post.url or self.source.blog.url or None, self.source.is_platform_image)
-        if post.thumbnail and post.thumbnail not in {r.url for r in refs}:
+        if (
+            post.thumbnail
+            and post.thumbnail not in {r.url for r in refs}
+            and self.source.is_platform_image(post.thumbnail)  # a YouTube thumbnail stays remote
+        ):
             refs.append(ImageRef(post.thumbnail))
         if not self.cfg.images.download:
             refs = []

@@ -77,10 +77,20 @@ def _host_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
+# Blogger's image paths are distinctive whatever the host (a custom CDN, a mirror, a test server):
+# /img/b/R29vZ2xl/<key>/<size>/<name>, /img/a/<key>=<size>, and the old /-<a>/<b>/AAAAAAAAAAI/<c>/<size>/<name>
+_SHAPED_URL = re.compile(
+    r"(?P<url>(?:https?:)?//[A-Za-z0-9.-]+(?::\d+)?"
+    r"(?:/img/[ab]/[^\s\"'<>()\\]+|/-[\w-]+/[\w-]+/A{6,}[\w-]*/[\w-]+/[^\s\"'<>()\\]+))"
+)
+
+
 def rewrite_image_urls(html: str, patterns: tuple[str, ...]) -> str:
-    """Rewrite every Blogger image URL in ``html`` (src, srcset, href, style) to its original size."""
+    """Rewrite every Blogger image URL in ``html`` (src, srcset, href, style) to its original size: URLs on
+    the image hosts, and URLs with Blogger's image path shapes on any host."""
     rx = _host_regex(patterns)
-    return rx.sub(lambda m: original_image_url(m.group("url")), html)
+    html = rx.sub(lambda m: original_image_url(m.group("url")), html)
+    return _SHAPED_URL.sub(lambda m: original_image_url(m.group("url")), html)
 
 
 def looks_like_blogger(html: str) -> bool:
@@ -137,7 +147,7 @@ class _Common:
 
     def is_platform_image(self, url: str) -> bool:
         host = urlsplit(url if "//" in url else "https://" + url).hostname or ""
-        return host_matches(host, self.image_hosts)
+        return host_matches(host, self.image_hosts) or _SHAPED_URL.fullmatch(url) is not None
 
     def asset_headers(self, url: str) -> dict[str, str]:
         return {}
