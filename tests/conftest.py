@@ -14,10 +14,12 @@ FIXTURES = ROOT / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 
 from server import FixtureBlog, FixtureServer  # noqa: E402
+from tistory_site import TistoryBlog  # noqa: E402
 
 from migrator.cli import main  # noqa: E402
 
 EXAMPLE_CONFIG = FIXTURES / "example-config.yaml"
+TISTORY_CONFIG = FIXTURES / "tistory-config.yaml"
 
 
 @pytest.fixture
@@ -84,3 +86,14 @@ def tree_snapshot(root: Path) -> dict[str, tuple[str, int]]:
 
 def jekyll_available() -> bool:
     return shutil.which("jekyll") is not None
+
+
+@pytest.fixture
+def tblog() -> TistoryBlog:
+    return TistoryBlog()
+
+
+@pytest.fixture
+def tserver(tblog: TistoryBlog):
+    with FixtureServer(tblog, faults={}) as s:
+        yield s

@@ -226,3 +226,13 @@ def test_retry_after_and_backoff_helpers():
     assert backoff_delay(1, 1.0, 60, rand=lambda: 0.0) == 1.0
     assert backoff_delay(4, 1.0, 60, rand=lambda: 0.5) == 8.5
     assert backoff_delay(20, 1.0, 60, rand=lambda: 0.0) == 60
+
+
+def test_per_host_politeness_delay(srv, waits):
+    c = HttpClient(HttpConfig(), allow_private=True, sleep=waits.append)
+    c.set_host_delay(srv.url.split("//")[1], 1.0)
+    srv.routes["/p"] = [reply(200, b"x")]
+    for _ in range(3):
+        c.get(srv.url + "/p")
+    # one start a second: with a sleep that returns at once, the 2nd waits ~1 s and the 3rd ~2 s from now
+    assert len(waits) == 2 and 0.9 < waits[0] <= 1.0 and 1.9 < waits[1] <= 2.0

@@ -19,9 +19,7 @@ from migrator.errors import FetchError
 from migrator.http import Fetched, HttpClient
 from migrator.models import AssetRecord
 
-IMAGE_EXTS = frozenset(
-    {"png", "jpg", "jpeg", "gif", "webp", "bmp", "svg", "avif", "heic", "ico", "tif", "tiff"}
-)
+IMAGE_EXTS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp", "svg", "avif", "heic", "ico", "tif", "tiff"})
 GENERIC_STEMS = frozenset({"img", "image", "images", "photo", "picture", "file", ""})
 
 
@@ -29,6 +27,7 @@ GENERIC_STEMS = frozenset({"img", "image", "images", "photo", "picture", "file",
 class ImageRef:
     url: str  # absolute URL, as it will be looked up in the asset map
     name_hint: str | None = None  # a file name the platform gave (data-filename), if any
+    kind: str = "image"  # "image", or "file" for an attachment (any type, kept under its own name)
 
 
 # --- pure helpers ------------------------------------------------------------------------------------
@@ -88,6 +87,10 @@ def find_images(
         elif el.name == "a":
             href = absolute_url(el.get("href") or "", base)
             if not href:
+                continue
+            if el.get("data-migrator-attachment"):
+                if href not in seen:
+                    seen[href] = ImageRef(href, str(el["data-migrator-attachment"]), "file")
                 continue
             inner = {absolute_url(i.get("src") or "", base) for i in el.find_all("img")}
             if href in inner or (inner and (looks_like_image_url(href) or is_image_host(href))):
@@ -149,7 +152,11 @@ def name_stem(url: str, hint: str | None) -> str:
     return stem if stem.lower() not in GENERIC_STEMS else (stem or "image")
 
 
-def extension_for(head: bytes, content_type: str | None, url: str) -> str:
+def extension_for(head: bytes, content_type: str | None, url: str, name_hint: str | None = None) -> str:
+    if name_hint and "." in name_hint:  # an attachment keeps the extension its author gave it
+        ext = safe_stem(name_hint.rsplit(".", 1)[-1].lower(), 10)
+        if ext:
+            return ext
     ext = sniff_extension(head)
     if ext:
         return ext
@@ -204,6 +211,7 @@ class AssetStore:
         assets: dict[str, AssetRecord],
         *,
         images_dir: str = "assets/img",
+        files_dir: str = "assets/files",
         jobs: int = 4,
         dry_run: bool = False,
         headers_for: Callable[[str], dict[str, str]] = lambda u: {},
@@ -213,6 +221,7 @@ class AssetStore:
         self.http = http
         self.assets = assets
         self.images_dir = images_dir.strip("/")
+        self.files_dir = files_dir.strip("/")
         self.dry_run = dry_run
         self.headers_for = headers_for
         self.on_record = on_record
@@ -260,11 +269,11 @@ class AssetStore:
                 result[ref.url] = AssetRecord(url=ref.url, status="failed", error="not downloaded (dry run)")
             else:
                 todo.append((ref, self.pool.submit(self._download, ref.url)))
-        directory = f"{self.images_dir}/{slug}"
         for ref, fut in todo:  # document order: names never depend on timing
             got, part, error = fut.result()
+            directory = f"{self.files_dir if ref.kind == 'file' else self.images_dir}/{slug}"
             if got is not None and error is None:
-                error = self._check(got, part, ref.url)
+                error = self._check(got, part, ref)
             if got is None or error:
                 part.unlink(missing_ok=True)
                 rec = AssetRecord(url=ref.url, status="failed", error=error)
@@ -278,11 +287,13 @@ class AssetStore:
         return result
 
     @staticmethod
-    def _check(got: Fetched, part: Path, url: str) -> str | None:
+    def _check(got: Fetched, part: Path, ref: ImageRef) -> str | None:
         if got.size == 0:
             return "the server sent an empty file"
         with open(part, "rb") as f:
             head = f.read(4096)
+        if ref.kind == "file" and (ref.name_hint or "").lower().endswith((".html", ".htm")):
+            return None
         if sniff_extension(head) is None:
             if is_html_bytes(head) or (got.content_type or "").startswith("text/html"):
                 return f"the server sent a web page (HTTP {got.status}, {got.content_type}), not an image"
@@ -297,7 +308,7 @@ class AssetStore:
         else:
             with open(part, "rb") as f:
                 head = f.read(4096)
-            ext = extension_for(head, got.content_type, ref.url)
+            ext = extension_for(head, got.content_type, ref.url, ref.name_hint if ref.kind == "file" else None)
             stem = name_stem(ref.url, ref.name_hint)
 
             def taken(candidate: str) -> bool:

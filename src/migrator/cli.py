@@ -53,12 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     S = argparse.SUPPRESS
-    m.add_argument(
-        "source", metavar="SOURCE", help="blog URL, or a Blogger export file (feed.atom, blog-*.xml)"
-    )
-    m.add_argument(
-        "--out", "-o", default=S, metavar="DIR", help="the Jekyll site directory to write (config: out)"
-    )
+    m.add_argument("source", metavar="SOURCE", help="blog URL, or a Blogger export file (feed.atom, blog-*.xml)")
+    m.add_argument("--out", "-o", default=S, metavar="DIR", help="the Jekyll site directory to write (config: out)")
     m.add_argument("--config", "-c", metavar="FILE", help="YAML config file (see config.example.yaml)")
     m.add_argument(
         "--platform",
@@ -73,9 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write posts as Markdown (default) or as cleaned HTML",
     )
     m.add_argument("--dry-run", action="store_true", default=S, help="show what would change; write nothing")
-    m.add_argument(
-        "--report", metavar="PATH", default=S, help="write the run's report as .json, .md or .html"
-    )
+    m.add_argument("--report", metavar="PATH", default=S, help="write the run's report as .json, .md or .html")
     m.add_argument("--jobs", "-j", type=int, metavar="N", default=S, help="parallel downloads (default: 4)")
     m.add_argument(
         "--force",

@@ -55,6 +55,7 @@ class FrontMatterConfig:
 class ImagesConfig:
     download: bool = True  # download images and relink them (false: keep remote URLs)
     dir: str = "assets/img"  # where images go, one folder per post slug
+    files_dir: str = "assets/files"  # where attachments (non-image downloads) go, one folder per post slug
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,17 @@ class BloggerConfig:
     drafts: bool = True  # migrate drafts from exports (to _drafts/)
     labels_as: str = "tags"  # Blogger labels become "tags" or "categories"
     extra_image_hosts: tuple[str, ...] = ()  # more hosts whose URLs carry Blogger size tokens
+
+
+@dataclass(frozen=True)
+class TistoryConfig:
+    delay: float = 1.0  # minimum seconds between two page requests to the blog (politeness)
+    referer: bool = True  # send Referer: <blog>/ with image downloads (Kakao's CDN may want one)
+    sitemap_cap: int = 1000  # a sitemap with this many URLs is taken as capped: older ids are enumerated
+    enumerate: str = "auto"  # auto | always | never: walk numeric post ids down from the newest one
+    max_missing_run: int = 50  # stop enumerating after this many missing ids in a row
+    body_selectors: tuple[str, ...] = ()  # CSS selectors for the post body, tried first (default: built-in list)
+    remove_selectors: tuple[str, ...] = ()  # more CSS selectors of skin junk to drop from the body
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,7 @@ class Config:
     front_matter: FrontMatterConfig = field(default_factory=FrontMatterConfig)
     images: ImagesConfig = field(default_factory=ImagesConfig)
     blogger: BloggerConfig = field(default_factory=BloggerConfig)
+    tistory: TistoryConfig = field(default_factory=TistoryConfig)
 
     def validate(self) -> Config:
         choices = {
@@ -99,6 +112,8 @@ class Config:
                 raise ConfigError(f"{key} must be one of {', '.join(allowed)}, not {getattr(self, key)!r}")
         if self.blogger.labels_as not in ("tags", "categories"):
             raise ConfigError(f"blogger.labels_as must be tags or categories, not {self.blogger.labels_as!r}")
+        if self.tistory.enumerate not in ("auto", "always", "never"):
+            raise ConfigError(f"tistory.enumerate must be auto, always or never, not {self.tistory.enumerate!r}")
         if self.jobs < 1:
             raise ConfigError("jobs must be at least 1")
         if self.limit is not None and self.limit < 0:

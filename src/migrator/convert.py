@@ -60,7 +60,15 @@ def code_language(el: Tag) -> str:
 
 def _lang(value: str) -> str:
     value = value.strip().strip(";").lower()
-    aliases = {"js": "javascript", "py": "python", "c++": "cpp", "c#": "csharp", "sh": "bash", "none": ""}
+    aliases = {
+        "js": "javascript",
+        "py": "python",
+        "c++": "cpp",
+        "c#": "csharp",
+        "sh": "bash",
+        "none": "",
+        "undefined": "",
+    }
     value = aliases.get(value, value)
     return re.sub(r"[^\w+#.-]", "", value)
 
@@ -128,6 +136,8 @@ def prepare(
             if img.get(lazy) and not img.get("src"):
                 img["src"] = local(img[lazy]) or img[lazy]
     for a in body.find_all("a"):
+        if a.get("data-migrator-attachment"):
+            del a["data-migrator-attachment"]
         new = local(a.get("href"))
         if new:
             a["href"] = new
@@ -152,6 +162,17 @@ def prepare(
                 fc.append(child.extract())
             fig.append(fc)
         table.replace_with(fig)
+
+    # a <br> that ends bold/italic text belongs after it (else the break is lost in the emphasis)
+    for br in body.find_all("br"):
+        parent = br.parent
+        while (
+            parent is not None
+            and parent.name in ("b", "strong", "i", "em", "u", "span", "font")
+            and br is parent.contents[-1]
+        ):
+            parent.insert_after(br.extract())
+            parent = br.parent
 
     # <br><br> runs are paragraph breaks
     for br in body.find_all("br"):
@@ -232,6 +253,15 @@ class JekyllConverter(MarkdownConverter):
             return out.rstrip("\n") + f'\n{{: start="{int(start)}"}}\n\n'  # kramdown ignores the first number
         return out
 
+    def convert_details(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        summary = el.find("summary")
+        label = summary.get_text(" ", strip=True) if summary is not None else "Details"
+        label = label.replace("<", "&lt;")
+        return f'\n\n<details markdown="1">\n<summary>{label}</summary>\n\n{text.strip()}\n\n</details>\n\n'
+
+    def convert_summary(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return ""
+
     def convert_figcaption(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         text = text.strip()
         return f"\n\n*{text}*\n\n" if text else ""
@@ -280,7 +310,7 @@ class JekyllConverter(MarkdownConverter):
         if re.search(r"[\s()<>]", src):
             src = "<" + src.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E") + ">"
         title = el.get("title") or ""
-        title_part = ' "' + title.replace('"', r'\"') + '"' if title else ""
+        title_part = ' "' + title.replace('"', r"\"") + '"' if title else ""
         return f"![{alt}]({src}{title_part})"
 
 
@@ -332,8 +362,29 @@ def html_to_clean_html(
 
 
 _BLOCK_TAGS = (
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "tr", "td", "th", "figure", "section",
-    "article", "dd", "dt", "ul", "ol", "table", "br", "hr",
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "blockquote",
+    "tr",
+    "td",
+    "th",
+    "figure",
+    "section",
+    "article",
+    "dd",
+    "dt",
+    "ul",
+    "ol",
+    "table",
+    "br",
+    "hr",
 )
 
 

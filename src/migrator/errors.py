@@ -58,9 +58,7 @@ class OutputError(MigratorError):
 class FetchError(MigratorError):
     """One HTTP fetch failed for good (after retries). Per-item: never fatal on its own."""
 
-    def __init__(
-        self, message: str, hint: str | None = None, *, url: str = "", status_code: int | None = None
-    ):
+    def __init__(self, message: str, hint: str | None = None, *, url: str = "", status_code: int | None = None):
         super().__init__(message, hint)
         self.url = url
         self.status_code = status_code

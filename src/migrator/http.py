@@ -113,7 +113,8 @@ def is_public_address(ip: str) -> bool:
 class _HostGate:
     """At most ``per_host`` requests in flight per host, and ``delay`` seconds between two starts."""
 
-    def __init__(self, per_host: int, delay: float):
+    def __init__(self, per_host: int, delay: float, sleep: Callable[[float], None] = time.sleep):
+        self.sleep = sleep
         self.sem = threading.BoundedSemaphore(per_host)
         self.delay = delay
         self.lock = threading.Lock()
@@ -127,7 +128,7 @@ class _HostGate:
                 wait = self.next_start - now
                 self.next_start = max(now, self.next_start) + self.delay
             if wait > 0:
-                time.sleep(wait)
+                self.sleep(wait)
 
     def __exit__(self, *exc: object) -> None:
         self.sem.release()
@@ -151,6 +152,7 @@ class HttpClient:
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = self.cfg.user_agent or USER_AGENT
         self._gates: dict[str, _HostGate] = {}
+        self._delays: dict[str, float] = {}
         self._gates_lock = threading.Lock()
         self._dns: dict[str, list[str]] = {}
         self._sleep = sleep
@@ -187,12 +189,19 @@ class HttpClient:
                 )
 
     # --- politeness ----------------------------------------------------------------------------------
+    def set_host_delay(self, netloc: str, delay: float) -> None:
+        """A host that wants more politeness than ``http.delay`` (e.g. a blog's own pages)."""
+        with self._gates_lock:
+            self._delays[netloc.lower()] = max(delay, self.cfg.delay)
+            self._gates.pop(netloc.lower(), None)
+
     def _gate(self, url: str) -> _HostGate:
         host = urlsplit(url).netloc.lower()
         with self._gates_lock:
             gate = self._gates.get(host)
             if gate is None:
-                gate = self._gates[host] = _HostGate(self.cfg.per_host, self.cfg.delay)
+                delay = self._delays.get(host, self.cfg.delay)
+                gate = self._gates[host] = _HostGate(self.cfg.per_host, delay, self._sleep)
             return gate
 
     # --- retries -------------------------------------------------------------------------------------

@@ -208,12 +208,8 @@ def config_warnings(existing: str, needs_redirects: bool) -> list[str]:
         return ["_config.yml is not a mapping of settings"]
     out = []
     if data.get("excerpt_separator") != "<!--more-->":
-        out.append(
-            "_config.yml: set excerpt_separator: <!--more--> so post excerpts stop at the old jump break"
-        )
+        out.append("_config.yml: set excerpt_separator: <!--more--> so post excerpts stop at the old jump break")
     plugins = data.get("plugins") or data.get("gems") or []
     if needs_redirects and "jekyll-redirect-from" not in plugins:
-        out.append(
-            "_config.yml: add jekyll-redirect-from to plugins, or the old URLs (redirect_from) will 404"
-        )
+        out.append("_config.yml: add jekyll-redirect-from to plugins, or the old URLs (redirect_from) will 404")
     return out

@@ -43,8 +43,8 @@ class Post:
     thumbnail: str | None = None  # lead image URL (original size)
     author: str | None = None
     old_urls: tuple[str, ...] = ()  # more old paths that must keep working (redirect_from)
-    image_names: tuple[tuple[str, str], ...] = ()  # (url, preferred file name) where the platform says
-    error: str | None = None  # set by a source when the post cannot be read (recorded as failed)
+    error: str | None = None  # set by a source when the post cannot be read
+    skip: bool = False  # with error: the post cannot be migrated at all (protected, deleted): recorded as skipped
 
     def fingerprint(self) -> str:
         """sha256 of everything the source said about the post: changes iff the source changed."""
@@ -103,6 +103,7 @@ class RunStats:
     images_reused: int = 0
     images_failed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+    skips: list[tuple[str, str]] = field(default_factory=list)  # (what, why): protected, deleted
     warnings: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> None:

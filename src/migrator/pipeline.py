@@ -58,9 +58,7 @@ class Migration:
         self.dry_run = cfg.dry_run
         self.sink: FileSink = DryRunSink(out) if cfg.dry_run else FileSink(out)
         self.manifest = Manifest.load(out, readonly=cfg.dry_run)
-        self.report = Report(
-            out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url
-        )
+        self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
         self.baseurl = _site_baseurl(cfg, self.sink)
         self.used_paths = {r.path for r in self.manifest.posts.values() if r.path}
         self.ext = "html" if cfg.format == "html" else "md"
@@ -83,12 +81,9 @@ class Migration:
 
     # --- one post ----------------------------------------------------------------------------------------
     def _render(self, post: Post, records: dict[str, AssetRecord], slug: str) -> str:
-        amap = {
-            url: f"{self.baseurl}/{rec.path}"
-            for url, rec in records.items()
-            if rec.status == "ok" and rec.path
-        }
+        amap = {url: f"{self.baseurl}/{rec.path}" for url, rec in records.items() if rec.status == "ok" and rec.path}
         base = post.url or self.source.blog.url or None
+
         def links(url: str) -> str | None:
             path = self.source.internal_path(url)
             return f"{self.baseurl}{path}" if path else None
@@ -124,12 +119,33 @@ class Migration:
             error=error,
             kind=post.kind,
         )
-        self.manifest.record_post(post.id, rec)
+        if not self.dry_run:
+            self.manifest.record_post(post.id, rec)
         self.report.stats.failures.append((post.url or post.title or post.id, error))
         return ReportItem(post.id, post.url, post.title, rec.path, "failed", post.kind, error=error)
 
+    def _skip(self, post: Post, entry: PostRecord | None) -> ReportItem:
+        rec = PostRecord(
+            source_url=post.url,
+            title=post.title,
+            updated=post.updated.isoformat() if post.updated else None,
+            source_sha256="",
+            path=entry.path if entry else None,
+            output_sha256=entry.output_sha256 if entry else None,
+            status="skipped",
+            assets=entry.assets if entry else (),
+            error=post.error,
+            kind=post.kind,
+        )
+        if not self.dry_run:
+            self.manifest.record_post(post.id, rec)
+        self.report.stats.skips.append((post.url or post.title or post.id, post.error or "skipped"))
+        return ReportItem(post.id, post.url, post.title, rec.path, "skipped", post.kind, error=post.error)
+
     def process(self, post: Post, store: AssetStore) -> ReportItem:
         entry = self.manifest.posts.get(post.id)
+        if post.error and post.skip:
+            return self._skip(post, entry)
         if post.error:
             return self._fail(post, entry, post.error)
         fingerprint = post.fingerprint()
@@ -138,8 +154,7 @@ class Migration:
         retry = bool(
             entry
             and any(
-                (self.manifest.assets.get(u) is None or self.manifest.assets[u].status != "ok")
-                for u in entry.assets
+                (self.manifest.assets.get(u) is None or self.manifest.assets[u].status != "ok") for u in entry.assets
             )
         )
         action = plan(fingerprint, entry, on_disk, force=self.cfg.force, retry=retry)
@@ -216,9 +231,7 @@ class Migration:
                     continue
                 self.sink.remove(entry.path)
             if not self.dry_run:
-                self.manifest.record_post(
-                    post_id, PostRecord(**{**entry.__dict__, "status": "deleted", "path": None})
-                )
+                self.manifest.record_post(post_id, PostRecord(**{**entry.__dict__, "status": "deleted", "path": None}))
         if self.cfg.prune and not self.dry_run:
             self._prune_assets()
 
@@ -246,6 +259,7 @@ class Migration:
             self.http,
             self.manifest.assets,
             images_dir=self.cfg.images.dir,
+            files_dir=self.cfg.images.files_dir,
             jobs=self.cfg.jobs,
             dry_run=self.dry_run,
             headers_for=self.source.asset_headers,
@@ -324,7 +338,5 @@ class Migration:
             )
 
 
-def migrate(
-    source: Source, cfg: Config, out: Path, http: HttpClient, progress: Progress | None = None
-) -> Report:
+def migrate(source: Source, cfg: Config, out: Path, http: HttpClient, progress: Progress | None = None) -> Report:
     return Migration(source, cfg, out, http, progress).run()

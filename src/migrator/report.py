@@ -99,6 +99,8 @@ def print_summary(report: Report, console: Console) -> None:
         console.print(f"[red]failed[/red] {what}: {why}", highlight=False)
     if len(st.failures) > 50:
         console.print(f"... and {len(st.failures) - 50} more (see `migrator status {report.out}`)")
+    for what, why in st.skips[:50]:
+        console.print(f"[yellow]skipped[/yellow] {what}: {why}", highlight=False)
     for w in st.warnings:
         console.print(f"[yellow]warning[/yellow] {w}", highlight=False)
     conflicts = [i for i in report.items if i.action == "conflict"]
@@ -114,9 +116,7 @@ def print_summary(report: Report, console: Console) -> None:
         console.print(f"Site written to [bold]{report.out}[/bold].", highlight=False)
         if st.failures or st.images_failed:
             console.print("Failed items are recorded and retried when you run the same command again.")
-        console.print(
-            f"Next: cd {report.out} && jekyll serve   (then open http://127.0.0.1:4000)", highlight=False
-        )
+        console.print(f"Next: cd {report.out} && jekyll serve   (then open http://127.0.0.1:4000)", highlight=False)
 
 
 def write_report(report: Report, path: Path) -> None:

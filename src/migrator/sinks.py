@@ -53,9 +53,7 @@ class FileSink:
         try:
             atomic_write_text(target, text)
         except OSError as e:
-            raise OutputError(
-                f"cannot write {target}: {e.strerror or e}", "check free space and permissions"
-            ) from e
+            raise OutputError(f"cannot write {target}: {e.strerror or e}", "check free space and permissions") from e
 
     def write_if_absent(self, rel: str, text: str) -> bool:
         if self.exists(rel):
@@ -94,8 +92,6 @@ class DryRunSink(FileSink):
 def unified_diff(old: str | None, new: str, path: str) -> str | None:
     if old is None:
         return None
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
-    )
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}")
     text = "".join(lines)
     return text or None

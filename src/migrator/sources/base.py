@@ -59,14 +59,12 @@ def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str 
     """Pick the platform module that reads SOURCE (a file path or a URL) and open it.
 
     ``known_platform`` is what an earlier run recorded for this same URL (a resync skips detection)."""
-    from migrator.sources import blogger
+    from migrator.sources import blogger, tistory
 
     path = Path(source)
     if path.exists():
         if path.is_dir():
-            raise UsageError(
-                f"{source} is a directory", "pass the export file itself (feed.atom or blog-*.xml)"
-            )
+            raise UsageError(f"{source} is a directory", "pass the export file itself (feed.atom or blog-*.xml)")
         if cfg.platform == "tistory":
             raise UsageError("Tistory has no export file format that migrator reads; pass the blog's URL")
         return blogger.open_export(path, cfg)
@@ -79,13 +77,13 @@ def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str 
         )
     if cfg.platform == "blogger" or (cfg.platform == "auto" and known_platform == "blogger"):
         return blogger.BloggerFeedSource.open(url, cfg, http)
-    if cfg.platform == "tistory":
-        raise UsageError("Tistory blogs are not supported by this version yet", "see the README's roadmap")
+    if cfg.platform == "tistory" or (cfg.platform == "auto" and known_platform == "tistory"):
+        return tistory.TistorySource.open(url, cfg, http)
     host = urlsplit(url).hostname or ""
     if blogger.BloggerFeedSource.matches_host(host):
         return blogger.BloggerFeedSource.open(url, cfg, http)
-    if host == "tistory.com" or host.endswith(".tistory.com"):
-        raise UsageError("Tistory blogs are not supported by this version yet", "see the README's roadmap")
+    if tistory.TistorySource.matches_host(host):
+        return tistory.TistorySource.open(url, cfg, http)
     # A custom domain: look at the page itself.
     try:
         html = http.get(url + "/").text()
@@ -95,6 +93,8 @@ def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str 
         html = ""  # it answered with an error page: still try the feeds below
     if blogger.looks_like_blogger(html):
         return blogger.BloggerFeedSource.open(url, cfg, http)
+    if tistory.looks_like_tistory(html):
+        return tistory.TistorySource.open(url, cfg, http)
     if blogger.BloggerFeedSource.probe_feed(url, http):
         return blogger.BloggerFeedSource.open(url, cfg, http)
     raise NotABlogError(

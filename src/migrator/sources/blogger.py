@@ -72,9 +72,7 @@ def _host_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
     alts = []
     for p in patterns:
         alts.append(re.escape(p.lower()).replace(r"\*", r"[A-Za-z0-9-]*"))
-    return re.compile(
-        r"(?P<url>(?:https?:)?//(?:" + "|".join(alts) + r")(?::\d+)?/[^\s\"'<>()\\]+)", re.IGNORECASE
-    )
+    return re.compile(r"(?P<url>(?:https?:)?//(?:" + "|".join(alts) + r")(?::\d+)?/[^\s\"'<>()\\]+)", re.IGNORECASE)
 
 
 # Blogger's image paths are distinctive whatever the host (a custom CDN, a mirror, a test server):
@@ -578,9 +576,7 @@ class BloggerExportSource(_Common):
             labels=labels,
             thumbnail=thumb.get("url") if thumb is not None else None,
             author=author,
-            summary=(el.findtext(BLOGGER2018 + "metaDescription") or None)
-            if self.format == "takeout"
-            else None,
+            summary=(el.findtext(BLOGGER2018 + "metaDescription") or None) if self.format == "takeout" else None,
         )
 
 

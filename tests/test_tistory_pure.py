@@ -1,0 +1,81 @@
+"""One-line checks of the Tistory helpers: original image URLs, post paths, dates, markers."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from migrator.sources.tistory import (
+    classify_path,
+    is_chrome_image,
+    kage_url,
+    looks_like_tistory,
+    original_image_url,
+    parse_tistory_date,
+)
+
+KST = timezone(timedelta(hours=9))
+
+
+@pytest.mark.parametrize(
+    ("url", "original"),
+    [
+        ("https://img1.daumcdn.net/thumb/R1280x0/?scode=mtistory2&fname=https%3A%2F%2Fblog.kakaocdn.net%2Fdn%2Fa%2Fb%2Fc%2Fimg.png",
+         "https://blog.kakaocdn.net/dn/a/b/c/img.png"),
+        ("//img1.daumcdn.net/thumb/R1920x0/?fname=http%3A%2F%2Fcfile23.uf.tistory.com%2Fimage%2F216CF839",
+         "http://cfile23.uf.tistory.com/original/216CF839"),
+        ("https://img1.daumcdn.net/thumb/R800x0/?scode=mtistory2&fname=https%3A%2F%2Ft1.daumcdn.net%2Fcfile%2Ftistory%2F1731AC52",
+         "https://t1.daumcdn.net/cfile/tistory/1731AC52?original"),
+        ("https://t1.daumcdn.net/cfile/tistory/1731AC524E07FB5824", "https://t1.daumcdn.net/cfile/tistory/1731AC524E07FB5824?original"),
+        ("https://t1.daumcdn.net/cfile/tistory/216CF839?original", "https://t1.daumcdn.net/cfile/tistory/216CF839?original"),
+        ("http://cfile9.uf.tistory.com/image/2176203E53FC211D1199FD", "http://cfile9.uf.tistory.com/original/2176203E53FC211D1199FD"),
+        ("https://blog.kakaocdn.net/dn/E2tbn/btsO75rDgmP/ZHZv/img.png", "https://blog.kakaocdn.net/dn/E2tbn/btsO75rDgmP/ZHZv/img.png"),
+        ("https://blog.kakaocdn.net/dna/a/b/AAAA/img.png?credential=x&expires=1&signature=y%3D",
+         "https://blog.kakaocdn.net/dna/a/b/AAAA/img.png?credential=x&expires=1&signature=y%3D"),
+        # a thumbnail of a thumbnail
+        ("https://img1.daumcdn.net/thumb/C450x300/?fname=https%3A%2F%2Fimg1.daumcdn.net%2Fthumb%2FR800x0%2F%3Ffname%3Dhttps%253A%252F%252Fblog.kakaocdn.net%252Fdn%252Fx%252Fimg.png",
+         "https://blog.kakaocdn.net/dn/x/img.png"),
+    ],
+)
+def test_original_image_url(url, original):
+    assert original_image_url(url) == original
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("/30", ("id", "30")),
+        ("/30/", ("id", "30")),
+        ("/entry/%EC%83%88-%EA%B8%80", ("entry", "새-글")),
+        ("/m/30", None),
+        ("/category/IT", None),
+        ("/tag/linux", None),
+        ("/guestbook", None),
+        ("/", None),
+    ],
+)
+def test_classify_path(path, key):
+    assert classify_path(path) == key
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2011-06-27T13:04:10+09:00", datetime(2011, 6, 27, 13, 4, 10, tzinfo=KST)),
+        ("20131026232137", datetime(2013, 10, 26, 23, 21, 37, tzinfo=KST)),
+        ("20170710T21:30:38+09:00", datetime(2017, 7, 10, 21, 30, 38, tzinfo=KST)),
+        ("Mon, 27 Jun 2011 13:04:10 +0900", datetime(2011, 6, 27, 13, 4, 10, tzinfo=KST)),
+        ("not a date", None),
+        (None, None),
+    ],
+)
+def test_parse_tistory_date(value, expected):
+    assert parse_tistory_date(value) == expected
+
+
+def test_markers_and_chrome():
+    assert looks_like_tistory('<script>window.T.config = {"BLOG":{}}</script>')
+    assert not looks_like_tistory("<meta name='generator' content='blogger'>")
+    assert is_chrome_image("https://t1.daumcdn.net/tistory_admin/static/images/no-image-v1.png")
+    assert is_chrome_image("https://tistory1.daumcdn.net/tistory/7985193/attach/46acd51d")
+    assert not is_chrome_image("https://blog.kakaocdn.net/dn/a/b/c/img.png")
+    assert kage_url("kage@a/b/c/img.png") == "https://blog.kakaocdn.net/dn/a/b/c/img.png"
