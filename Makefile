@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 
-.PHONY: demo test setup jekyll lint bench clean
+.PHONY: demo demo-tistory test setup jekyll lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ jekyll:
 demo: setup jekyll
 	$(PY) fixtures/demo.py example-site
 
+demo-tistory: setup jekyll
+	$(PY) fixtures/demo.py --tistory example-site-tistory
+
 test: setup jekyll
 	$(PY) -m pytest -q
 
@@ -35,4 +38,4 @@ bench: setup
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) example-site .pytest_cache .ruff_cache build src/*.egg-info
+	rm -rf $(VENV) example-site example-site-tistory .pytest_cache .ruff_cache build src/*.egg-info

@@ -122,3 +122,16 @@ def test_tistory_site_builds(cli, tserver, tblog, tmp_path, fmt):
         assert (built / f"m/{pid}.html").exists()  # the mobile URL redirects
     assert "가장 최근 글입니다" in (built / "7.html").read_text()
     assert "{% raw %}" in (built / "7.html").read_text()  # Liquid-looking text printed as written
+
+
+def test_resigned_image_urls_change_nothing(cli, tserver, tblog, tmp_path):
+    res, site = run(cli, tserver, tmp_path)
+    assert res.code == 0
+    before = tree_snapshot(site)
+    for p in tblog.posts:  # next month: Tistory signs every /dna/ URL anew
+        p["html"] = p["html"].replace("expires=1767193199", "expires=1769871599").replace("signature=", "signature=X")
+    tserver.log.clear()
+    res, _ = run(cli, tserver, tmp_path)
+    assert res.code == 0, res
+    assert tree_snapshot(site) == before  # no file rewritten, no mtime touched
+    assert not [p for p in tserver.log if p.startswith("/dna/")]  # the same images are not fetched again

@@ -79,3 +79,30 @@ def test_markers_and_chrome():
     assert is_chrome_image("https://tistory1.daumcdn.net/tistory/7985193/attach/46acd51d")
     assert not is_chrome_image("https://blog.kakaocdn.net/dn/a/b/c/img.png")
     assert kage_url("kage@a/b/c/img.png") == "https://blog.kakaocdn.net/dn/a/b/c/img.png"
+
+
+def test_signed_urls_have_a_stable_key():
+    from migrator.sources.tistory import stable_image_key
+
+    a = "https://blog.kakaocdn.net/dna/x/y/AAAA/img.png?credential=c1&expires=1753973999&allow_ip=&allow_referer=&signature=s1%3D"
+    b = "https://blog.kakaocdn.net/dna/x/y/AAAA/img.png?credential=c2&expires=1756652399&allow_ip=&allow_referer=&signature=s2%3D"
+    assert stable_image_key(a) == stable_image_key(b) == "https://blog.kakaocdn.net/dna/x/y/AAAA/img.png"
+    f = "https://blog.kakaocdn.net/dna/x/y/AAAA/a.pdf?credential=c&expires=1&signature=s&attach=1&knm=a.pdf"
+    assert stable_image_key(f) == "https://blog.kakaocdn.net/dna/x/y/AAAA/a.pdf?attach=1&knm=a.pdf"
+    assert stable_image_key("https://blog.kakaocdn.net/dn/x/img.png") == "https://blog.kakaocdn.net/dn/x/img.png"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025. 11. 13. 17:09", datetime(2025, 11, 13, 17, 9, tzinfo=KST)),
+        ("2023. 1. 27. 23:37", datetime(2023, 1, 27, 23, 37, tzinfo=KST)),
+        ("written 2017.07.10 21:30", datetime(2017, 7, 10, 21, 30, tzinfo=KST)),
+        ("2011. 6. 27.", datetime(2011, 6, 27, tzinfo=KST)),
+        ("no date here", None),
+    ],
+)
+def test_visible_dates(text, expected):
+    from migrator.sources.tistory import parse_visible_date
+
+    assert parse_visible_date(text) == expected

@@ -216,6 +216,7 @@ class AssetStore:
         dry_run: bool = False,
         headers_for: Callable[[str], dict[str, str]] = lambda u: {},
         on_record: Callable[[AssetRecord], None] = lambda r: None,
+        key_for: Callable[[str], str] = lambda u: u,
     ) -> None:
         self.out = out
         self.http = http
@@ -225,6 +226,7 @@ class AssetStore:
         self.dry_run = dry_run
         self.headers_for = headers_for
         self.on_record = on_record
+        self.key_for = key_for  # the stable identity of a URL (signed URLs change monthly, the image does not)
         self.tmp = out / ".migrator" / "tmp"
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="asset")
         self._by_sha: dict[str, str] = {
@@ -261,7 +263,7 @@ class AssetStore:
         if not self.dry_run:
             self.tmp.mkdir(parents=True, exist_ok=True)
         for ref in refs:
-            rec = self.assets.get(ref.url)
+            rec = self.assets.get(self.key_for(ref.url))
             if self._usable(rec):
                 result[ref.url] = rec  # type: ignore[assignment]
                 self.reused += 1
@@ -276,12 +278,12 @@ class AssetStore:
                 error = self._check(got, part, ref)
             if got is None or error:
                 part.unlink(missing_ok=True)
-                rec = AssetRecord(url=ref.url, status="failed", error=error)
+                rec = AssetRecord(url=self.key_for(ref.url), status="failed", error=error)
                 self.failed += 1
             else:
                 rec = self._place(got, part, ref, directory)
                 self.downloaded += 1
-            self.assets[ref.url] = rec
+            self.assets[rec.url] = rec
             self.on_record(rec)
             result[ref.url] = rec
         return result
@@ -325,7 +327,7 @@ class AssetStore:
             self._claimed.add(path)
             self._by_sha[sha] = path
         return AssetRecord(
-            url=ref.url,
+            url=self.key_for(ref.url),
             path=path,
             sha256=sha,
             bytes=got.size,

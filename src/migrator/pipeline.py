@@ -194,7 +194,10 @@ class Migration:
 
             path = jekyll.allocate_path(lambda n: jekyll.post_path(post, slug, date, self.ext, n), free)
         old_text = self.sink.read(path) if action == Action.UPDATE else None
-        self.sink.write(path, text)
+        if action == Action.UPDATE and old_text == text:
+            action = Action.UNCHANGED  # the source's bytes moved (a re-signed image URL), the post did not
+        elif self.sink.sha(path) != out_sha:  # never touch a file (or its mtime) whose bytes are already right
+            self.sink.write(path, text)
         self.used_paths.add(path)
         rec = PostRecord(
             source_url=post.url,
@@ -204,7 +207,7 @@ class Migration:
             path=path,
             output_sha256=out_sha,
             status="ok",
-            assets=tuple(records),
+            assets=tuple(dict.fromkeys(r.url for r in records.values())),
             kind=post.kind,
         )
         if not self.dry_run:
@@ -264,6 +267,7 @@ class Migration:
             dry_run=self.dry_run,
             headers_for=self.source.asset_headers,
             on_record=self.manifest.record_asset if not self.dry_run else (lambda r: None),
+            key_for=getattr(self.source, "asset_key", lambda u: u),
         )
         seen: set[str] = set()
         last_checkpoint = time.monotonic()

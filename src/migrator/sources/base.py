@@ -40,6 +40,10 @@ class Source(Protocol):
         """The old path of a link to one of the blog's own posts or pages, else None."""
         ...
 
+    def asset_key(self, url: str) -> str:
+        """The stable identity of an image URL (drops signatures that change while the image does not)."""
+        ...
+
 
 def normalize_source_url(source: str) -> str | None:
     """``name.blogspot.com`` -> ``https://name.blogspot.com``; None when it is not a URL at all."""

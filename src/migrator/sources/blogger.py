@@ -150,6 +150,9 @@ class _Common:
     def asset_headers(self, url: str) -> dict[str, str]:
         return {}
 
+    def asset_key(self, url: str) -> str:
+        return url
+
     def blog_hosts(self) -> set[str]:
         hosts = set()
         for u in (self.blog.url, getattr(self, "origin", ""), self.cfg.origin or ""):

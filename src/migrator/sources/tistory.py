@@ -107,6 +107,19 @@ def original_image_url(url: str) -> str:
     return url
 
 
+_SIGNATURE_PARAMS = frozenset({"credential", "expires", "allow_ip", "allow_referer", "signature"})
+
+
+def stable_image_key(url: str) -> str:
+    """A signed ``/dna/…?credential=…&expires=…&signature=…`` URL without its signature: the same image
+    keeps one identity when Tistory re-signs it (every month)."""
+    parts = urlsplit(url)
+    if not parts.query or "signature=" not in parts.query:
+        return url
+    kept = [q for q in parts.query.split("&") if q.split("=", 1)[0] not in _SIGNATURE_PARAMS]
+    return parts._replace(query="&".join(kept)).geturl()
+
+
 def is_chrome_image(url: str) -> bool:
     """Tistory's own UI images (emoticons, no-image placeholders, profile pictures): not content."""
     return "/tistory_admin/" in url or re.search(r"tistory\d*\.daumcdn\.net/tistory/\d+/attach/", url) is not None
@@ -142,6 +155,20 @@ def parse_tistory_date(value: str | None) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return None
     return dt if dt.tzinfo else dt.replace(tzinfo=KST)
+
+
+def parse_visible_date(text: str | None) -> datetime | None:
+    """A skin's visible date: "2025. 11. 13. 17:09", "2023. 1. 27. 23:37", "2017.07.10 21:30", "2011. 6. 27." (KST)."""
+    if not text:
+        return None
+    m = re.search(r"(\d{4})\s*[.-]\s*(\d{1,2})\s*[.-]\s*(\d{1,2})\.?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?", text)
+    if not m:
+        return None
+    y, mo, d, h, mi, sec = (int(g) if g else 0 for g in m.groups())
+    try:
+        return datetime(y, mo, d, h, mi, sec, tzinfo=KST)
+    except ValueError:
+        return None
 
 
 def classify_path(path: str) -> tuple[str, str] | None:
@@ -431,6 +458,9 @@ class TistorySource:
             or re.match(r"^cfile\d+\.uf\.tistory\.com$", host) is not None
         )
 
+    def asset_key(self, url: str) -> str:
+        return stable_image_key(url)
+
     def asset_headers(self, url: str) -> dict[str, str]:
         return {"Referer": self.origin + "/"} if self.tcfg.referer else {}
 
@@ -660,7 +690,7 @@ class TistorySource:
             status="live",
             title=title,
             html="",
-            published=published or datetime.now(KST),
+            published=published or datetime(1970, 1, 1, tzinfo=KST),
             url=url,
             path=urlsplit(url).path,
             error=reason,
@@ -736,6 +766,15 @@ class TistorySource:
                         break
         if published is None:
             published = self._rss_date(canonical)
+        if published is None:
+            for sel in ("time.date", "span.date", ".date", "time"):
+                el = soup.select_one(sel)
+                published = parse_visible_date(el.get("datetime") or el.get_text(" ", strip=True)) if el else None
+                if published:
+                    break
+        if published is None:
+            published = datetime(1970, 1, 1, tzinfo=KST)
+            self.warnings.append(f"{canonical}: no publication date found; dated 1970-01-01 (edit the post's date)")
         if body is None:
             return self._skipped_post(
                 canonical,
@@ -768,8 +807,10 @@ class TistorySource:
         path = urlsplit(canonical).path
         key = classify_path(path)
         old = [f"/m/{entry_id}"] if entry_id.isdigit() else []
-        if entry_id.isdigit() and key and key[0] == "entry":
-            old.append(f"/{entry_id}")
+        if key and key[0] == "entry":
+            old.append("/m" + path)
+            if entry_id.isdigit():
+                old.append(f"/{entry_id}")
         slug = key[1] if key and key[0] == "entry" else (title or entry_id)
         return Post(
             id=entry_id,
@@ -777,7 +818,7 @@ class TistorySource:
             status="live",
             title=title,
             html=body.decode_contents(),
-            published=published or datetime.now(KST),
+            published=published,
             updated=modified,
             url=canonical,
             path=path,
