@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument("--limit", type=int, metavar="N", default=S, help="migrate at most N posts (a trial run)")
     m.add_argument(
+        "--full",
+        action="store_true",
+        default=S,
+        help="resync: read every post again instead of asking the source what changed since the last sync",
+    )
+    m.add_argument(
         "--origin",
         metavar="URL",
         default=S,
@@ -127,6 +133,7 @@ _FLAG_KEYS = {
     "prune": "prune",
     "allow_private_network": "allow_private_network",
     "limit": "limit",
+    "full": "full",
     "origin": "origin",
     "timezone": "timezone",
     "urls": "urls",

@@ -65,6 +65,7 @@ class BloggerConfig:
     drafts: bool = True  # migrate drafts from exports (to _drafts/)
     labels_as: str = "tags"  # Blogger labels become "tags" or "categories"
     extra_image_hosts: tuple[str, ...] = ()  # more hosts whose URLs carry Blogger size tokens
+    resync_margin: int = 3600  # seconds subtracted from the last sync for updated-min (clock skew, slow saves)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Config:
     prune: bool = False  # remove posts deleted at the source
     allow_private_network: bool = False
     limit: int | None = None  # migrate at most N posts (for a trial run)
+    full: bool = False  # resync: ignore what the last sync knew and read every post again
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
     http: HttpConfig = field(default_factory=HttpConfig)
     site: SiteConfig = field(default_factory=SiteConfig)

@@ -10,6 +10,7 @@ from typing import Literal
 
 PostKind = Literal["post", "page"]
 PostStatus = Literal["live", "draft"]
+Known = dict[str, tuple[str, str | None]]  # old path -> (post id, updated) of every migrated post
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -160,7 +162,7 @@ class Migration:
         action = plan(fingerprint, entry, on_disk, force=self.cfg.force, retry=retry)
         if action == Action.UNCHANGED:
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
-        if action == Action.CONFLICT:
+        if action == Action.CONFLICT and not self.dry_run:
             assert entry is not None
             rec = PostRecord(**{**entry.__dict__, "status": "conflict"})
             self.manifest.record_post(post.id, rec)
@@ -182,6 +184,9 @@ class Migration:
                 self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
         text = self._render(post, records, slug)
         out_sha = sha256_text(text)
+        if action == Action.CONFLICT:  # a dry run shows the reviewer what --force would write
+            diff = unified_diff(self.sink.read(path) if path else None, text, path or "")
+            return ReportItem(post.id, post.url, post.title, path, action.value, post.kind, diff=diff)
 
         if path is None:
             date = jekyll.local_date(post.published, self.cfg.timezone or self.source.blog.timezone)
@@ -213,7 +218,8 @@ class Migration:
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
         diff = unified_diff(old_text, text, path) if self.dry_run else None
-        return ReportItem(post.id, post.url, post.title, path, action.value, post.kind, diff=diff)
+        preview = text if self.dry_run and action == Action.CREATE else None
+        return ReportItem(post.id, post.url, post.title, path, action.value, post.kind, diff=diff, preview=preview)
 
     # --- deletions ----------------------------------------------------------------------------------------
     def _deletions(self, seen: set[str]) -> None:
@@ -246,6 +252,29 @@ class Migration:
             if rec.path and rec.path not in used_paths:
                 self.sink.remove(rec.path)
 
+    def _resync_basis(self) -> tuple[datetime | None, dict[str, tuple[str, str | None]] | None]:
+        """(since, known) for a cheap resync, or (None, None) when every post must be read: a first run, a
+        previous run that was limited or incomplete, --full, or anything that failed last time (retried)."""
+        m = self.manifest
+        if self.cfg.full or not m.last_sync or m.source.get("complete") != "yes":
+            return None, None
+        if m.source.get("platform") != self.source.blog.platform:
+            return None, None
+        if any(p.status in ("failed", "conflict") for p in m.posts.values()):
+            return None, None
+        if any(a.status != "ok" for a in m.assets.values()):
+            return None, None
+        try:
+            since = datetime.fromisoformat(m.last_sync)
+        except ValueError:
+            return None, None
+        known = {
+            urlsplit(p.source_url).path: (post_id, p.updated)
+            for post_id, p in m.posts.items()
+            if p.source_url and p.status == "ok"
+        }
+        return since, known
+
     # --- the run ------------------------------------------------------------------------------------------
     def run(self) -> Report:
         started = time.monotonic()
@@ -273,8 +302,9 @@ class Migration:
         last_checkpoint = time.monotonic()
         limited = False
         needs_redirects = False
+        since, known = self._resync_basis()
         try:
-            for post in self.source.posts(since=None):
+            for post in self.source.posts(since=since, known=known):
                 if post.id in seen:
                     continue
                 if self.cfg.limit is not None and len(seen) >= self.cfg.limit:
@@ -308,12 +338,21 @@ class Migration:
             if not self.dry_run:
                 self.manifest.save()
         self.report.incomplete = bool(getattr(self.source, "incomplete", False))
+        listed = getattr(self.source, "listed_ids", None) or set()
+        for post_id in sorted(listed - seen):  # known, still there, and not changed: not even fetched
+            entry = self.manifest.posts.get(post_id)
+            if entry is not None and entry.status == "ok":
+                self.report.items.append(
+                    ReportItem(post_id, entry.source_url, entry.title, entry.path, "unchanged", entry.kind)
+                )
         if not limited and not self.report.incomplete:
-            self._deletions(seen)
+            self._deletions(seen | listed)
         self._site_config(needs_redirects)
         self.report.stats.warnings.extend(getattr(self.source, "warnings", []))
         blog = self.source.blog
         self.manifest.source = {"platform": blog.platform, "url": blog.url, "blog_id": blog.blog_id}
+        if not limited and not self.report.incomplete:
+            self.manifest.source["complete"] = "yes"  # a later run may ask only for what changed since
         requested = getattr(self.source, "origin", None)
         if requested:
             self.manifest.source["requested"] = requested

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class ReportItem:
     kind: str = "post"
     diff: str | None = None
     error: str | None = None
+    preview: str | None = None  # a dry run's rendered new file (front matter + body), for the HTML report
 
 
 @dataclass
@@ -155,25 +157,84 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+_CSS = """
+body{font:15px/1.5 system-ui,sans-serif;max-width:72em;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.5em} table.summary td,table.summary th{padding:.2em .8em;text-align:left}
+section.post{border:1px solid #ddd;border-radius:6px;margin:1.2em 0;padding:.2em 1em 1em}
+.action{display:inline-block;font-size:.75em;font-weight:bold;text-transform:uppercase;padding:.1em .5em;
+ border-radius:4px;background:#eee;margin-right:.5em}
+.create .action{background:#d7f5dc}.update .action{background:#dbe8ff}.conflict .action{background:#ffe1b3}
+.deleted .action,.failed .action{background:#ffd6d6}.skipped .action{background:#eee}
+.paths{color:#555;font-size:.9em}.paths code{background:#f4f4f4;padding:0 .3em}
+pre.diff{background:#fafafa;border:1px solid #eee;padding:.5em;overflow:auto;font-size:.85em}
+pre.diff .add{color:#116329;background:#e6ffec;display:block}
+pre.diff .del{color:#82071e;background:#ffebe9;display:block}
+.columns{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:1em}
+.preview{border-left:3px solid #cde;padding-left:1em;min-width:0}.rendered{overflow-wrap:anywhere}
+.rendered table{border-collapse:collapse}.rendered td,.rendered th{border:1px solid #ccc;padding:.2em .5em}
+.rendered pre{background:#f6f8fa;padding:.5em;overflow:auto}.rendered iframe{max-width:100%}
+.preview img{max-width:100%}.frontmatter{font-size:.85em;background:#f7f7f7;padding:.5em;overflow:auto}
+.error{color:#b00}
+"""
+
+
+def _diff_html(diff: str) -> str:
+    out = []
+    for line in diff.splitlines():
+        cls = "add" if line.startswith("+") and not line.startswith("+++") else ""
+        cls = "del" if line.startswith("-") and not line.startswith("---") else cls
+        out.append(f"<span class='{cls}'>{html.escape(line)}</span>" if cls else html.escape(line))
+    return "<pre class='diff'>" + "\n".join(out) + "</pre>"
+
+
+def _preview_html(doc: str) -> str:
+    """The new file as a reviewer sees it: its front matter, and its Markdown rendered to HTML."""
+    from markdown_it import MarkdownIt
+
+    front, body = "", doc
+    if doc.startswith("---\n"):
+        end = doc.find("\n---\n", 4)
+        if end > 0:
+            front, body = doc[4:end], doc[end + 5 :]
+    body = re.sub(r"\{% (?:end)?raw %\}", "", body).replace('{{ "{" }}', "{")  # undo the Liquid escaping
+    body = re.sub(r"(?m)^\{:[^}\n]*\}$", "", body)  # kramdown attribute lists are not CommonMark
+    body = re.sub(r"(?is)<script\b.*?</script>", "", body)  # the report runs no code
+    md = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+    return f"<pre class='frontmatter'>{html.escape(front)}</pre><div class='rendered'>{md.render(body)}</div>"
+
+
 def render_html(report: Report) -> str:
+    """A self-contained page for a reviewer: the summary, then each post's action, old URL -> new file,
+    the unified diff (updates, conflicts) and a rendered preview of each new post beside its original."""
     esc = html.escape
-    rows = "".join(f"<tr><td>{esc(a)}</td><td>{n}</td></tr>" for a, n in report.summary().items())
+    rows = "".join(f"<tr><th>{esc(a)}</th><td>{n}</td></tr>" for a, n in report.summary().items())
     parts = []
     for item in report.items:
         if item.action == "unchanged":
             continue
-        diff = f"<pre class='diff'>{esc(item.diff)}</pre>" if item.diff else ""
-        err = f"<p class='error'>{esc(item.error)}</p>" if item.error else ""
         src = esc(item.source_url or "")
+        link = f"<a href='{src}'>{src}</a>" if item.source_url else "(no URL: a draft)"
+        body = ""
+        if item.error:
+            body += f"<p class='error'>{esc(item.error)}</p>"
+        if item.diff:
+            body += _diff_html(item.diff)
+        if item.preview:
+            body += (
+                "<div class='columns'><div class='preview'><h3>New post</h3>"
+                f"{_preview_html(item.preview)}</div><div><h3>Original</h3><p>{link}</p></div></div>"
+            )
         parts.append(
-            f"<section class='post {esc(item.action)}'><h2><span class='action'>{esc(item.action)}</span> "
-            f"{esc(item.title)}</h2><p>{esc(item.path or '')} &larr; <a href='{src}'>{src}</a></p>"
-            f"{err}{diff}</section>"
+            f"<section class='post {esc(item.action)}' data-action='{esc(item.action)}'>"
+            f"<h2><span class='action'>{esc(item.action)}</span>{esc(item.title or '(untitled)')}</h2>"
+            f"<p class='paths'>{link} &rarr; <code>{esc(item.path or '(not written)')}</code></p>{body}</section>"
         )
+    title = "Dry run" if report.dry_run else "Migration report"
+    unchanged = report.summary().get("unchanged", 0)
+    note = f"<p>{unchanged} unchanged post(s) are not listed.</p>" if unchanged else ""
     return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>migrator report</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}pre.diff{background:#f6f6f6;"
-        "overflow:auto}.error{color:#b00}.action{text-transform:uppercase;font-size:.8em}</style></head>"
-        f"<body><h1>migrator report: {esc(report.blog_title or report.blog_url)}</h1>"
-        f"<table id='summary'>{rows}</table>{''.join(parts)}</body></html>\n"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>migrator: {esc(report.blog_title or report.blog_url)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{title}: {esc(report.blog_title or report.blog_url)}</h1>"
+        f"<table class='summary' id='summary'>{rows}</table>{note}{''.join(parts)}</body></html>\n"
     )

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from migrator.config import Config
 from migrator.errors import FetchError, NotABlogError, SourceError, UsageError
 from migrator.http import HttpClient
-from migrator.models import Blog, Post
+from migrator.models import Blog, Known, Post
 
 
 @runtime_checkable
@@ -24,8 +24,12 @@ class Source(Protocol):
     blog: Blog
     warnings: list[str]
 
-    def posts(self, since: datetime | None = None) -> Iterator[Post]:
-        """Every post, page and draft, oldest first where the platform allows it."""
+    def posts(
+        self, since: datetime | None = None, known: dict[str, tuple[str, str | None]] | None = None
+    ) -> Iterator[Post]:
+        """Every post, page and draft. On a resync, ``since`` is the last complete sync and ``known`` maps
+        each migrated post's old path to (post id, updated): a source may then skip what has not changed,
+        and sets ``listed_ids`` to every id that still exists (so nothing skipped is taken as deleted)."""
         ...
 
     def is_platform_image(self, url: str) -> bool:

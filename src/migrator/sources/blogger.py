@@ -14,7 +14,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -218,6 +218,10 @@ class _Common:
 # --- the public JSON feed ----------------------------------------------------------------------------
 
 
+class _ListingFailed(Exception):
+    pass
+
+
 def _t(obj: object, key: str, default: str = "") -> str:
     if isinstance(obj, dict):
         v = obj.get(key)
@@ -260,11 +264,12 @@ class BloggerFeedSource(_Common):
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.http = http
         self._first: tuple[str, dict] | None = None
+        self.listed_ids: set[str] | None = None  # after a resync listing: every id that still exists
         self.blog = Blog(platform="blogger", url=self.origin)
 
-    def _feed_url(self, kind: str, start: int) -> str:
-        query = urlencode({"alt": "json", "start-index": start, "max-results": self.cfg.blogger.max_results})
-        return f"{self.origin}/feeds/{kind}/default?{query}"
+    def _feed_url(self, kind: str, start: int, projection: str = "default", extra: dict | None = None) -> str:
+        params = {"alt": "json", **(extra or {}), "start-index": start, "max-results": self.cfg.blogger.max_results}
+        return f"{self.origin}/feeds/{kind}/{projection}?{urlencode(params)}"
 
     def _get_json(self, url: str) -> dict:
         last_error = ""
@@ -314,9 +319,9 @@ class BloggerFeedSource(_Common):
         )
         self._first = (url, data)
 
-    def _pages(self, kind: str) -> Iterator[dict]:
+    def _pages(self, kind: str, projection: str = "default", extra: dict | None = None) -> Iterator[dict]:
         """Every entry of one feed, following rel=next, else stepping start-index, until totalResults."""
-        url: str | None = self._feed_url(kind, 1)
+        url: str | None = self._feed_url(kind, 1, projection, extra)
         seen_urls: set[str] = set()
         seen_ids: set[str] = set()
         total = None
@@ -328,6 +333,8 @@ class BloggerFeedSource(_Common):
                 try:
                     data = self._get_json(url)
                 except (FetchError, NotABlogError) as e:
+                    if projection == "summary":
+                        raise _ListingFailed(str(e)) from None
                     if kind == "pages" and not seen_ids and getattr(e, "status_code", None) == 404:
                         return  # a blog without pages
                     self.warnings.append(f"stopped reading the {kind} feed at {url}: {e.message}")
@@ -358,7 +365,7 @@ class BloggerFeedSource(_Common):
                 nxt = urlsplit(urljoin(url, next_href))
                 url = f"{self.origin}{nxt.path}?{nxt.query}"  # stay on the origin the user gave
             elif total is not None and start - 1 + len(entries) < total:
-                url = self._feed_url(kind, start + len(entries))
+                url = self._feed_url(kind, start + len(entries), projection, extra)
             else:
                 url = None
         if total is not None and len(seen_ids) < total:
@@ -408,13 +415,42 @@ class BloggerFeedSource(_Common):
             error=error,
         )
 
-    def posts(self, since: datetime | None = None) -> Iterator[Post]:
+    def posts(self, since: datetime | None = None, known: dict | None = None) -> Iterator[Post]:
+        """Every post and page; with ``since`` (a resync), only those updated since then (minus a safety
+        margin), while a cheap listing of the summary feed tells which ones still exist (``listed_ids``)."""
         feeds = [("posts", "post")] + ([("pages", "page")] if self.cfg.blogger.pages else [])
+        if since is None:
+            self.listed_ids = None
+            for feed_kind, kind in feeds:
+                for entry in self._pages(feed_kind):
+                    post = self._entry_to_post(entry, kind)
+                    if post is not None:
+                        yield post
+            return
+        listed: set[str] = set()
+        updated_min = (since - timedelta(seconds=self.cfg.blogger.resync_margin)).isoformat(timespec="seconds")
         for feed_kind, kind in feeds:
-            for entry in self._pages(feed_kind):
+            try:
+                ids = set()
+                for entry in self._pages(feed_kind, "summary"):
+                    _, pid = _post_id(_t(entry, "id"))
+                    if pid:
+                        ids.add(pid)
+            except _ListingFailed:
+                ids = None  # no cheap listing here: read the whole feed (the planner skips what is unchanged)
+            if ids is None:
+                for entry in self._pages(feed_kind):
+                    post = self._entry_to_post(entry, kind)
+                    if post is not None:
+                        yield post
+                continue
+            listed |= ids
+            extra = {"orderby": "updated", "updated-min": updated_min}
+            for entry in self._pages(feed_kind, "default", extra):
                 post = self._entry_to_post(entry, kind)
                 if post is not None:
                     yield post
+        self.listed_ids = listed
 
 
 # --- export files ------------------------------------------------------------------------------------
@@ -528,7 +564,8 @@ class BloggerExportSource(_Common):
             timezone=_valid_tz(tz),
         )
 
-    def posts(self, since: datetime | None = None) -> Iterator[Post]:
+    def posts(self, since: datetime | None = None, known: dict | None = None) -> Iterator[Post]:
+        """Every entry of the file (an export is read whole: it is local and has no cheaper listing)."""
         for what, el in self._iter():
             if what != "entry":
                 continue

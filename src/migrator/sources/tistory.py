@@ -29,7 +29,7 @@ from lxml import etree
 from migrator.config import Config
 from migrator.errors import FetchError, NotABlogError, SourceError
 from migrator.http import HttpClient
-from migrator.models import Blog, Post
+from migrator.models import Blog, Known, Post
 
 KST = timezone(timedelta(hours=9))
 PROTECTED_TEXT = "보호되어 있는 글입니다"
@@ -446,6 +446,7 @@ class TistorySource:
         self.skipped: list[tuple[str, str]] = []
         self.blog = Blog(platform="tistory", url=self.origin, timezone=cfg.timezone or "Asia/Seoul")
         self._rss_items: list[dict] = []
+        self.listed_ids: set[str] | None = None
         self._hosts = {(parts.hostname or "").lower()}
         if self.tcfg.delay > 0:
             http.set_host_delay(parts.netloc, self.tcfg.delay)
@@ -618,12 +619,27 @@ class TistorySource:
         )
 
     # --- reading one post ------------------------------------------------------------------------------
-    def posts(self, since: datetime | None = None) -> Iterator[Post]:
+    def posts(
+        self, since: datetime | None = None, known: dict[str, tuple[str, str | None]] | None = None
+    ) -> Iterator[Post]:
+        """Every readable post. On a resync (``since`` and ``known``), a post whose sitemap ``lastmod`` equals
+        the recorded modification time is not fetched again, and enumeration only looks above the newest
+        known id."""
         listed = self.discover()
+        known = known or {}
         seen_ids: set[str] = set()
+        self.listed_ids = set() if since is not None else None
         for item in listed:
             if item.key[0] == "id" and item.key[1] in seen_ids:
                 continue
+            path = urlsplit(item.url).path
+            rec = known.get(path) or known.get(unquote(path))
+            if since is not None and rec is not None and item.lastmod and rec[1]:
+                a, b = parse_tistory_date(item.lastmod), parse_tistory_date(rec[1])
+                if a is not None and a == b:
+                    seen_ids.add(rec[0])
+                    self.listed_ids.add(rec[0])  # unchanged: not fetched again
+                    continue
             post = self._read(item.url, listed=True)
             if post is None:
                 continue
@@ -634,9 +650,14 @@ class TistorySource:
         start = getattr(self, "_enumerate_from", None)
         if start is None:
             return
+        floor = 0
+        if since is not None:
+            known_ids = [int(v[0]) for v in known.values() if str(v[0]).isdigit()]
+            self.listed_ids.update(str(i) for i in known_ids)  # not re-read: cannot be judged cheaply
+            floor = max(known_ids, default=0)
         missing_run = 0
         missing: list[int] = []
-        for n in range(start, 0, -1):
+        for n in range(start, floor, -1):
             if str(n) in seen_ids:
                 missing_run = 0
                 continue

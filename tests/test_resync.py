@@ -1,0 +1,215 @@
+"""Resync semantics against the local fixture servers, counting requests and files touched."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import EXAMPLE_CONFIG, ROOT, TISTORY_CONFIG, tree_snapshot
+
+
+def manifest(site):
+    return json.loads((site / ".migrator/manifest.json").read_text())
+
+
+def changed_files(before, after):
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def entry(blog, pid):
+    return next(e for e in blog.entries if e["id"] == pid)
+
+
+HELLO = "1000000000000000001"
+NOTE = "1000000000000000011"
+
+
+def test_noop_resync_is_cheap_and_writes_nothing(quiet_server, migrate):
+    res, site = migrate(quiet_server)
+    assert res.code == 0
+    first_requests = len(quiet_server.log)
+    before = tree_snapshot(site)
+    quiet_server.log.clear()
+    res, _ = migrate(quiet_server)
+    assert res.code == 0, res
+    assert tree_snapshot(site) == before  # no file written, no mtime touched
+    # a summary listing of ids, one "updated since" query per feed, and the blog's first page: a handful
+    assert len(quiet_server.log) <= 8 < first_requests, quiet_server.log
+    assert any("updated-min=" in p and "orderby=updated" in p for p in quiet_server.log)
+    assert not quiet_server.requests_to("/img/")
+    assert "posts unchanged" in res.out and "14" in res.out
+
+
+def test_upstream_edit_rewrites_exactly_that_post(quiet_server, blog, migrate):
+    res, site = migrate(quiet_server)
+    before = tree_snapshot(site)
+    e = entry(blog, HELLO)
+    e["html"] = e["html"].replace("The end.", "The end, edited upstream.")
+    e["updated"] = "2099-01-01T00:00:00.000+09:00"  # "updated" is after the last sync
+    res, _ = migrate(quiet_server)
+    assert res.code == 0, res
+    assert changed_files(before, tree_snapshot(site)) == ["_posts/2024-03-02-hello-world.md"]
+    assert "edited upstream" in (site / "_posts/2024-03-02-hello-world.md").read_text()
+
+
+def test_addition_and_deletion_with_and_without_prune(quiet_server, blog, migrate):
+    res, site = migrate(quiet_server)
+    new = dict(entry(blog, NOTE), id="1000000000000000099", title="Brand new", path="/2099/01/brand-new.html",
+               published="2099-01-01T00:00:00.000+09:00", updated="2099-01-01T00:00:00.000+09:00")
+    blog.entries.append(new)
+    removed = entry(blog, "1000000000000000009")  # the flaky-image post: its two images are its own
+    blog.entries.remove(removed)
+    res, _ = migrate(quiet_server)
+    assert res.code == 0, res
+    m = manifest(site)
+    assert m["posts"]["1000000000000000099"]["status"] == "ok"
+    assert (site / "_posts/2099-01-01-brand-new.md").exists()
+    # deleted at the source: reported, kept without --prune
+    assert m["posts"]["1000000000000000009"]["status"] == "ok"
+    assert (site / "_posts/2024-06-15-flaky-image-host.md").exists()
+    assert "posts deleted" in res.out
+    images = [m["assets"][u]["path"] for u in m["posts"]["1000000000000000009"]["assets"]]
+    res, _ = migrate(quiet_server, "--prune")
+    assert res.code == 0, res
+    m = manifest(site)
+    assert m["posts"]["1000000000000000009"]["status"] == "deleted"
+    assert not (site / "_posts/2024-06-15-flaky-image-host.md").exists()
+    assert images and not any((site / p).exists() for p in images)  # its own images went too
+    assert (site / "assets/img/every-image-form/sunset.jpg").exists()  # shared images stay
+
+
+def test_hand_edits_are_kept_then_forced(quiet_server, blog, migrate):
+    res, site = migrate(quiet_server)
+    post = site / "_posts/2024-03-02-hello-world.md"
+    post.write_text(post.read_text().replace("The end.", "The end. (my own note)"))
+    (site / "_config.yml").write_text((site / "_config.yml").read_text() + "\nmy_setting: 1\n")
+    (site / "about-me.md").write_text("---\ntitle: mine\n---\nmine\n")
+    res, _ = migrate(quiet_server)  # the source did not change: the edit is simply kept
+    assert res.code == 0 and "(my own note)" in post.read_text()
+    e = entry(blog, HELLO)
+    e["html"] = e["html"].replace("The end.", "The end, edited upstream.")
+    e["updated"] = "2099-01-01T00:00:00.000+09:00"
+    res, _ = migrate(quiet_server)
+    assert res.code == 0, res
+    assert "conflict" in res.out and "--force" in res.out
+    assert "(my own note)" in post.read_text()
+    assert manifest(site)["posts"][HELLO]["status"] == "conflict"
+    res, _ = migrate(quiet_server, "--force")
+    assert res.code == 0, res
+    assert "edited upstream" in post.read_text() and "(my own note)" not in post.read_text()
+    assert "my_setting: 1" in (site / "_config.yml").read_text() and (site / "about-me.md").exists()
+
+
+def test_dry_run_predicts_the_real_run_and_writes_nothing(quiet_server, blog, migrate, tmp_path):
+    report = tmp_path / "plan.json"
+    res, site = migrate(quiet_server, "--dry-run", "--report", report)
+    assert res.code == 0 and not site.exists()
+    assert json.loads(report.read_text())["summary"]["create"] == 14
+    migrate(quiet_server)
+    e = entry(blog, HELLO)
+    e["html"] = e["html"].replace("The end.", "The end, edited upstream.")
+    e["updated"] = "2099-01-01T00:00:00.000+09:00"
+    blog.entries.append(dict(entry(blog, NOTE), id="1000000000000000098", path="/2099/02/another.html",
+                             updated="2099-02-01T00:00:00.000+09:00", published="2099-02-01T00:00:00.000+09:00"))
+    snapshot = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    res, _ = migrate(quiet_server, "--dry-run", "--report", report)
+    assert res.code == 0, res
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == snapshot  # manifest included
+    plan = json.loads(report.read_text())
+    assert plan["summary"]["update"] == 1 and plan["summary"]["create"] == 1
+    update = next(p for p in plan["posts"] if p["action"] == "update")
+    assert "+After the jump break" not in update["diff"] and "edited upstream" in update["diff"]
+    predicted = {p["path"]: p["action"] for p in plan["posts"] if p["action"] != "unchanged"}
+    res, _ = migrate(quiet_server, "--report", tmp_path / "real.json")
+    real = json.loads((tmp_path / "real.json").read_text())
+    assert {p["path"]: p["action"] for p in real["posts"] if p["action"] != "unchanged"} == predicted
+
+
+def test_tistory_noop_resync_uses_sitemap_lastmod(cli, tserver, tmp_path):
+    site = tmp_path / "site"
+    args = ("migrate", tserver.url, "--out", site, "--config", TISTORY_CONFIG)
+    assert cli(*args).code == 0
+    before = tree_snapshot(site)
+    tserver.log.clear()
+    res = cli(*args)
+    assert res.code == 0, res
+    assert tree_snapshot(site) == before
+    pages = [p for p in tserver.log if p not in ("/rss", "/sitemap.xml")]
+    # only the post the sitemap does not list (RSS only) and the protected one are read again
+    assert sorted(pages) == ["/5", "/7"], tserver.log
+
+
+# --- kill and resume -------------------------------------------------------------------------------------
+
+
+def site_files(site):
+    return {str(p.relative_to(site)): p.read_bytes() for p in site.rglob("*")
+            if p.is_file() and ".migrator" not in p.relative_to(site).parts}
+
+
+@pytest.mark.parametrize("delays", [(0.4, 0.9, 1.6)])
+def test_sigkill_at_several_points_then_resume_gives_the_same_site(blog, tmp_path, delays):
+    from server import FixtureServer
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    with FixtureServer(blog, faults={}, latency=0.05) as server:
+        cmd = [sys.executable, "-m", "migrator", "migrate", server.url, "--config", str(EXAMPLE_CONFIG), "-q",
+               "--jobs", "2"]
+        clean = tmp_path / "clean"
+        subprocess.run([*cmd, "--out", str(clean)], env=env, check=True, timeout=300)
+        killed = tmp_path / "killed"
+        kills = 0
+        for delay in delays:
+            proc = subprocess.Popen([*cmd, "--out", str(killed)], env=env)
+            time.sleep(delay)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.wait(timeout=60)
+            if (killed / ".migrator/manifest.json").exists():
+                json.loads((killed / ".migrator/manifest.json").read_text())  # always loadable
+        assert kills >= 1
+        done = subprocess.run([*cmd, "--out", str(killed)], env=env, timeout=300)
+        assert done.returncode == 0
+    assert site_files(killed) == site_files(clean)
+    assert not list(killed.rglob("*.part"))
+    m = manifest(killed)
+    assert len(m["posts"]) == 14 and all(p["status"] == "ok" for p in m["posts"].values())
+
+
+# --- the reviewer's HTML report in a real browser ----------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="chromium is not installed")
+def test_html_report_in_headless_chromium(quiet_server, blog, migrate, tmp_path):
+    assert CHROMIUM, "CI must install Debian's chromium"
+    migrate(quiet_server, "--limit", "5")
+    e = entry(blog, "1000000000000000012")
+    e["html"] = e["html"].replace("With a heading above.", "With a heading above, edited.")
+    e["updated"] = "2099-01-01T00:00:00.000+09:00"
+    report = tmp_path / "plan.html"
+    res, _ = migrate(quiet_server, "--dry-run", "--report", report)
+    assert res.code == 0, res
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True,
+                         timeout=120).stdout
+    assert "<table class=\"summary\" id=\"summary\">" in dom
+    assert dom.count('data-action="create"') == 9 and dom.count('data-action="update"') == 1
+    assert '<span class="add">+With a heading above, edited.</span>' in dom
+    assert "<h2>Welcome</h2>" not in dom or "class=\"rendered\"" in dom  # previews are rendered Markdown
+    assert "<table>" in dom and "<th>Name</th>" in dom  # the GFM table of a new post, rendered
+    shot = tmp_path / "report.png"
+    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,1600", report.as_uri()],
+                   capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000
