@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from migrator.config import Config
 from migrator.errors import FetchError, NotABlogError, SourceError, UsageError
 from migrator.http import HttpClient
-from migrator.models import Blog, Known, Post
+from migrator.models import Blog, Post
 
 
 @runtime_checkable

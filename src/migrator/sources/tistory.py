@@ -29,7 +29,7 @@ from lxml import etree
 from migrator.config import Config
 from migrator.errors import FetchError, NotABlogError, SourceError
 from migrator.http import HttpClient
-from migrator.models import Blog, Known, Post
+from migrator.models import Blog, Post
 
 KST = timezone(timedelta(hours=9))
 PROTECTED_TEXT = "보호되어 있는 글입니다"
