@@ -3,6 +3,7 @@ file, then ``os.replace``), and give the pipeline a URL -> local path map."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -15,7 +16,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from migrator.errors import FetchError
+from migrator.errors import FetchError, OutputError
 from migrator.http import Fetched, HttpClient
 from migrator.models import AssetRecord
 
@@ -122,6 +123,20 @@ def sniff_extension(head: bytes) -> str | None:
     if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in head[:2048].lower()):
         return "svg"
     return None
+
+
+def looks_complete(ext: str | None, head: bytes, tail: bytes, size: int) -> bool:
+    """Whether an image's bytes end the way its format ends (a body cut short, with no Content-Length to
+    tell, fails this): PNG's IEND chunk, JPEG's EOI marker, GIF's trailer, WebP's RIFF length."""
+    if ext == "png":
+        return b"IEND" in tail[-64:]
+    if ext == "jpg":
+        return b"\xff\xd9" in tail[-1024:]
+    if ext == "gif":
+        return b"\x3b" in tail[-16:]
+    if ext == "webp":
+        return len(head) >= 8 and int.from_bytes(head[4:8], "little") + 8 <= size
+    return True
 
 
 def is_html_bytes(head: bytes) -> bool:
@@ -243,17 +258,26 @@ class AssetStore:
     def _usable(self, rec: AssetRecord | None) -> bool:
         return bool(rec and rec.status == "ok" and rec.path and (self.out / rec.path).is_file())
 
-    def _download(self, url: str) -> tuple[Fetched | None, Path, str | None]:
-        part = self.tmp / (hashlib.sha1(url.encode("utf-8")).hexdigest() + ".part")
-        try:
-            got = self.http.get(url, headers=self.headers_for(url), to_file=part)
-        except FetchError as e:
-            part.unlink(missing_ok=True)
-            return None, part, e.message
-        except OSError as e:
-            part.unlink(missing_ok=True)
-            return None, part, f"cannot write the download: {e.strerror or e}"
-        return got, part, None
+    def _download(self, ref: ImageRef) -> tuple[Fetched | None, Path, str | None]:
+        """Fetch one asset to its ``.part`` file and check it; a body that ends too soon is fetched again."""
+        part = self.tmp / (hashlib.sha1(ref.url.encode("utf-8")).hexdigest() + ".part")
+        error = None
+        for _attempt in range(max(1, self.http.cfg.retries)):
+            try:
+                got = self.http.get(ref.url, headers=self.headers_for(ref.url), to_file=part)
+            except FetchError as e:
+                part.unlink(missing_ok=True)
+                return None, part, e.message
+            except OSError as e:
+                part.unlink(missing_ok=True)
+                if e.errno == errno.ENOSPC:
+                    raise OutputError("the disk is full", "free some space, then run the same command again") from e
+                return None, part, f"cannot write the download: {e.strerror or e}"
+            error = self._check(got, part, ref)
+            if error is None or "incomplete" not in error:
+                return got, part, error
+        part.unlink(missing_ok=True)
+        return None, part, error
 
     def resolve(self, refs: Iterable[ImageRef], slug: str) -> dict[str, AssetRecord]:
         """Make every ref local (download what is missing); returns url -> record (ok or failed)."""
@@ -270,12 +294,10 @@ class AssetStore:
             elif self.dry_run:
                 result[ref.url] = AssetRecord(url=ref.url, status="failed", error="not downloaded (dry run)")
             else:
-                todo.append((ref, self.pool.submit(self._download, ref.url)))
+                todo.append((ref, self.pool.submit(self._download, ref)))
         for ref, fut in todo:  # document order: names never depend on timing
             got, part, error = fut.result()
             directory = f"{self.files_dir if ref.kind == 'file' else self.images_dir}/{slug}"
-            if got is not None and error is None:
-                error = self._check(got, part, ref)
             if got is None or error:
                 part.unlink(missing_ok=True)
                 rec = AssetRecord(url=self.key_for(ref.url), status="failed", error=error)
@@ -296,7 +318,14 @@ class AssetStore:
             head = f.read(4096)
         if ref.kind == "file" and (ref.name_hint or "").lower().endswith((".html", ".htm")):
             return None
-        if sniff_extension(head) is None:
+        ext = sniff_extension(head)
+        if ext is not None:
+            with open(part, "rb") as f:
+                f.seek(max(0, got.size - 1024))
+                tail = f.read()
+            if not looks_complete(ext, head, tail, got.size):
+                return f"the {ext} file is incomplete ({got.size:,} bytes, cut short); it will be fetched again"
+        if ext is None:
             if is_html_bytes(head) or (got.content_type or "").startswith("text/html"):
                 return f"the server sent a web page (HTTP {got.status}, {got.content_type}), not an image"
         return None

@@ -181,7 +181,12 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
     out = Path(cfg.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a directory")
-    http = HttpClient(cfg.http, allow_private=cfg.allow_private_network, pool_size=max(10, cfg.jobs * 2))
+    http = HttpClient(
+        cfg.http,
+        allow_private=cfg.allow_private_network,
+        allow_hosts=cfg.allow_private_hosts,
+        pool_size=max(10, cfg.jobs * 2),
+    )
     try:
         source = find_source(args.source, cfg, http, _recorded_platform(out, args.source))
         quiet = cfg.verbosity < 0

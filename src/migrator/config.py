@@ -93,6 +93,7 @@ class Config:
     force: bool = False  # overwrite hand-edited posts on conflict
     prune: bool = False  # remove posts deleted at the source
     allow_private_network: bool = False
+    allow_private_hosts: tuple[str, ...] = ()  # host names allowed to be private (a LAN mirror, a test server)
     limit: int | None = None  # migrate at most N posts (for a trial run)
     full: bool = False  # resync: ignore what the last sync knew and read every post again
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose

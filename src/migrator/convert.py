@@ -109,6 +109,14 @@ def prepare(
         a.replace_with(NavigableString(MORE_TOKEN))
     for el in body.find_all(["style", "noscript", "template"]):
         el.decompose()
+    # nothing in a post may run code on the new site: no javascript: links, no event handlers
+    for el in body.find_all(True):
+        for attr in [a for a in el.attrs if a.lower().startswith("on")]:
+            del el[attr]
+        for attr in ("href", "src", "action", "formaction"):
+            value = el.get(attr)
+            if isinstance(value, str) and re.match(r"^\s*(?:javascript|vbscript):", value, re.IGNORECASE):
+                del el[attr]
     for el in body.find_all("script"):
         if not el.get("src"):
             el.decompose()
@@ -330,6 +338,24 @@ def _finish(text: str) -> str:
     return text.strip() + "\n"
 
 
+MAX_DEPTH = 200
+
+
+def _flatten_deep(body: Tag) -> None:
+    """Unwrap elements nested deeper than MAX_DEPTH (malformed or hostile HTML): the text stays."""
+
+    def depth(el: Tag) -> int:
+        n = 0
+        while el.parent is not None:
+            n += 1
+            el = el.parent
+        return n
+
+    for el in list(body.find_all(True)):
+        if el.parent is not None and depth(el) > MAX_DEPTH and el.name not in ("pre", "code", "table"):
+            el.unwrap()
+
+
 def html_to_markdown(
     html: str,
     asset_map: Mapping[str, str] | None = None,
@@ -339,7 +365,13 @@ def html_to_markdown(
     """Convert one post body to Markdown with local image paths and internal links, Liquid-safe."""
     soup = prepare(html, asset_map, base, links)
     body = soup.body
-    md = JekyllConverter().convert_soup(body) if body is not None else ""
+    if body is None:
+        return "\n"
+    try:
+        md = JekyllConverter().convert_soup(body)
+    except RecursionError:
+        _flatten_deep(body)
+        md = JekyllConverter().convert_soup(body)
     # the first/last excerpt marker on its own needs no separator
     return escape_liquid(_finish(md))
 

@@ -140,11 +140,13 @@ class HttpClient:
         cfg: HttpConfig | None = None,
         *,
         allow_private: bool = False,
+        allow_hosts: tuple[str, ...] = (),
         pool_size: int = 10,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.cfg = cfg or HttpConfig()
         self.allow_private = allow_private
+        self.allow_hosts = {h.lower() for h in allow_hosts}
         self.session = requests.Session()
         self.session.trust_env = True
         adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
@@ -170,7 +172,7 @@ class HttpClient:
         host = parts.hostname
         if not host:
             raise FetchError(f"refusing to fetch {url!r}: no host name", url=url)
-        if self.allow_private:
+        if self.allow_private or host.lower() in self.allow_hosts:
             return
         addrs = self._dns.get(host)
         if addrs is None:

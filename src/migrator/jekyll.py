@@ -81,6 +81,13 @@ def allocate_path(make: Callable[[int], str], free: Callable[[str], bool]) -> st
         n += 1
 
 
+def clean_permalink(path: str) -> str:
+    """An old URL path made safe as a permalink: no ``..``, no control characters, one leading slash."""
+    path = re.sub(r"[\x00-\x1f\x7f]", "", path)
+    parts = [p for p in path.split("/") if p not in ("", ".", "..")]
+    return "/" + "/".join(parts) + ("/" if path.endswith("/") and parts else "")
+
+
 def clean_title(title: str) -> str:
     title = unicodedata.normalize("NFC", title or "")
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", title).replace("\n", " ").replace("\r", " ").strip()
@@ -126,12 +133,14 @@ def front_matter(
     if image:
         fields.append(("image", image))
     if post.path and post.status == "live":
+        path = clean_permalink(post.path)
+        old = [clean_permalink(u) for u in post.old_urls]
         if cfg.urls == "preserve" or post.kind == "page":
-            fields.append(("permalink", post.path))
-            if post.old_urls:
-                fields.append(("redirect_from", list(post.old_urls)))
+            fields.append(("permalink", path))
+            if old:
+                fields.append(("redirect_from", old))
         else:
-            fields.append(("redirect_from", [post.path, *post.old_urls]))
+            fields.append(("redirect_from", [path, *old]))
     fields.append(("source_url", post.url or post.path or ""))
     data: dict[str, Any] = {}
     renames = cfg.front_matter.keys
