@@ -185,3 +185,26 @@ def test_tistory_with_non_utf8_and_missing_pieces(cli, tserver, tblog, tmp_path)
     assert res.code == 0, res
     text = next((tmp_path / "s/_posts").glob("2023-01-27-*.md")).read_text(encoding="utf-8")
     assert "caf\ufffd bytes that are not UTF-8" in text  # the byte that is not UTF-8 is replaced, not fatal
+
+
+def test_an_output_directory_that_cannot_be_created(cli, quiet_server, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    res = cli("migrate", quiet_server.url, "--out", blocker / "site", "--config", EXAMPLE_CONFIG)
+    assert res.code == 5 and "cannot create" in res.err and "Traceback" not in res.err
+
+
+def test_feed_entries_with_keys_missing(cli, blog, tmp_path):
+    import json as _json
+
+    page = {"feed": {"openSearch$totalResults": {"$t": "3"}, "openSearch$startIndex": {"$t": "1"},
+                     "entry": [{"title": {"$t": "no id at all"}},
+                               {"id": {"$t": "tag:blogger.com,1999:blog-1.post-555"}},  # nothing else
+                               "not even an object"]}}
+    first = "/feeds/posts/default?alt=json&start-index=1&max-results=100"
+    with FixtureServer(blog, faults={first: [(200, {}, _json.dumps(page).encode())] * 2}) as server:
+        res = cli("migrate", server.url, "--out", tmp_path / "s", "--config", EXAMPLE_CONFIG)
+    assert res.code in (0, 1), res
+    assert "without a post id" in res.out
+    posts = _json.loads((tmp_path / "s/.migrator/manifest.json").read_text())["posts"]
+    assert "555" in posts  # migrated with what there was (an empty post, dated from the epoch)

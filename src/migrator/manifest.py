@@ -172,12 +172,17 @@ class Manifest:
     def _append(self, obj: dict[str, Any]) -> None:
         if self.readonly:
             return
-        if self._journal is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115
-        self._journal.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
-        self._journal.flush()
-        os.fsync(self._journal.fileno())
+        try:
+            if self._journal is None:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115
+            self._journal.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+            self._journal.flush()
+            os.fsync(self._journal.fileno())
+        except OSError as e:
+            raise OutputError(
+                f"cannot write {self.journal_path}: {e.strerror or e}", "check free space and permissions"
+            ) from e
 
     def record_post(self, post_id: str, rec: PostRecord) -> None:
         """Record a post; call only once its file is on disk."""
@@ -195,7 +200,10 @@ class Manifest:
         if finished:
             self.last_sync = datetime.now(UTC).replace(microsecond=0).isoformat()
         text = json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
-        _atomic_write(self.path, text.encode("utf-8"))
+        try:
+            _atomic_write(self.path, text.encode("utf-8"))
+        except OSError as e:
+            raise OutputError(f"cannot write {self.path}: {e.strerror or e}", "check free space and permissions") from e
         if self._journal is not None:
             self._journal.close()
             self._journal = None
