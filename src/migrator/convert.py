@@ -73,11 +73,28 @@ def _lang(value: str) -> str:
     return re.sub(r"[^\w+#.-]", "", value)
 
 
-def _is_blank(el: Tag) -> bool:
-    if el.find(_EMPTY_OK) is not None:
-        return False
-    text = el.get_text()
-    return text.replace("\xa0", "").replace("\u200b", "").strip() == ""
+_JS_URL = re.compile(r"^\s*(?:javascript|vbscript):", re.IGNORECASE)
+_INLINE = frozenset({"b", "strong", "i", "em", "u", "span", "font"})
+_BLANKABLE = frozenset({"p", "div", "span"})
+
+
+def _blank_flags(tags: list[Tag]) -> dict[int, bool]:
+    """For every tag, whether it holds no visible text and no media (computed bottom-up, in one pass)."""
+    content: dict[int, bool] = {}
+    for el in reversed(tags):
+        has = el.name in _EMPTY_OK
+        if not has:
+            for child in el.children:
+                if isinstance(child, Tag):
+                    if content.get(id(child)):
+                        has = True
+                        break
+                elif not isinstance(child, Comment):
+                    if str(child).replace("\xa0", "").replace("\u200b", "").strip():
+                        has = True
+                        break
+        content[id(el)] = has
+    return {k: not v for k, v in content.items()}
 
 
 def prepare(
@@ -86,8 +103,10 @@ def prepare(
     base: str | None = None,
     links: Callable[[str], str | None] | None = None,
 ) -> BeautifulSoup:
-    """Parse ``html`` and do the clean-up both output formats share. Returns a soup whose ``body`` is the post."""
-    from migrator.assets import absolute_url  # pure helper
+    """Parse ``html`` and do the clean-up both output formats share. Returns a soup whose ``body`` is the post.
+
+    One traversal collects the tags; each step below works on that list (a removed tag has no parent)."""
+    from migrator.assets import absolute_url, srcset_urls  # pure helpers
 
     soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
     body = soup.body
@@ -100,69 +119,81 @@ def prepare(
         absolute = absolute_url(url, base)
         return amap.get(absolute) if absolute else None
 
-    for c in body.find_all(string=lambda s: isinstance(s, Comment)):
+    tags: list[Tag] = []
+    comments: list[Comment] = []
+    for node in body.descendants:
+        if isinstance(node, Tag):
+            tags.append(node)
+        elif isinstance(node, Comment):
+            comments.append(node)
+    for c in comments:
         if c.strip().lower() == "more":
             c.replace_with(NavigableString(MORE_TOKEN))
         else:
             c.extract()
-    for a in body.find_all("a", attrs={"name": "more"}):
-        a.replace_with(NavigableString(MORE_TOKEN))
-    for el in body.find_all(["style", "noscript", "template"]):
-        el.decompose()
-    # nothing in a post may run code on the new site: no javascript: links, no event handlers
-    for el in body.find_all(True):
-        for attr in [a for a in el.attrs if a.lower().startswith("on")]:
+
+    def alive(el: Tag) -> bool:
+        return el.parent is not None
+
+    for el in tags:
+        if not alive(el):
+            continue
+        name = el.name
+        if name in ("style", "noscript", "template") or (name == "script" and not el.get("src")):
+            el.decompose()
+            continue
+        if name == "a" and el.get("name") == "more":
+            el.replace_with(NavigableString(MORE_TOKEN))
+            continue
+        # nothing in a post may run code on the new site: no javascript: links, no event handlers
+        for attr in [a for a in el.attrs if a[:2].lower() == "on"]:
             del el[attr]
         for attr in ("href", "src", "action", "formaction"):
             value = el.get(attr)
-            if isinstance(value, str) and re.match(r"^\s*(?:javascript|vbscript):", value, re.IGNORECASE):
+            if isinstance(value, str) and _JS_URL.match(value):
                 del el[attr]
-    for el in body.find_all("script"):
-        if not el.get("src"):
-            el.decompose()
-
-    # relink images (src, srcset, and links to the full-size file)
-    for img in body.find_all("img"):
-        new = local(img.get("src"))
-        if new:
-            img["src"] = new
-        if img.get("srcset"):
-            from migrator.assets import srcset_urls
-
-            mapped = {local(u) or u for u in srcset_urls(img["srcset"])}
-            if len(mapped) == 1 and (new in mapped or not new):
-                if not new:
-                    img["src"] = mapped.pop()
-                del img["srcset"]
-            else:
-                img["srcset"] = ", ".join(
-                    (local(c.split()[0]) or c.split()[0]) + ("" if len(c.split()) < 2 else " " + c.split()[1])
-                    for c in re.split(r",\s+", img["srcset"])
-                    if c.strip()
-                )
-        for lazy in ("data-src", "data-original", "data-lazy-src"):
-            if img.get(lazy) and not img.get("src"):
-                img["src"] = local(img[lazy]) or img[lazy]
-    for a in body.find_all("a"):
-        if a.get("data-migrator-attachment"):
-            del a["data-migrator-attachment"]
-        new = local(a.get("href"))
-        if new:
-            a["href"] = new
-        elif links is not None and a.get("href"):
-            absolute = absolute_url(a["href"], base)
-            target = links(absolute) if absolute else None
-            if target:
-                a["href"] = target
+        if name == "img":  # relink images (src, srcset)
+            new = local(el.get("src"))
+            if new:
+                el["src"] = new
+            if el.get("srcset"):
+                mapped = {local(u) or u for u in srcset_urls(el["srcset"])}
+                if len(mapped) == 1 and (new in mapped or not new):
+                    if not new:
+                        el["src"] = mapped.pop()
+                    del el["srcset"]
+                else:
+                    el["srcset"] = ", ".join(
+                        (local(c.split()[0]) or c.split()[0]) + ("" if len(c.split()) < 2 else " " + c.split()[1])
+                        for c in re.split(r",\s+", el["srcset"])
+                        if c.strip()
+                    )
+            for lazy in ("data-src", "data-original", "data-lazy-src"):
+                if el.get(lazy) and not el.get("src"):
+                    el["src"] = local(el[lazy]) or el[lazy]
+        elif name == "a":  # links to the full-size image, and to the blog's own posts
+            if el.get("data-migrator-attachment"):
+                del el["data-migrator-attachment"]
+            new = local(el.get("href"))
+            if new:
+                el["href"] = new
+            elif links is not None and el.get("href"):
+                absolute = absolute_url(el["href"], base)
+                target = links(absolute) if absolute else None
+                if target:
+                    el["href"] = target
 
     # Blogger caption tables -> <figure> with <figcaption>
-    for table in body.find_all("table", class_="tr-caption-container"):
+    for table in [
+        t for t in tags if t.name == "table" and alive(t) and "tr-caption-container" in (t.get("class") or [])
+    ]:
         img = table.find("img")
         if img is None:
             continue
         cap = table.find(class_="tr-caption")
         fig = soup.new_tag("figure")
-        media = img.find_parent("a") if img.find_parent("a") in table.descendants else img
+        parent_a = img.find_parent("a")
+        media = parent_a if parent_a is not None and parent_a in table.descendants else img
         fig.append(media.extract())
         if cap is not None and cap.get_text(strip=True):
             fc = soup.new_tag("figcaption")
@@ -171,20 +202,21 @@ def prepare(
             fig.append(fc)
         table.replace_with(fig)
 
+    in_pre: set[int] = set()
+    for pre in (t for t in tags if t.name == "pre" and alive(t)):
+        in_pre.update(id(d) for d in pre.descendants)
+    brs = [t for t in tags if t.name == "br" and alive(t)]
+
     # a <br> that ends bold/italic text belongs after it (else the break is lost in the emphasis)
-    for br in body.find_all("br"):
+    for br in brs:
         parent = br.parent
-        while (
-            parent is not None
-            and parent.name in ("b", "strong", "i", "em", "u", "span", "font")
-            and br is parent.contents[-1]
-        ):
+        while parent is not None and parent.name in _INLINE and br is parent.contents[-1]:
             parent.insert_after(br.extract())
             parent = br.parent
 
     # <br><br> runs are paragraph breaks
-    for br in body.find_all("br"):
-        if br.parent is None or br.get("data-run"):
+    for br in brs:
+        if br.parent is None or br.get("data-run") or id(br) in in_pre:
             continue
         run = [br]
         nxt = br.next_sibling
@@ -197,14 +229,16 @@ def prepare(
                 nxt = nxt.next_sibling
                 continue
             break
-        if len(run) > 1 and br.find_parent("pre") is None:
+        if len(run) > 1:
             br["data-run"] = "1"
             for extra in run[1:]:
                 extra.decompose()
 
     # spacer paragraphs (&nbsp;, <br> only) carry nothing
-    for el in body.find_all(["p", "div", "span"]):
-        if el.parent is not None and _is_blank(el) and el.find_parent("pre") is None:
+    live = [t for t in tags if alive(t)]
+    blank = _blank_flags(live)
+    for el in live:
+        if el.name in _BLANKABLE and el.parent is not None and blank.get(id(el)) and id(el) not in in_pre:
             el.decompose()
     return soup
 
