@@ -196,3 +196,34 @@ def test_status_and_verify(quiet_server, migrate, cli):
     v = cli("verify", site)
     assert v.code == ExitStatus.PARTIAL
     assert "does not match its recorded sha256" in v.out and "post missing on disk" in v.out
+
+
+def test_boilerplate_removal_counts_rules_and_rerenders(quiet_server, migrate, tmp_path):
+    from conftest import tree_snapshot
+
+    res, site = migrate(quiet_server)
+    hand = site / "_posts/2024-07-01-weekly-note.md"
+    hand.write_text(hand.read_text() + "\nmy edit\n")
+    before = tree_snapshot(site)
+    cfg = tmp_path / "clean.yaml"
+    cfg.write_text(EXAMPLE_CONFIG.read_text() + 'clean:\n  remove: ["div.separator", "text:^After the jump break", "p.nothing"]\n')
+    report = tmp_path / "plan.json"
+    from migrator.cli import main
+
+    assert main(["migrate", quiet_server.url, "--out", str(site), "--config", str(cfg), "--dry-run",
+                 "--report", str(report)]) == 0
+    plan = json.loads(report.read_text())
+    assert plan["cleaned"] == {"div.separator": 4, "text:^After the jump break": 1}
+    assert plan["summary"]["conflict"] == 1  # the hand-edited post would be re-rendered: a conflict, kept
+    assert tree_snapshot(site) == before  # the dry run wrote nothing
+    assert main(["migrate", quiet_server.url, "--out", str(site), "--config", str(cfg), "-q"]) == 0
+    hello = (site / "_posts/2024-03-02-hello-world.md").read_text()
+    assert "sunset" not in hello.split("---", 2)[2] and "After the jump break" not in hello
+    assert "The end." in hello
+    after = tree_snapshot(site)
+    changed = {k for k in after if after[k] != before.get(k)}
+    # the settings changed: every post is rendered again, only those the rules touched are rewritten,
+    # and the hand-edited one is left alone
+    assert changed == {"_posts/2024-03-02-hello-world.md", "_posts/2024-03-10-blog-post.md",
+                       "_posts/2024-05-05-every-image-form.md", "_posts/2024-05-20-embeds.md"}
+    assert "my edit" in hand.read_text()

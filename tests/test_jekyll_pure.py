@@ -138,3 +138,32 @@ def test_config_warnings_for_an_existing_config():
         "_config.yml: add jekyll-redirect-from to plugins, or the old URLs (redirect_from) will 404",
     ]
     assert config_warnings("excerpt_separator: <!--more-->\nplugins: [jekyll-redirect-from]\n", True) == []
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("minima", {"image": "/a.png", "excerpt": "hi"}),
+        ("minimal-mistakes", {"image": "/a.png", "excerpt": "hi", "header": {"teaser": "/a.png", "overlay_image": "/a.png"}}),
+        ("chirpy", {"image": {"path": "/a.png"}, "excerpt": "hi", "description": "hi"}),
+        ("alembic", {"image": "/a.png", "excerpt": "hi", "feature_image": "/a.png", "feature_text": "hi"}),
+    ],
+)
+def test_theme_presets(preset, expected):
+    cfg = Config(front_matter=FrontMatterConfig(preset=preset))
+    fm = front_matter(make_post(), cfg, BLOG, image="/a.png", excerpt="hi")
+    assert {k: v for k, v in fm.items() if k in ("image", "excerpt", "header", "description", "feature_image",
+                                                  "feature_text")} == expected
+
+
+def test_preset_fields_can_still_be_overridden_key_by_key():
+    cfg = Config(front_matter=FrontMatterConfig(preset="chirpy", keys={"image": "cover"}))
+    fm = front_matter(make_post(), cfg, BLOG, image="/a.png", excerpt="hi")
+    assert fm["cover"] == "/a.png" and "image" not in fm and fm["description"] == "hi"
+
+
+def test_unknown_preset_is_a_config_error():
+    from migrator.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="front_matter.preset must be one of"):
+        load_config(None, {"front_matter.preset": "jekyll-now"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -49,6 +50,14 @@ class FrontMatterConfig:
     excerpt_length: int = 200  # max characters of the plain-text excerpt (0 disables the key)
     # Rename or drop keys: {"image": "header.teaser"} writes a nested key; {"excerpt": null} drops it.
     keys: dict[str, str | None] = field(default_factory=dict)
+    preset: str | None = None  # minima | minimal-mistakes | chirpy | alembic: fill the fields the theme reads
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    # Boilerplate removed from every post before conversion: CSS selectors, or "text:<regex>" to drop the
+    # smallest block (paragraph, list item, div...) whose text matches.
+    remove: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,7 @@ class Config:
     images: ImagesConfig = field(default_factory=ImagesConfig)
     blogger: BloggerConfig = field(default_factory=BloggerConfig)
     tistory: TistoryConfig = field(default_factory=TistoryConfig)
+    clean: CleanConfig = field(default_factory=CleanConfig)
 
     def validate(self) -> Config:
         choices = {
@@ -117,6 +127,26 @@ class Config:
             raise ConfigError(f"blogger.labels_as must be tags or categories, not {self.blogger.labels_as!r}")
         if self.tistory.enumerate not in ("auto", "always", "never"):
             raise ConfigError(f"tistory.enumerate must be auto, always or never, not {self.tistory.enumerate!r}")
+        from migrator.jekyll import PRESETS
+
+        if self.front_matter.preset is not None and self.front_matter.preset not in PRESETS:
+            raise ConfigError(
+                f"front_matter.preset must be one of {', '.join(PRESETS)}, not {self.front_matter.preset!r}"
+            )
+        for rule in self.clean.remove:
+            if rule.startswith("text:"):
+                try:
+                    re.compile(rule[5:])
+                except re.error as e:
+                    raise ConfigError(f"clean.remove: {rule!r} is not a valid pattern ({e})") from None
+            else:
+                from soupsieve import SelectorSyntaxError
+                from soupsieve import compile as css
+
+                try:
+                    css(rule)
+                except SelectorSyntaxError as e:
+                    raise ConfigError(f"clean.remove: {rule!r} is not a valid CSS selector ({e.msg})") from None
         if self.jobs < 1:
             raise ConfigError("jobs must be at least 1")
         if self.limit is not None and self.limit < 0:

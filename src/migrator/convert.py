@@ -454,6 +454,58 @@ _BLOCK_TAGS = (
 )
 
 
+_BLOCK_FOR_TEXT = (
+    "p",
+    "li",
+    "div",
+    "blockquote",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "figure",
+    "section",
+    "aside",
+    "table",
+    "dl",
+    "pre",
+)
+
+
+def remove_boilerplate(html: str, rules: tuple[str, ...]) -> tuple[str, list[str]]:
+    """Drop what ``clean.remove`` names from a post body: CSS selectors, or ``text:<regex>`` for the smallest
+    block whose text matches. Returns the new HTML and the rules that removed something."""
+    if not rules:
+        return html, []
+    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+    body = soup.body
+    if body is None:
+        return html, []
+    touched = []
+    for rule in rules:
+        hit = False
+        if rule.startswith("text:"):
+            rx = re.compile(rule[5:])
+            for text in list(body.find_all(string=True)):
+                if text.parent is None or not rx.search(str(text)):
+                    continue
+                block = text.find_parent(_BLOCK_FOR_TEXT)
+                if block is not None and block is not body:
+                    block.decompose()
+                else:
+                    text.extract()
+                hit = True
+        else:
+            for el in body.select(rule):
+                el.decompose()
+                hit = True
+        if hit:
+            touched.append(rule)
+    return (body.decode_contents(), touched) if touched else (html, [])
+
+
 def plain_text(html: str, *, stop_at_more: bool = True, skip_headings: bool = True) -> str:
     """The visible text of a post body, blocks separated by spaces (for excerpts and comparisons)."""
     soup = prepare(html)

@@ -15,6 +15,14 @@ from migrator.config import Config
 from migrator.models import Blog, Post
 
 MAX_FILENAME_BYTES = 255
+# theme presets: (renames, copies). A rename moves a key ({"image": "image.path"}); a copy adds a key the
+# theme reads next to ours ({"header.teaser": "image"}). front_matter.keys still wins, key by key.
+PRESETS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "minima": ({}, {}),
+    "minimal-mistakes": ({}, {"header.teaser": "image", "header.overlay_image": "image"}),
+    "chirpy": ({"image": "image.path"}, {"description": "excerpt"}),
+    "alembic": ({}, {"feature_image": "image", "feature_text": "excerpt"}),
+}
 _RESERVED = re.compile(r"[\x00-\x1f\x7f/\\?%*:|\"<>#\[\]{}'`^~&$!@=+,;]")
 
 
@@ -143,12 +151,17 @@ def front_matter(
             fields.append(("redirect_from", [path, *old]))
     fields.append(("source_url", post.url or post.path or ""))
     data: dict[str, Any] = {}
-    renames = cfg.front_matter.keys
+    preset_renames, copies = PRESETS.get(cfg.front_matter.preset or "", ({}, {}))
+    renames = {**preset_renames, **cfg.front_matter.keys}
+    values = dict(fields)
     for key, value in fields:
         target = renames.get(key, key) if key in renames else key
         if target is None or target == "":
             continue
         _set(data, target, value)
+    for target, key in copies.items():
+        if key in values and target not in cfg.front_matter.keys.values():
+            _set(data, target, values[key])
     return data
 
 

@@ -39,6 +39,7 @@ def plan(
     *,
     force: bool = False,
     retry: bool = False,
+    render_key: str | None = None,
 ) -> Action:
     """What to do with one post (pure).
 
@@ -48,6 +49,7 @@ def plan(
     - the file is gone: update (write it again)
     - source changed (or a retry is due) and the file is as we wrote it: update
     - source changed and the file was edited since: conflict (update with ``force``)
+    - the render settings changed (``render_key``): as if the source had changed
     """
     if entry is None or entry.path is None or entry.output_sha256 is None:
         return Action.CREATE
@@ -55,6 +57,8 @@ def plan(
         return Action.UPDATE
     edited = on_disk_sha256 != entry.output_sha256
     changed = source_sha256 != entry.source_sha256 or retry or entry.status == "failed"
+    if render_key and entry.render_key and render_key != entry.render_key:
+        changed = True  # rendered with other settings (format, front matter, clean rules...)
     if not changed:
         return Action.UNCHANGED
     if edited and not force:
@@ -92,6 +96,7 @@ def _post_from(d: dict[str, Any]) -> PostRecord:
         assets=tuple(d.get("assets") or ()),
         error=d.get("error"),
         kind=d.get("kind", "post"),
+        render_key=d.get("render_key"),
     )
 
 

@@ -88,6 +88,7 @@ class PostRecord:
     assets: tuple[str, ...] = ()
     error: str | None = None
     kind: str = "post"
+    render_key: str | None = None  # sha256 of the settings the file was rendered with (format, front matter...)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -105,6 +106,7 @@ class RunStats:
     images_failed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
     skips: list[tuple[str, str]] = field(default_factory=list)  # (what, why): protected, deleted
+    cleaned: dict[str, int] = field(default_factory=dict)  # clean.remove rule -> posts it touched
     warnings: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +28,24 @@ log = logging.getLogger("migrator")
 CHECKPOINT_SECONDS = 5.0
 
 Progress = Callable[[str], None]
+
+
+def render_key(cfg: Config) -> str:
+    """sha256 of the settings that shape a rendered file: changing one re-renders posts not edited by hand."""
+    import dataclasses
+    import hashlib
+    import json
+
+    shape = {
+        "format": cfg.format,
+        "urls": cfg.urls,
+        "timezone": cfg.timezone,
+        "baseurl": cfg.site.baseurl,
+        "front_matter": dataclasses.asdict(cfg.front_matter),
+        "images": dataclasses.asdict(cfg.images),
+        "clean": dataclasses.asdict(cfg.clean),
+    }
+    return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _site_baseurl(cfg: Config, sink: FileSink) -> str:
@@ -64,6 +83,7 @@ class Migration:
         self.baseurl = _site_baseurl(cfg, self.sink)
         self.used_paths = {r.path for r in self.manifest.posts.values() if r.path}
         self.ext = "html" if cfg.format == "html" else "md"
+        self.render_key = render_key(cfg)
 
     # --- set-up ----------------------------------------------------------------------------------------
     def _check_same_blog(self) -> None:
@@ -159,7 +179,7 @@ class Migration:
                 (self.manifest.assets.get(u) is None or self.manifest.assets[u].status != "ok") for u in entry.assets
             )
         )
-        action = plan(fingerprint, entry, on_disk, force=self.cfg.force, retry=retry)
+        action = plan(fingerprint, entry, on_disk, force=self.cfg.force, retry=retry, render_key=self.render_key)
         if action == Action.UNCHANGED:
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
         if action == Action.CONFLICT and not self.dry_run:
@@ -169,6 +189,11 @@ class Migration:
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
 
         slug = jekyll.sanitize_slug(post.slug or post.title, fallback=f"{post.kind}-{post.id}")
+        html, touched = convert.remove_boilerplate(post.html, self.cfg.clean.remove)
+        for rule in touched:
+            self.report.stats.cleaned[rule] = self.report.stats.cleaned.get(rule, 0) + 1
+        if touched:
+            post = replace(post, html=html)
         refs = find_images(post.html, post.url or self.source.blog.url or None, self.source.is_platform_image)
         if (
             post.thumbnail
@@ -214,6 +239,7 @@ class Migration:
             status="ok",
             assets=tuple(dict.fromkeys(r.url for r in records.values())),
             kind=post.kind,
+            render_key=self.render_key,
         )
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
@@ -264,6 +290,8 @@ class Migration:
             return None, None
         if any(a.status != "ok" for a in m.assets.values()):
             return None, None
+        if any(p.render_key and p.render_key != self.render_key for p in m.posts.values()):
+            return None, None  # rendered with other settings: every post is read (and re-rendered) again
         try:
             since = datetime.fromisoformat(m.last_sync)
         except ValueError:

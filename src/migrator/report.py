@@ -76,6 +76,7 @@ class Report:
                 for i in self.items
             ],
             "warnings": list(self.stats.warnings),
+            "cleaned": dict(self.stats.cleaned),
         }
 
 
@@ -101,6 +102,8 @@ def print_summary(report: Report, console: Console) -> None:
         console.print(f"[red]failed[/red] {what}: {why}", highlight=False)
     if len(st.failures) > 50:
         console.print(f"... and {len(st.failures) - 50} more (see `migrator status {report.out}`)")
+    for rule, n in st.cleaned.items():
+        console.print(f"clean.remove {rule!r} removed boilerplate from {n} post(s)", highlight=False)
     for what, why in st.skips[:50]:
         console.print(f"[yellow]skipped[/yellow] {what}: {why}", highlight=False)
     for w in st.warnings:
