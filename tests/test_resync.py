@@ -142,8 +142,10 @@ def test_tistory_noop_resync_uses_sitemap_lastmod(cli, tserver, tmp_path):
     assert res.code == 0, res
     assert tree_snapshot(site) == before
     pages = [p for p in tserver.log if p not in ("/rss", "/sitemap.xml")]
-    # only the post the sitemap does not list (RSS only) and the protected one are read again
+    # only the post the sitemap does not list (RSS only) and the protected one are asked for again, and the
+    # first with a conditional GET that the server answers 304
     assert sorted(pages) == ["/5", "/7"], tserver.log
+    assert ("/7", 304) in tserver.answers
 
 
 # --- kill and resume -------------------------------------------------------------------------------------

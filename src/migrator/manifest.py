@@ -97,6 +97,8 @@ def _post_from(d: dict[str, Any]) -> PostRecord:
         error=d.get("error"),
         kind=d.get("kind", "post"),
         render_key=d.get("render_key"),
+        etag=d.get("etag"),
+        last_modified=d.get("last_modified"),
     )
 
 

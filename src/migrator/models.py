@@ -10,7 +10,8 @@ from typing import Literal
 
 PostKind = Literal["post", "page"]
 PostStatus = Literal["live", "draft"]
-Known = dict[str, tuple[str, str | None]]  # old path -> (post id, updated) of every migrated post
+# old path -> (post id, updated, page ETag, page Last-Modified) of every migrated post
+Known = dict[str, tuple[str, str | None, str | None, str | None]]
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,14 @@ class Post:
     old_urls: tuple[str, ...] = ()  # more old paths that must keep working (redirect_from)
     error: str | None = None  # set by a source when the post cannot be read
     skip: bool = False  # with error: the post cannot be migrated at all (protected, deleted): recorded as skipped
+    etag: str | None = None  # the post page's HTTP validators, for a conditional GET next time
+    last_modified: str | None = None
 
     def fingerprint(self) -> str:
         """sha256 of everything the source said about the post: changes iff the source changed."""
         data = asdict(self)
+        data.pop("etag")
+        data.pop("last_modified")
         data["published"] = self.published.isoformat()
         data["updated"] = self.updated.isoformat() if self.updated else None
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
@@ -89,6 +94,8 @@ class PostRecord:
     error: str | None = None
     kind: str = "post"
     render_key: str | None = None  # sha256 of the settings the file was rendered with (format, front matter...)
+    etag: str | None = None  # the source page's validators (platforms read page by page)
+    last_modified: str | None = None
 
     def to_json(self) -> dict:
         d = asdict(self)

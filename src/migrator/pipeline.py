@@ -240,6 +240,8 @@ class Migration:
             assets=tuple(dict.fromkeys(r.url for r in records.values())),
             kind=post.kind,
             render_key=self.render_key,
+            etag=post.etag,
+            last_modified=post.last_modified,
         )
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
@@ -297,7 +299,7 @@ class Migration:
         except ValueError:
             return None, None
         known = {
-            urlsplit(p.source_url).path: (post_id, p.updated)
+            urlsplit(p.source_url).path: (post_id, p.updated, p.etag, p.last_modified)
             for post_id, p in m.posts.items()
             if p.source_url and p.status == "ok"
         }

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
@@ -412,6 +412,9 @@ def clean_editor_html(body: Tag, soup: BeautifulSoup, base: str) -> None:
 # --- the source ----------------------------------------------------------------------------------------
 
 
+_NOT_MODIFIED = object()
+
+
 @dataclass(frozen=True)
 class Listed:
     """A post URL found by discovery, before its page is read."""
@@ -640,7 +643,12 @@ class TistorySource:
                     seen_ids.add(rec[0])
                     self.listed_ids.add(rec[0])  # unchanged: not fetched again
                     continue
-            post = self._read(item.url, listed=True)
+            validators = (rec[2], rec[3]) if since is not None and rec is not None and not item.lastmod else None
+            post = self._read(item.url, listed=True, validators=validators)
+            if post is _NOT_MODIFIED:
+                seen_ids.add(rec[0])
+                self.listed_ids.add(rec[0])  # a conditional GET answered 304: unchanged
+                continue
             if post is None:
                 continue
             if post.id in seen_ids:
@@ -678,20 +686,27 @@ class TistorySource:
                 f"{len(missing)} post ids were missing, private or deleted while enumerating (e.g. /{missing[0]})"
             )
 
-    def _read(self, url: str, *, listed: bool) -> Post | None:
-        """The post at ``url``; None for a missing id found by enumeration (listed ones are reported)."""
+    def _read(self, url: str, *, listed: bool, validators: tuple[str | None, str | None] | None = None):
+        """The post at ``url``; None for a missing id found by enumeration (listed ones are reported);
+        ``_NOT_MODIFIED`` when ``validators`` (ETag, Last-Modified) made the server answer 304."""
+        etag, last_modified = validators or (None, None)
         try:
-            got = self.http.get(url)
+            got = self.http.get(url, etag=etag, last_modified=last_modified)
         except FetchError as e:
             if not listed and e.status_code in (403, 404, 410):
                 return None
             reason = f"deleted or private (HTTP {e.status_code})" if e.status_code in (403, 404, 410) else e.message
             return self._skipped_post(url, reason, failed=e.status_code not in (403, 404, 410))
+        if got.status == 304:
+            return _NOT_MODIFIED
         html = got.text()
         final_path = urlsplit(got.url).path
         if not listed and classify_path(final_path) is None and final_path != urlsplit(url).path:
             return None  # an enumerated id that redirects elsewhere (the home page): not a post
-        return self.parse_page(html, url)
+        post = self.parse_page(html, url)
+        if post is not None and (got.etag or got.last_modified):
+            post = replace(post, etag=got.etag, last_modified=got.last_modified)
+        return post
 
     def _skipped_post(
         self,
