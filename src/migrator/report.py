@@ -88,7 +88,12 @@ def print_summary(report: Report, console: Console) -> None:
     table.add_column("count", justify="right")
     for action, n in s.items():
         style = "red" if action in ("failed", "conflict") and n else None
-        label = {"create": "posts created", "update": "posts updated"}.get(action, f"posts {action}")
+        label = {
+            "create": "posts created",
+            "update": "posts updated",
+            "conflict": "posts in conflict (kept)",
+            "deleted": "posts deleted at the source",
+        }.get(action, f"posts {action}")
         if report.dry_run:
             label = label.replace("created", "to create").replace("updated", "to update")
         table.add_row(label, str(n), style=style)
