@@ -416,12 +416,31 @@ def html_to_clean_html(
     base: str | None = None,
     links: Callable[[str], str | None] | None = None,
 ) -> str:
-    """Keep the post as HTML, cleaned the same way, Liquid-safe."""
+    """Keep the post as HTML, cleaned the same way, Liquid-safe: the old skin's inline styles, classes and
+    data-* attributes go (the new theme styles the post); alignment, sizes of embeds and images stay."""
     soup = prepare(html, asset_map, base, links)
     body = soup.body
     for br in body.find_all("br", attrs={"data-run": True}) if body else []:
         del br["data-run"]
         br.insert_after(soup.new_tag("br"))
+    for pre in body.find_all("pre") if body else []:
+        lang = code_language(pre)
+        pre.attrs = {"class": f"language-{lang}"} if lang else {}
+    for el in body.find_all(True) if body else []:
+        embed = el.name in RAW_HTML_TAGS or el.name == "script"
+        for attr in list(el.attrs):
+            if attr == "style":
+                align = re.search(r"text-align:\s*(left|right|center|justify)", str(el[attr]), re.I)
+                if align and not embed:
+                    el[attr] = f"text-align: {align.group(1).lower()};"
+                elif not embed:
+                    del el[attr]
+            elif attr == "class" and not embed and el.name != "pre":
+                del el[attr]
+            elif attr.startswith("data-") and not embed and attr != "data-lang":
+                del el[attr]
+            elif attr in ("imageanchor", "border", "trbidi", "dir") and el.name != "bdo":
+                del el[attr]
     out = body.decode_contents() if body is not None else ""
     out = out.replace(MORE_TOKEN, f"\n{EXCERPT_SEPARATOR}\n")
     return escape_liquid(out.strip() + "\n")
