@@ -227,3 +227,24 @@ def test_boilerplate_removal_counts_rules_and_rerenders(quiet_server, migrate, t
     assert changed == {"_posts/2024-03-02-hello-world.md", "_posts/2024-03-10-blog-post.md",
                        "_posts/2024-05-05-every-image-form.md", "_posts/2024-05-20-embeds.md"}
     assert "my edit" in hand.read_text()
+
+
+def test_links_to_posts_that_were_not_migrated_stay_and_are_listed(quiet_server, blog, migrate, tmp_path):
+    e = next(x for x in blog.entries if x["id"] == "1000000000000000011")
+    e["html"] += ('<p><a href="@BLOG@/2020/01/deleted-long-ago.html#top">an old post</a> and '
+                  '<a href="http://localhost:@PORT@/2024/05/embeds.html?m=1#c1">the embeds post</a></p>')
+    e["html"] = e["html"].replace("@PORT@", str(quiet_server.port))
+    res, site = migrate(quiet_server, "--report", tmp_path / "r.json")
+    assert res.code == 0, res
+    text = (site / "_posts/2024-07-01-weekly-note.md").read_text()
+    assert f"[an old post]({quiet_server.url}/2020/01/deleted-long-ago.html#top)" in text
+    assert "[the embeds post](/2024/05/embeds.html#c1)" in text  # http, ?m=1, fragment: the new site's URL
+    assert "deleted-long-ago.html" in res.out and "not migrated" in res.out
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [u["url"] for u in report["unresolved_links"]] == [f"{quiet_server.url}/2020/01/deleted-long-ago.html#top"]
+    from conftest import sha256_file
+
+    rec = json.loads((site / ".migrator/manifest.json").read_text())["posts"]["1000000000000000011"]
+    assert rec["output_sha256"] == sha256_file(site / rec["path"])  # the manifest knows the file as written
+    res, _ = migrate(quiet_server)  # and a rerun leaves it alone
+    assert res.code == 0 and (site / "_posts/2024-07-01-weekly-note.md").read_text() == text

@@ -114,6 +114,7 @@ class RunStats:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
     skips: list[tuple[str, str]] = field(default_factory=list)  # (what, why): protected, deleted
     cleaned: dict[str, int] = field(default_factory=dict)  # clean.remove rule -> posts it touched
+    unresolved_links: list[tuple[str, str]] = field(default_factory=list)  # (file, link to a post not migrated)
     warnings: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> None:

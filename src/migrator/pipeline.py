@@ -4,6 +4,7 @@ the file to the sink, and checkpoint the manifest. Every decision is a pure func
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -82,6 +83,8 @@ class Migration:
         self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
         self.baseurl = _site_baseurl(cfg, self.sink)
         self.used_paths = {r.path for r in self.manifest.posts.values() if r.path}
+        self._last_links: list[tuple[str, str]] = []
+        self._links_by_post: dict[str, list[tuple[str, str]]] = {}  # post id -> (new target, original URL)
         self.ext = "html" if cfg.format == "html" else "md"
         self.render_key = render_key(cfg)
 
@@ -106,9 +109,16 @@ class Migration:
         amap = {url: f"{self.baseurl}/{rec.path}" for url, rec in records.items() if rec.status == "ok" and rec.path}
         base = post.url or self.source.blog.url or None
 
+        rewritten: list[tuple[str, str]] = []
+
         def links(url: str) -> str | None:
             path = self.source.internal_path(url)
-            return f"{self.baseurl}{path}" if path else None
+            if not path:
+                return None
+            rewritten.append((f"{self.baseurl}{path}", url))
+            return f"{self.baseurl}{path}"
+
+        self._last_links = rewritten
 
         if self.cfg.format == "html":
             body = convert.html_to_clean_html(post.html, amap, base, links)
@@ -208,6 +218,8 @@ class Migration:
             if rec.status != "ok" and not self.dry_run:
                 self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
         text = self._render(post, records, slug)
+        if self._last_links:
+            self._links_by_post[post.id] = list(self._last_links)
         out_sha = sha256_text(text)
         if action == Action.CONFLICT:  # a dry run shows the reviewer what --force would write
             diff = unified_diff(self.sink.read(path) if path else None, text, path or "")
@@ -271,6 +283,38 @@ class Migration:
                 self.manifest.record_post(post_id, PostRecord(**{**entry.__dict__, "status": "deleted", "path": None}))
         if self.cfg.prune and not self.dry_run:
             self._prune_assets()
+
+    def _unresolved_links(self) -> None:
+        """A link to a post of the blog that was not migrated (deleted, private, a draft) goes back to its
+        old URL, and is listed: on the new site it would lead nowhere."""
+        valid: set[str] = set()
+        for post_id, rec in self.manifest.posts.items():
+            if rec.status in ("ok", "conflict") and rec.source_url:
+                valid.add(urlsplit(rec.source_url).path)
+                if post_id.isdigit():
+                    valid.update({f"/{post_id}", f"/m/{post_id}"})
+        for item in self.report.items:
+            if item.action in ("create", "update", "unchanged") and item.source_url:
+                valid.add(urlsplit(item.source_url).path)
+        for post_id, links in self._links_by_post.items():
+            bad = [(new, old) for new, old in links if new[len(self.baseurl) :].split("#")[0] not in valid]
+            if not bad:
+                continue
+            rec = self.manifest.posts.get(post_id)
+            path = rec.path if rec else next((i.path for i in self.report.items if i.post_id == post_id), None)
+            for _new, old in bad:
+                self.report.stats.unresolved_links.append((path or post_id, old))
+            if self.dry_run or rec is None or rec.path is None or rec.status != "ok":
+                continue
+            text = self.sink.read(rec.path)
+            if text is None:
+                continue
+            for new, old in bad:
+                target = re.escape(new)
+                text = re.sub(r"(\]\()" + target + r"(?=[\s)])", lambda m, o=old: m.group(1) + o, text)
+                text = re.sub(r'(href=")' + target + '"', lambda m, o=old: m.group(1) + o + '"', text)
+            self.sink.write(rec.path, text)
+            self.manifest.record_post(post_id, replace(rec, output_sha256=sha256_text(text)))
 
     def _prune_assets(self) -> None:
         used = {u for p in self.manifest.posts.values() if p.status != "deleted" for u in p.assets}
@@ -377,6 +421,7 @@ class Migration:
                 )
         if not limited and not self.report.incomplete:
             self._deletions(seen | listed)
+        self._unresolved_links()
         self._site_config(needs_redirects)
         self.report.stats.warnings.extend(getattr(self.source, "warnings", []))
         blog = self.source.blog

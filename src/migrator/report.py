@@ -77,6 +77,7 @@ class Report:
             ],
             "warnings": list(self.stats.warnings),
             "cleaned": dict(self.stats.cleaned),
+            "unresolved_links": [{"file": f, "url": u} for f, u in self.stats.unresolved_links],
         }
 
 
@@ -107,6 +108,8 @@ def print_summary(report: Report, console: Console) -> None:
         console.print(f"[red]failed[/red] {what}: {why}", highlight=False)
     if len(st.failures) > 50:
         console.print(f"... and {len(st.failures) - 50} more (see `migrator status {report.out}`)")
+    for where, url in st.unresolved_links[:50]:
+        console.print(f"[yellow]link kept[/yellow] {where}: {url} (that post was not migrated)", highlight=False)
     for rule, n in st.cleaned.items():
         console.print(f"clean.remove {rule!r} removed boilerplate from {n} post(s)", highlight=False)
     for what, why in st.skips[:50]:
