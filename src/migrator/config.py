@@ -105,6 +105,7 @@ class Config:
     allow_private_hosts: tuple[str, ...] = ()  # host names allowed to be private (a LAN mirror, a test server)
     limit: int | None = None  # migrate at most N posts (for a trial run)
     full: bool = False  # resync: ignore what the last sync knew and read every post again
+    comments: bool = True  # save comments (Blogger) to _data/comments/<post file name>.yml
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
     http: HttpConfig = field(default_factory=HttpConfig)
     site: SiteConfig = field(default_factory=SiteConfig)

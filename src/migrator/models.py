@@ -25,6 +25,15 @@ class Blog:
 
 
 @dataclass(frozen=True)
+class Comment:
+    id: str
+    author: str
+    published: datetime
+    text: str  # plain text, line breaks kept
+    parent: str | None = None  # the comment this one replies to
+
+
+@dataclass(frozen=True)
 class Post:
     """One post, page or draft as the source gives it. ``html`` is ordinary HTML whose image URLs the
     source has already resolved to their original-size form."""
@@ -49,6 +58,7 @@ class Post:
     skip: bool = False  # with error: the post cannot be migrated at all (protected, deleted): recorded as skipped
     etag: str | None = None  # the post page's HTTP validators, for a conditional GET next time
     last_modified: str | None = None
+    comments: tuple[Comment, ...] = ()
 
     def fingerprint(self) -> str:
         """sha256 of everything the source said about the post: changes iff the source changed."""
@@ -115,6 +125,7 @@ class RunStats:
     skips: list[tuple[str, str]] = field(default_factory=list)  # (what, why): protected, deleted
     cleaned: dict[str, int] = field(default_factory=dict)  # clean.remove rule -> posts it touched
     unresolved_links: list[tuple[str, str]] = field(default_factory=list)  # (file, link to a post not migrated)
+    comments: int = 0  # comments saved to _data/comments/
     warnings: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> None:

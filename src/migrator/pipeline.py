@@ -235,6 +235,8 @@ class Migration:
                 return on is None or on == out_sha  # a file a killed run left is ours to adopt
 
             path = jekyll.allocate_path(lambda n: jekyll.post_path(post, slug, date, self.ext, n), free)
+        if self.cfg.comments and post.comments:
+            self._write_comments(post, path)
         old_text = self.sink.read(path) if action == Action.UPDATE else None
         if action == Action.UPDATE and old_text == text:
             action = Action.UNCHANGED  # the source's bytes moved (a re-signed image URL), the post did not
@@ -260,6 +262,26 @@ class Migration:
         diff = unified_diff(old_text, text, path) if self.dry_run else None
         preview = text if self.dry_run and action == Action.CREATE else None
         return ReportItem(post.id, post.url, post.title, path, action.value, post.kind, diff=diff, preview=preview)
+
+    def _write_comments(self, post: Post, path: str) -> None:
+        """``_data/comments/<post file name>.yml``: author, date, text and parent of each comment."""
+        tz = self.cfg.timezone or self.source.blog.timezone
+        rows = [
+            {
+                "id": c.id,
+                "author": c.author,
+                "date": jekyll.format_date(jekyll.local_date(c.published, tz)),
+                "text": c.text,
+                **({"parent": c.parent} if c.parent else {}),
+            }
+            for c in post.comments
+        ]
+        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        text = yaml.dump(rows, Dumper=jekyll._Dumper, allow_unicode=True, sort_keys=False, width=10_000)
+        rel = f"_data/comments/{stem}.yml"
+        if self.sink.read(rel) != text:
+            self.sink.write(rel, text)
+        self.report.stats.comments += len(rows)
 
     # --- deletions ----------------------------------------------------------------------------------------
     def _deletions(self, seen: set[str]) -> None:

@@ -102,6 +102,8 @@ def print_summary(report: Report, console: Console) -> None:
     table.add_row("images downloaded", str(st.images_downloaded))
     table.add_row("images already local", str(st.images_reused))
     table.add_row("images failed", str(st.images_failed), style="red" if st.images_failed else None)
+    if st.comments:
+        table.add_row("comments saved", str(st.comments))
     table.add_row("HTTP requests", str(report.requests))
     console.print(table)
     for what, why in st.failures[:50]:

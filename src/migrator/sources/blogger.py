@@ -14,6 +14,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlencode, urljoin, urlsplit, urlunsplit
@@ -23,12 +24,13 @@ from lxml import etree
 from migrator.config import DEFAULT_BLOGGER_IMAGE_HOSTS, Config
 from migrator.errors import FetchError, NotABlogError, SourceError
 from migrator.http import HttpClient
-from migrator.models import Blog, Post
+from migrator.models import Blog, Comment, Post
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BLOGGER2018 = "{http://schemas.google.com/blogger/2018}"
 APP = "{http://purl.org/atom/app#}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
+THR = "{http://purl.org/syndication/thread/1.0}"
 KIND_SCHEME = "http://schemas.google.com/g/2005#kind"
 LABEL_SCHEME = "http://www.blogger.com/atom/ns#"
 
@@ -218,6 +220,32 @@ class _Common:
 # --- the public JSON feed ----------------------------------------------------------------------------
 
 
+def comment_text(html: str) -> str:
+    """A comment's HTML as plain text, line breaks kept."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html.replace("<br>", "\n").replace("<br/>", "\n").replace("<br />", "\n"), "lxml")
+    return "\n".join(line.strip() for line in soup.get_text().splitlines()).strip()
+
+
+def _comment_from_json(entry: dict) -> tuple[str | None, Comment | None]:
+    """(post id, comment) from a comments-feed entry."""
+    _, cid = _post_id(_t(entry, "id"))
+    reply = entry.get("thr$in-reply-to") or {}
+    _, post_id = _post_id(str(reply.get("ref", ""))) if isinstance(reply, dict) else (None, None)
+    if not cid or not post_id:
+        return None, None
+    parent = None
+    for link in entry.get("link") or []:
+        if isinstance(link, dict) and link.get("rel") == "related" and link.get("href"):
+            parent = str(link["href"]).rstrip("/").rsplit("/", 1)[-1] or None
+    authors = entry.get("author") or [{}]
+    published = parse_date(_t(entry, "published")) or datetime.fromtimestamp(0).astimezone()
+    html = _t(entry, "content") or _t(entry, "summary")
+    author = _t(authors[0], "name") if isinstance(authors, list) and authors else ""
+    return post_id, Comment(id=cid, author=author, published=published, text=comment_text(html), parent=parent)
+
+
 class _ListingFailed(Exception):
     pass
 
@@ -319,7 +347,9 @@ class BloggerFeedSource(_Common):
         )
         self._first = (url, data)
 
-    def _pages(self, kind: str, projection: str = "default", extra: dict | None = None) -> Iterator[dict]:
+    def _pages(
+        self, kind: str, projection: str = "default", extra: dict | None = None, optional: bool = False
+    ) -> Iterator[dict]:
         """Every entry of one feed, following rel=next, else stepping start-index, until totalResults."""
         url: str | None = self._feed_url(kind, 1, projection, extra)
         seen_urls: set[str] = set()
@@ -333,7 +363,7 @@ class BloggerFeedSource(_Common):
                 try:
                     data = self._get_json(url)
                 except (FetchError, NotABlogError) as e:
-                    if projection == "summary":
+                    if projection == "summary" or optional:
                         raise _ListingFailed(str(e)) from None
                     if kind == "pages" and not seen_ids and getattr(e, "status_code", None) == 404:
                         return  # a blog without pages
@@ -415,19 +445,65 @@ class BloggerFeedSource(_Common):
             error=error,
         )
 
+    def _comments(self, extra: dict | None = None) -> dict[str, list[Comment]]:
+        """Every comment of the blog (one paged feed), grouped by post id, oldest first."""
+        by_post: dict[str, list[Comment]] = {}
+        try:
+            for entry in self._pages("comments", "default", extra, optional=True):
+                post_id, comment = _comment_from_json(entry)
+                if post_id and comment:
+                    by_post.setdefault(post_id, []).append(comment)
+        except _ListingFailed as e:
+            self.warnings.append(f"comments were not saved: the comments feed could not be read ({e})")
+        for comments in by_post.values():
+            comments.sort(key=lambda c: (c.published, c.id))
+        return by_post
+
+    def _with_comments(self, post: Post, comments: dict[str, list[Comment]]) -> Post:
+        found = comments.get(post.id)
+        return replace(post, comments=tuple(found)) if found else post
+
+    def _with_post_comments(self, post: Post) -> Post:
+        """A post with its comments from its own comments feed (a resync reads only a few posts)."""
+        if not self.cfg.comments:
+            return post
+        comments: list[Comment] = []
+        url: str | None = f"{self.origin}/feeds/{post.id}/comments/default?alt=json&max-results=500"
+        try:
+            data = self._get_json(url)
+        except (FetchError, NotABlogError):
+            return post
+        for entry in data["feed"].get("entry") or []:
+            if isinstance(entry, dict):
+                _, comment = _comment_from_json(entry)
+                if comment:
+                    comments.append(comment)
+        comments.sort(key=lambda c: (c.published, c.id))
+        return replace(post, comments=tuple(comments)) if comments else post
+
+    def _single_post(self, post_id: str) -> Post | None:
+        try:
+            data = self.http.get(f"{self.origin}/feeds/posts/default/{post_id}?alt=json")
+            entry = json.loads(data.content.decode("utf-8", errors="replace")).get("entry")
+        except (FetchError, ValueError, AttributeError):
+            return None
+        return self._entry_to_post(entry, "post") if isinstance(entry, dict) else None
+
     def posts(self, since: datetime | None = None, known: dict | None = None) -> Iterator[Post]:
         """Every post and page; with ``since`` (a resync), only those updated since then (minus a safety
         margin), while a cheap listing of the summary feed tells which ones still exist (``listed_ids``)."""
         feeds = [("posts", "post")] + ([("pages", "page")] if self.cfg.blogger.pages else [])
         if since is None:
             self.listed_ids = None
+            comments = self._comments() if self.cfg.comments else {}
             for feed_kind, kind in feeds:
                 for entry in self._pages(feed_kind):
                     post = self._entry_to_post(entry, kind)
                     if post is not None:
-                        yield post
+                        yield self._with_comments(post, comments)
             return
         listed: set[str] = set()
+        yielded: set[str] = set()
         updated_min = (since - timedelta(seconds=self.cfg.blogger.resync_margin)).isoformat(timespec="seconds")
         for feed_kind, kind in feeds:
             try:
@@ -449,7 +525,14 @@ class BloggerFeedSource(_Common):
             for entry in self._pages(feed_kind, "default", extra):
                 post = self._entry_to_post(entry, kind)
                 if post is not None:
-                    yield post
+                    yielded.add(post.id)
+                    yield self._with_post_comments(post)
+        if self.cfg.comments:  # a new comment on an old post: that post is read again, with its comments
+            fresh = self._comments({"orderby": "updated", "updated-min": updated_min})
+            for post_id in sorted(set(fresh) - yielded):
+                post = self._single_post(post_id)
+                if post is not None:
+                    yield self._with_post_comments(post)
         self.listed_ids = listed
 
 
@@ -491,6 +574,7 @@ class BloggerExportSource(_Common):
         self.format = fmt
         self.settings: dict[str, str] = {}
         self.counts: Counter[str] = Counter()
+        self.comments: dict[str, list[Comment]] = {}
         self.blog = Blog(platform="blogger", url=(cfg.origin or "").rstrip("/"))
 
     def _iter(self) -> Iterator[tuple[str, etree._Element]]:
@@ -524,6 +608,32 @@ class BloggerExportSource(_Common):
         draft = (el.findtext(f"{APP}control/{APP}draft") or "").strip().lower() == "yes"
         return typ, "DRAFT" if draft else "LIVE"
 
+    def _add_comment(self, el: etree._Element) -> None:
+        _, cid = _post_id(el.findtext(ATOM + "id") or "")
+        parent = None
+        if self.format == "takeout":
+            raw_post = (el.findtext(BLOGGER2018 + "parent") or "").strip()
+            post_id = _post_id(raw_post)[1] or (raw_post if raw_post.isdigit() else None)
+            raw_parent = (el.findtext(BLOGGER2018 + "inReplyTo") or "").strip()
+            parent = _post_id(raw_parent)[1] or raw_parent or None
+        else:
+            reply = el.find(THR + "in-reply-to")
+            post_id = _post_id(reply.get("ref") or "")[1] if reply is not None else None
+            for link in el.findall(ATOM + "link"):
+                if link.get("rel") == "related" and link.get("href"):
+                    parent = link.get("href", "").rstrip("/").rsplit("/", 1)[-1] or None
+        if not cid or not post_id:
+            return
+        published = parse_date(el.findtext(ATOM + "published")) or datetime.fromtimestamp(0).astimezone()
+        comment = Comment(
+            id=cid,
+            author=el.findtext(f"{ATOM}author/{ATOM}name") or "",
+            published=published,
+            text=comment_text(el.findtext(ATOM + "content") or ""),
+            parent=parent,
+        )
+        self.comments.setdefault(post_id, []).append(comment)
+
     def scan(self) -> None:
         """A cheap first pass: blog metadata, settings, and counts by type and status."""
         feed_id = title = alternate = ""
@@ -538,6 +648,8 @@ class BloggerExportSource(_Common):
                 continue
             typ, status = self._classify(el)
             self.counts[f"{typ} ({status})" if typ in ("post", "page") else typ] += 1
+            if typ == "comment" and status == "LIVE" and self.cfg.comments:
+                self._add_comment(el)
             if typ == "settings":
                 key = (el.findtext(ATOM + "id") or "").rsplit(".settings.", 1)[-1]
                 self.settings[key] = el.findtext(ATOM + "content") or ""
@@ -581,7 +693,8 @@ class BloggerExportSource(_Common):
                 continue
             post = self._entry(el, typ, draft)
             if post is not None:
-                yield post
+                found = sorted(self.comments.get(post.id, ()), key=lambda c: (c.published, c.id))
+                yield replace(post, comments=tuple(found)) if found else post
 
     def _entry(self, el: etree._Element, typ: str, draft: bool) -> Post | None:
         _, pid = _post_id(el.findtext(ATOM + "id") or "")
