@@ -102,3 +102,18 @@ def test_front_matter_of_hostile_titles_builds(tmp_path):
         assert frontmatter.loads(render(fm, "body"))["title"] == fm["title"]
     jekyll_build(site)
     assert len(list((site / "_site").rglob("t*.html"))) == len(HOSTILE_TITLES)
+
+
+def test_the_readme_comments_include_works(quiet_server, migrate):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    snippet = readme.split("```liquid\n", 1)[1].split("```", 1)[0]
+    res, site = migrate(quiet_server)
+    assert res.code == 0, res
+    (site / "_includes").mkdir()
+    (site / "_includes/comments.html").write_text(snippet)
+    (site / "_layouts").mkdir()
+    (site / "_layouts/post.html").write_text("---\nlayout: default\n---\n{{ content }}\n{% include comments.html %}\n")
+    jekyll_build(site)
+    page = (site / "_site/2024/03/hello-world.html").read_text()
+    assert "2 comments" in page and "A Reader" in page and 'href="#c5000000000000000001"' in page
+    assert "Thanks for {{ this }}." in unescape(page)  # a comment's text is never run as Liquid
