@@ -185,3 +185,11 @@ def test_every_cli_flag_has_a_config_twin():
     migrate = build_parser()._subparsers._group_actions[0].choices["migrate"]
     flags = {a.dest for a in migrate._actions if a.option_strings and a.dest not in ("help", "config", "verbose", "quiet")}
     assert flags == set(_FLAG_KEYS)
+
+
+def test_records_serialise_every_field():
+    import dataclasses
+
+    rec_fields = {f.name for f in dataclasses.fields(PostRecord)}
+    assert set(rec().to_json()) == rec_fields
+    assert set(AssetRecord(url="u").to_json()) | {"url"} == {f.name for f in dataclasses.fields(AssetRecord)}

@@ -208,3 +208,14 @@ def test_feed_entries_with_keys_missing(cli, blog, tmp_path):
     assert "without a post id" in res.out
     posts = _json.loads((tmp_path / "s/.migrator/manifest.json").read_text())["posts"]
     assert "555" in posts  # migrated with what there was (an empty post, dated from the epoch)
+
+
+def test_output_does_not_depend_on_timing_or_jobs(cli, blog, tmp_path):
+    with FixtureServer(blog, faults={}, latency=0.01) as server:
+        for jobs in ("1", "8"):
+            res = cli("migrate", server.url, "--out", tmp_path / jobs, "--config", EXAMPLE_CONFIG, "--jobs", jobs)
+            assert res.code == 0, res
+    assert site_files(tmp_path / "1") == site_files(tmp_path / "8")
+    a = json.loads((tmp_path / "1/.migrator/manifest.json").read_text())
+    b = json.loads((tmp_path / "8/.migrator/manifest.json").read_text())
+    assert json.dumps(a["posts"]) == json.dumps(b["posts"]) and json.dumps(a["assets"]) == json.dumps(b["assets"])

@@ -248,12 +248,29 @@ class AssetStore:
             r.sha256: r.path for r in assets.values() if r.status == "ok" and r.sha256 and r.path
         }
         self._claimed: set[str] = {r.path for r in assets.values() if r.path}
+        self._inflight: dict[str, Future] = {}
         self.downloaded = 0
         self.reused = 0
         self.failed = 0
 
     def close(self) -> None:
+        for fut in self._inflight.values():  # prefetched for posts that were not processed after all
+            fut.cancel()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        for fut in self._inflight.values():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                fut.result()[1].unlink(missing_ok=True)
+        self._inflight.clear()
+
+    def prefetch(self, refs: Iterable[ImageRef]) -> None:
+        """Start downloading what ``resolve`` will need for a later post."""
+        if self.dry_run:
+            return
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        for ref in refs:
+            if ref.url in self._inflight or self._usable(self.assets.get(self.key_for(ref.url))):
+                continue
+            self._inflight[ref.url] = self.pool.submit(self._download, ref)
 
     def _usable(self, rec: AssetRecord | None) -> bool:
         return bool(rec and rec.status == "ok" and rec.path and (self.out / rec.path).is_file())
@@ -294,7 +311,8 @@ class AssetStore:
             elif self.dry_run:
                 result[ref.url] = AssetRecord(url=ref.url, status="failed", error="not downloaded (dry run)")
             else:
-                todo.append((ref, self.pool.submit(self._download, ref)))
+                fut = self._inflight.pop(ref.url, None) or self.pool.submit(self._download, ref)
+                todo.append((ref, fut))
         for ref, fut in todo:  # document order: names never depend on timing
             got, part, error = fut.result()
             directory = f"{self.files_dir if ref.kind == 'file' else self.images_dir}/{slug}"

@@ -84,9 +84,16 @@ class AssetRecord:
     error: str | None = None
 
     def to_json(self) -> dict:
-        d = asdict(self)
-        d.pop("url")
-        return d
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "content_type": self.content_type,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "status": self.status,
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True)
@@ -108,9 +115,21 @@ class PostRecord:
     last_modified: str | None = None
 
     def to_json(self) -> dict:
-        d = asdict(self)
-        d["assets"] = list(self.assets)
-        return d
+        return {
+            "source_url": self.source_url,
+            "title": self.title,
+            "updated": self.updated,
+            "source_sha256": self.source_sha256,
+            "path": self.path,
+            "output_sha256": self.output_sha256,
+            "status": self.status,
+            "assets": list(self.assets),
+            "error": self.error,
+            "kind": self.kind,
+            "render_key": self.render_key,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+        }
 
 
 @dataclass

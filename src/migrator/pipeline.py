@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -27,6 +28,7 @@ from migrator.sources.base import Source
 
 log = logging.getLogger("migrator")
 CHECKPOINT_SECONDS = 5.0
+LOOKAHEAD = 16  # posts whose downloads run ahead of the one being converted
 
 Progress = Callable[[str], None]
 
@@ -84,6 +86,7 @@ class Migration:
         self.baseurl = _site_baseurl(cfg, self.sink)
         self.used_paths = {r.path for r in self.manifest.posts.values() if r.path}
         self._last_links: list[tuple[str, str]] = []
+        self._prepared: dict[str, tuple[Post, list[ImageRef]]] = {}
         self._links_by_post: dict[str, list[tuple[str, str]]] = {}  # post id -> (new target, original URL)
         self.ext = "html" if cfg.format == "html" else "md"
         self.render_key = render_key(cfg)
@@ -174,6 +177,55 @@ class Migration:
         self.report.stats.skips.append((post.url or post.title or post.id, post.error or "skipped"))
         return ReportItem(post.id, post.url, post.title, rec.path, "skipped", post.kind, error=post.error)
 
+    def _cleaned(self, post: Post) -> tuple[Post, list[ImageRef]]:
+        """The post after clean.remove, and the images and files it needs (computed once per post)."""
+        cached = self._prepared.pop(post.id, None)
+        if cached is not None:
+            return cached
+        html, touched = convert.remove_boilerplate(post.html, self.cfg.clean.remove)
+        for rule in touched:
+            self.report.stats.cleaned[rule] = self.report.stats.cleaned.get(rule, 0) + 1
+        if touched:
+            post = replace(post, html=html)
+        refs = find_images(post.html, post.url or self.source.blog.url or None, self.source.is_platform_image)
+        if (
+            post.thumbnail
+            and post.thumbnail not in {r.url for r in refs}
+            and self.source.is_platform_image(post.thumbnail)  # a YouTube thumbnail stays remote
+        ):
+            refs.append(ImageRef(post.thumbnail))
+        if not self.cfg.images.download:
+            refs = []
+        return post, refs
+
+    def _prefetch(self, post: Post, store: AssetStore) -> None:
+        """Start the downloads of a post that will be written, while the posts before it are converted."""
+        if self.dry_run or post.error:
+            return
+        entry = self.manifest.posts.get(post.id)
+        if entry is not None and entry.status == "ok" and entry.source_sha256 == post.fingerprint():
+            return  # most likely unchanged: nothing to fetch
+        prepared = self._cleaned(post)
+        self._prepared[post.id] = prepared
+        store.prefetch(prepared[1])
+
+    def _lookahead(self, posts, store: AssetStore):  # type: ignore[no-untyped-def]
+        """The source's posts, in order, with the downloads of the next LOOKAHEAD posts already running."""
+        window: deque[Post] = deque()
+        ids: set[str] = set()
+        for post in posts:
+            if post.id not in ids:
+                if self.cfg.limit is not None and len(ids) >= self.cfg.limit:
+                    window.append(post)  # lets the caller see that the limit was reached
+                    break
+                ids.add(post.id)
+                self._prefetch(post, store)
+            window.append(post)
+            if len(window) > LOOKAHEAD:
+                yield window.popleft()
+        while window:
+            yield window.popleft()
+
     def process(self, post: Post, store: AssetStore) -> ReportItem:
         entry = self.manifest.posts.get(post.id)
         if post.error and post.skip:
@@ -199,20 +251,7 @@ class Migration:
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
 
         slug = jekyll.sanitize_slug(post.slug or post.title, fallback=f"{post.kind}-{post.id}")
-        html, touched = convert.remove_boilerplate(post.html, self.cfg.clean.remove)
-        for rule in touched:
-            self.report.stats.cleaned[rule] = self.report.stats.cleaned.get(rule, 0) + 1
-        if touched:
-            post = replace(post, html=html)
-        refs = find_images(post.html, post.url or self.source.blog.url or None, self.source.is_platform_image)
-        if (
-            post.thumbnail
-            and post.thumbnail not in {r.url for r in refs}
-            and self.source.is_platform_image(post.thumbnail)  # a YouTube thumbnail stays remote
-        ):
-            refs.append(ImageRef(post.thumbnail))
-        if not self.cfg.images.download:
-            refs = []
+        post, refs = self._cleaned(post)
         records = store.resolve(refs, slug)
         for url, rec in records.items():
             if rec.status != "ok" and not self.dry_run:
@@ -400,7 +439,7 @@ class Migration:
         needs_redirects = False
         since, known = self._resync_basis()
         try:
-            for post in self.source.posts(since=since, known=known):
+            for post in self._lookahead(self.source.posts(since=since, known=known), store):
                 if post.id in seen:
                     continue
                 if self.cfg.limit is not None and len(seen) >= self.cfg.limit:
@@ -423,6 +462,13 @@ class Migration:
                 if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
                     self.manifest.save()
                     last_checkpoint = time.monotonic()
+        except BaseException:
+            if not self.dry_run:  # stopped early: keep what was done (the journal has it too)
+                try:
+                    self.manifest.save()
+                except (OSError, OutputError) as e:  # the old manifest is intact, the journal holds the rest
+                    log.warning("could not write the manifest: %s", e)
+            raise
         finally:
             store.close()
             st = self.report.stats
@@ -431,8 +477,6 @@ class Migration:
                 store.reused,
                 store.failed,
             )
-            if not self.dry_run:
-                self.manifest.save()
         self.report.incomplete = bool(getattr(self.source, "incomplete", False))
         listed = getattr(self.source, "listed_ids", None) or set()
         for post_id in sorted(listed - seen):  # known, still there, and not changed: not even fetched

@@ -463,6 +463,41 @@ class BloggerFeedSource(_Common):
         found = comments.get(post.id)
         return replace(post, comments=tuple(found)) if found else post
 
+    def _listing_ids(self, kind: str) -> set[str]:
+        """Every id of one feed from its summary projection: the first page says how many there are, the
+        other pages are then fetched side by side (stepping start-index; rel=next is not needed)."""
+        first_url = self._feed_url(kind, 1, "summary")
+        try:
+            data = self._first[1] if self._first and self._first[0] == first_url else self._get_json(first_url)
+        except (FetchError, NotABlogError) as e:
+            raise _ListingFailed(str(e)) from None
+        feed = data["feed"]
+        entries = [e for e in feed.get("entry") or [] if isinstance(e, dict)]
+        try:
+            total = int(_t(feed, "openSearch$totalResults", "0"))
+        except ValueError:
+            total = 0
+        ids = {pid for e in entries if (pid := _post_id(_t(e, "id"))[1])}
+        if not entries or len(entries) >= total:
+            return ids
+        starts = list(range(1 + len(entries), total + 1, len(entries)))
+
+        def page(start: int) -> list[dict]:
+            got = self._get_json(self._feed_url(kind, start, "summary"))
+            return [e for e in got["feed"].get("entry") or [] if isinstance(e, dict)]
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, self.http.cfg.per_host)) as pool:
+            try:
+                for chunk in pool.map(page, starts):
+                    ids |= {pid for e in chunk if (pid := _post_id(_t(e, "id"))[1])}
+            except (FetchError, NotABlogError) as e:
+                raise _ListingFailed(str(e)) from None
+        if len(ids) < total:
+            raise _ListingFailed(f"the summary feed listed {len(ids)} of {total} entries")
+        return ids
+
     def _with_post_comments(self, post: Post) -> Post:
         """A post with its comments from its own comments feed (a resync reads only a few posts)."""
         if not self.cfg.comments:
@@ -507,11 +542,7 @@ class BloggerFeedSource(_Common):
         updated_min = (since - timedelta(seconds=self.cfg.blogger.resync_margin)).isoformat(timespec="seconds")
         for feed_kind, kind in feeds:
             try:
-                ids = set()
-                for entry in self._pages(feed_kind, "summary"):
-                    _, pid = _post_id(_t(entry, "id"))
-                    if pid:
-                        ids.add(pid)
+                ids = self._listing_ids(feed_kind)
             except _ListingFailed:
                 ids = None  # no cheap listing here: read the whole feed (the planner skips what is unchanged)
             if ids is None:
