@@ -632,9 +632,8 @@ class TistorySource:
         known = known or {}
         seen_ids: set[str] = set()
         self.listed_ids = set() if since is not None else None
+        todo: list[tuple[Listed, tuple | None]] = []
         for item in listed:
-            if item.key[0] == "id" and item.key[1] in seen_ids:
-                continue
             path = urlsplit(item.url).path
             rec = known.get(path) or known.get(unquote(path))
             if since is not None and rec is not None and item.lastmod and rec[1]:
@@ -643,16 +642,21 @@ class TistorySource:
                     seen_ids.add(rec[0])
                     self.listed_ids.add(rec[0])  # unchanged: not fetched again
                     continue
+            todo.append((item, rec))
+
+        def read(job: tuple[Listed, tuple | None]):  # type: ignore[no-untyped-def]
+            item, rec = job
             validators = (rec[2], rec[3]) if since is not None and rec is not None and not item.lastmod else None
-            post = self._read(item.url, listed=True, validators=validators)
+            return self._read(item.url, listed=True, validators=validators)
+
+        # pages are fetched side by side (at most `jobs`, and tistory.delay apart per host), yielded in order
+        for (item, rec), post in zip(todo, _ordered_map(read, todo, self.cfg.jobs), strict=True):
             if post is _NOT_MODIFIED:
                 seen_ids.add(rec[0])
                 self.listed_ids.add(rec[0])  # a conditional GET answered 304: unchanged
                 continue
-            if post is None:
-                continue
-            if post.id in seen_ids:
-                continue  # /entry/<title> and /<id> of one post
+            if post is None or post.id in seen_ids:
+                continue  # missing, or /entry/<title> and /<id> of one post
             seen_ids.add(post.id)
             yield post
         start = getattr(self, "_enumerate_from", None)
@@ -872,6 +876,25 @@ class TistorySource:
             if urlsplit(item["link"]).path == path:
                 return parse_tistory_date(item.get("pubDate"))
         return None
+
+
+def _ordered_map(fn, items: list, workers: int):  # type: ignore[no-untyped-def]
+    """``map(fn, items)`` on a small thread pool, in order, with at most ``2 * workers`` results held."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        window: deque = deque()
+        it = iter(items)
+        for item in it:
+            window.append(pool.submit(fn, item))
+            if len(window) >= 2 * max(1, workers):
+                break
+        while window:
+            yield window.popleft().result()
+            nxt = next(it, None)
+            if nxt is not None:
+                window.append(pool.submit(fn, nxt))
 
 
 def _child_text(el: etree._Element, name: str) -> str | None:
