@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlencode, urljoin, urlsplit, urlunsplit
 from lxml import etree
 
 from migrator.config import DEFAULT_BLOGGER_IMAGE_HOSTS, Config
-from migrator.errors import FetchError, NotABlogError, SourceError
+from migrator.errors import BlockedAddressError, FetchError, NotABlogError, SourceError
 from migrator.http import HttpClient
 from migrator.models import Blog, Comment, Post
 
@@ -315,9 +315,19 @@ class BloggerFeedSource(_Common):
         raise NotABlogError(f"{url}: the feed answered {last_error}", "is this really a Blogger blog?")
 
     def _load_first_page(self) -> None:
-        url = self._feed_url("posts", 1)
+        """The blog's metadata, from the first page of the (light) summary feed; that page is also the first
+        of a resync's listing. The full feed is the fallback, and the one whose errors are reported."""
+        url, data = self._feed_url("posts", 1, "summary"), None
         try:
-            data = self._get_json(url)
+            try:
+                data = self._get_json(url)
+            except NotABlogError:
+                url = self._feed_url("posts", 1)
+            except FetchError as e:
+                if e.status_code is None or isinstance(e, BlockedAddressError):
+                    raise  # unreachable or refused: the full feed would fare no better
+                url = self._feed_url("posts", 1)
+            data = data if data is not None else self._get_json(url)
         except FetchError as e:
             if e.status_code in (401, 403):
                 raise SourceError(

@@ -650,7 +650,7 @@ class TistorySource:
             return self._read(item.url, listed=True, validators=validators)
 
         # pages are fetched side by side (at most `jobs`, and tistory.delay apart per host), yielded in order
-        for (item, rec), post in zip(todo, _ordered_map(read, todo, self.cfg.jobs), strict=True):
+        for (_item, rec), post in zip(todo, _ordered_map(read, todo, self.cfg.jobs), strict=True):
             if post is _NOT_MODIFIED:
                 seen_ids.add(rec[0])
                 self.listed_ids.add(rec[0])  # a conditional GET answered 304: unchanged
