@@ -37,8 +37,9 @@ test: setup jekyll
 lint: setup
 	$(PY) -m ruff check src tests fixtures $(wildcard bench)
 
-bench: setup
+bench: setup jekyll
 	$(PY) bench/run.py
+	$(PY) bench/fidelity.py
 
 clean:
 	rm -rf $(VENV) example-site example-site-tistory .pytest_cache .ruff_cache build src/*.egg-info
