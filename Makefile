@@ -38,6 +38,9 @@ lint: setup
 	$(PY) -m ruff check src tests fixtures $(wildcard bench)
 
 bench: setup jekyll
+	@command -v pandoc >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq pandoc >/dev/null; } || \
+	  echo "note: pandoc is not installed; the comparison with it is left out"
 	$(PY) bench/run.py
 	$(PY) bench/fidelity.py
 
