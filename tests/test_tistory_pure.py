@@ -106,3 +106,22 @@ def test_visible_dates(text, expected):
     from migrator.sources.tistory import parse_visible_date
 
     assert parse_visible_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("html", "category"),
+    [
+        ('<nav class="gnb"><a href="/category/Menu">Menu</a></nav><div class="heading"><a class="category" '
+         'href="/category/iOS/Swift">Swift</a></div>', "iOS/Swift"),
+        ('<div class="heading"><a class="category" href="/category">카테고리 없음</a></div>', ""),
+        ('<aside class="sidebar"><a href="/category/%EC%9E%A1%EB%8B%B4">잡담</a></aside>'
+         '<strong class="tit_category"><a href="/category/%EA%B0%9C%EB%B0%9C">개발</a></strong>', "개발"),
+        ('<ul class="tt_category"><li><a class="link_item" href="/category/IT">IT</a></li></ul>', ""),
+    ],
+)
+def test_skin_category_is_read_near_the_article(html, category):
+    from bs4 import BeautifulSoup
+
+    from migrator.sources.tistory import skin_category
+
+    assert skin_category(BeautifulSoup(html, "lxml")) == category

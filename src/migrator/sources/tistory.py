@@ -68,6 +68,11 @@ JUNK_SELECTORS = (
     "#tistorySnsLayer",
     "[id^=entry][id$=Comment]",
     "svg",
+    ".adsense",
+    ".tt_adsense_top",
+    ".tt_adsense_bottom",
+    "[id^=google_ads]",
+    ".revenue_unit_item",
 )
 _NUMERIC = re.compile(r"^/(\d+)/?$")
 _ENTRY = re.compile(r"^/entry/([^/]+)/?$")
@@ -824,18 +829,15 @@ class TistorySource:
                 title=title,
                 published=published,
             )
-        # category: entryInfo, tiara, then the skin's category link
+        # category: entryInfo, tiara, then the skin's category link near the article (never a menu)
         category = entry_info.get("categoryLabel") or tiara.get("categoryName") or ""
         if not category:
-            cat_link = soup.select_one('a[href^="/category/"]:not(.link_tit):not(.link_item):not(.link_sub_item)')
-            if (
-                cat_link is not None
-                and cat_link.find_parent(class_=re.compile("tt_category|category_list|sidebar")) is None
-            ):
-                category = unquote(urlsplit(cat_link["href"]).path[len("/category/") :])
-        categories = tuple(c.strip() for c in str(category).split("/") if c.strip() and c.strip() != "분류 전체보기")
+            category = skin_category(soup)
+        categories = tuple(c.strip() for c in str(category).split("/") if c.strip() and c.strip() not in NO_CATEGORY)
         tags = [str(t) for t in tiara.get("tags") or [] if str(t).strip()]
         for a in soup.select("a[rel=tag]"):
+            if _in_chrome(a):
+                continue
             t = a.get_text(strip=True)
             if t and t not in tags:
                 tags.append(t)
@@ -895,6 +897,48 @@ def _ordered_map(fn, items: list, workers: int):  # type: ignore[no-untyped-def]
             nxt = next(it, None)
             if nxt is not None:
                 window.append(pool.submit(fn, nxt))
+
+
+NO_CATEGORY = frozenset({"분류 전체보기", "카테고리 없음", "분류없음", "분류 없음", "전체", "Uncategorized"})
+_CHROME = re.compile(r"tt_category|category_list|sidebar|menu|gnb|lnb|\bnav|cloud|widget", re.I)
+CATEGORY_SELECTORS = (
+    ".heading a.category",
+    ".artcle_category_info a",
+    ".tit_category a",
+    "a#category",
+    "a.link_category",
+    "a.category",
+    ".category a[href^='/category']",
+    "a[href^='/category/']",
+)
+
+
+def _in_chrome(el: Tag) -> bool:
+    """Whether an element sits in the skin's menus, sidebars or footers rather than with the article."""
+    for parent in el.parents:
+        if parent.name in ("nav", "aside"):
+            return True
+        cls = " ".join(parent.get("class") or []) + " " + str(parent.get("id") or "")
+        if _CHROME.search(cls):
+            return True
+    return False
+
+
+def skin_category(soup: BeautifulSoup) -> str:
+    """The post's category from the skin's own link, when the page has no entryInfo/tiara JSON."""
+    for sel in CATEGORY_SELECTORS:
+        for a in soup.select(sel):
+            if _in_chrome(a) or "link_item" in (a.get("class") or []) or "link_tit" in (a.get("class") or []):
+                continue
+            path = urlsplit(str(a.get("href") or "")).path
+            if path.startswith("/category/"):
+                return unquote(path[len("/category/") :])
+            if path.rstrip("/") == "/category":
+                return ""  # the skin's link for "no category"
+            text = a.get_text(strip=True)
+            if text:
+                return text
+    return ""
 
 
 def _child_text(el: etree._Element, name: str) -> str | None:
