@@ -406,7 +406,6 @@ def html_to_markdown(
     except RecursionError:
         _flatten_deep(body)
         md = JekyllConverter().convert_soup(body)
-    # the first/last excerpt marker on its own needs no separator
     return escape_liquid(_finish(md))
 
 
