@@ -215,3 +215,9 @@ def test_html_report_in_headless_chromium(quiet_server, blog, migrate, tmp_path)
     subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,1600", report.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_dry_run_prints_the_plan_post_by_post(quiet_server, migrate):
+    res, site = migrate(quiet_server, "--dry-run")
+    assert res.code == 0 and not site.exists()
+    assert "Plan" in res.out and "_posts/2024-03-02-hello-world.md" in res.out and "create" in res.out

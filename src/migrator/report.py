@@ -81,8 +81,27 @@ class Report:
         }
 
 
+def print_plan(report: Report, console: Console, limit: int = 50) -> None:
+    """A dry run's plan, post by post (unchanged posts left out)."""
+    changes = [i for i in report.items if i.action != "unchanged"]
+    if not changes:
+        return
+    table = Table(title="Plan", show_header=True, header_style="bold")
+    table.add_column("action")
+    table.add_column("file")
+    table.add_column("title")
+    for item in changes[:limit]:
+        style = {"conflict": "yellow", "failed": "red", "deleted": "red", "create": "green"}.get(item.action)
+        table.add_row(item.action, item.path or "-", (item.title or "")[:60], style=style)
+    console.print(table)
+    if len(changes) > limit:
+        console.print(f"... and {len(changes) - limit} more: write them all with --report plan.html")
+
+
 def print_summary(report: Report, console: Console) -> None:
     s = report.summary()
+    if report.dry_run:
+        print_plan(report, console)
     title = "Dry run: nothing was written" if report.dry_run else "Migration summary"
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("what")
