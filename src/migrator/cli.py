@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from migrator import __version__
@@ -193,6 +193,7 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
         progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
+            BarColumn(bar_width=30),
             MofNCompleteColumn(),
             TextColumn("{task.fields[current]}", style="dim"),
             TimeElapsedColumn(),
@@ -204,7 +205,9 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
             task = progress.add_task("posts", total=None, current="")
 
             def tick(title: str) -> None:
-                progress.update(task, advance=1, current=title[:60])
+                # a bar once the source knows how many posts there are (Blogger's feed total, Tistory's listing)
+                total = getattr(source, "expected_total", None)
+                progress.update(task, advance=1, current=title[:60], total=total or None)
 
             migration = Migration(source, cfg, out, http, tick)
             report = migration.run()

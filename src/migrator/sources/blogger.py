@@ -293,6 +293,8 @@ class BloggerFeedSource(_Common):
         self.http = http
         self._first: tuple[str, dict] | None = None
         self.listed_ids: set[str] | None = None  # after a resync listing: every id that still exists
+        self.expected_total: int | None = None  # posts the feed announced (for the progress bar)
+        self._totals: dict[str, int] = {}
         self.blog = Blog(platform="blogger", url=self.origin)
 
     def _feed_url(self, kind: str, start: int, projection: str = "default", extra: dict | None = None) -> str:
@@ -356,6 +358,10 @@ class BloggerFeedSource(_Common):
             timezone=self.cfg.timezone,
         )
         self._first = (url, data)
+        try:
+            self.expected_total = int(_t(feed, "openSearch$totalResults", "0")) or None
+        except ValueError:
+            self.expected_total = None
 
     def _pages(
         self, kind: str, projection: str = "default", extra: dict | None = None, optional: bool = False
@@ -387,6 +393,9 @@ class BloggerFeedSource(_Common):
                 start = int(_t(feed, "openSearch$startIndex", "1"))
             except ValueError:
                 total, start = None, 1
+            if projection == "default" and not extra and total is not None and kind in ("posts", "pages"):
+                self._totals[kind] = total
+                self.expected_total = sum(self._totals.values())
             new = 0
             for entry in entries:
                 eid = _t(entry, "id")

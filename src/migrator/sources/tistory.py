@@ -455,6 +455,7 @@ class TistorySource:
         self.blog = Blog(platform="tistory", url=self.origin, timezone=cfg.timezone or "Asia/Seoul")
         self._rss_items: list[dict] = []
         self.listed_ids: set[str] | None = None
+        self.expected_total: int | None = None  # posts discovery found (for the progress bar)
         self._hosts = {(parts.hostname or "").lower()}
         if self.tcfg.delay > 0:
             http.set_host_delay(parts.netloc, self.tcfg.delay)
@@ -634,6 +635,7 @@ class TistorySource:
         the recorded modification time is not fetched again, and enumeration only looks above the newest
         known id."""
         listed = self.discover()
+        self.expected_total = len(listed)
         known = known or {}
         seen_ids: set[str] = set()
         self.listed_ids = set() if since is not None else None
