@@ -63,12 +63,13 @@ def looks_like_image_url(url: str) -> bool:
 
 
 def find_images(
-    html: str,
+    html: str | BeautifulSoup,
     base: str | None,
     is_image_host: Callable[[str], bool] = lambda u: False,
 ) -> list[ImageRef]:
-    """Every image a post shows or links to, in document order, without duplicates."""
-    soup = BeautifulSoup(html, "lxml")
+    """Every image a post shows or links to, in document order, without duplicates (``html`` may be a
+    soup already parsed; it is only read)."""
+    soup = BeautifulSoup(html, "lxml") if isinstance(html, str) else html
     seen: dict[str, ImageRef] = {}
 
     def add(raw: str | None, hint: str | None = None) -> None:

@@ -97,18 +97,28 @@ def _blank_flags(tags: list[Tag]) -> dict[int, bool]:
     return {k: not v for k, v in content.items()}
 
 
+def parse(html: str) -> BeautifulSoup:
+    """A post body as a soup (the one parse a post gets in a run); ``body`` is the post."""
+    return BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+
+
+def _as_soup(html: str | BeautifulSoup) -> BeautifulSoup:
+    return parse(html) if isinstance(html, str) else html
+
+
 def prepare(
-    html: str,
+    html: str | BeautifulSoup,
     asset_map: Mapping[str, str] | None = None,
     base: str | None = None,
     links: Callable[[str], str | None] | None = None,
 ) -> BeautifulSoup:
-    """Parse ``html`` and do the clean-up both output formats share. Returns a soup whose ``body`` is the post.
+    """Do the clean-up both output formats share, on ``html`` (a string, or a soup from ``parse``, which is
+    changed in place). Returns the soup; its ``body`` is the post.
 
     One traversal collects the tags; each step below works on that list (a removed tag has no parent)."""
     from migrator.assets import absolute_url, srcset_urls  # pure helpers
 
-    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+    soup = _as_soup(html)
     body = soup.body
     assert body is not None
     amap = asset_map or {}
@@ -391,7 +401,7 @@ def _flatten_deep(body: Tag) -> None:
 
 
 def html_to_markdown(
-    html: str,
+    html: str | BeautifulSoup,
     asset_map: Mapping[str, str] | None = None,
     base: str | None = None,
     links: Callable[[str], str | None] | None = None,
@@ -410,7 +420,7 @@ def html_to_markdown(
 
 
 def html_to_clean_html(
-    html: str,
+    html: str | BeautifulSoup,
     asset_map: Mapping[str, str] | None = None,
     base: str | None = None,
     links: Callable[[str], str | None] | None = None,
@@ -497,10 +507,16 @@ def remove_boilerplate(html: str, rules: tuple[str, ...]) -> tuple[str, list[str
     block whose text matches. Returns the new HTML and the rules that removed something."""
     if not rules:
         return html, []
-    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+    soup = parse(html)
+    touched = apply_clean_rules(soup, rules)
+    return (soup.body.decode_contents(), touched) if touched and soup.body else (html, [])
+
+
+def apply_clean_rules(soup: BeautifulSoup, rules: tuple[str, ...]) -> list[str]:
+    """``remove_boilerplate`` on a parsed post, in place; returns the rules that removed something."""
     body = soup.body
-    if body is None:
-        return html, []
+    if body is None or not rules:
+        return []
     touched = []
     for rule in rules:
         hit = False
@@ -521,12 +537,15 @@ def remove_boilerplate(html: str, rules: tuple[str, ...]) -> tuple[str, list[str
                 hit = True
         if hit:
             touched.append(rule)
-    return (body.decode_contents(), touched) if touched else (html, [])
+    return touched
 
 
-def plain_text(html: str, *, stop_at_more: bool = True, skip_headings: bool = True) -> str:
-    """The visible text of a post body, blocks separated by spaces (for excerpts and comparisons)."""
-    soup = prepare(html)
+def plain_text(
+    html: str | BeautifulSoup, *, stop_at_more: bool = True, skip_headings: bool = True, prepared: bool = False
+) -> str:
+    """The visible text of a post body, blocks separated by spaces (for excerpts and comparisons).
+    ``prepared``: ``html`` is a soup that ``prepare`` (and a conversion) already went through; it is spent."""
+    soup = html if prepared and not isinstance(html, str) else prepare(html)
     body = soup.body
     if body is None:
         return ""
@@ -544,14 +563,14 @@ def plain_text(html: str, *, stop_at_more: bool = True, skip_headings: bool = Tr
     return " ".join(text.replace(MORE_TOKEN, " ").split())
 
 
-def plain_excerpt(html: str, length: int, summary: str | None = None) -> str:
+def plain_excerpt(html: str | BeautifulSoup, length: int, summary: str | None = None, *, prepared: bool = False) -> str:
     """Plain text for the ``excerpt`` field: the platform's description, else the post's opening text."""
     if length <= 0:
         return ""
     if summary and summary.strip():
         text = " ".join(BeautifulSoup(summary, "lxml").get_text(" ").split())
     else:
-        text = plain_text(html)
+        text = plain_text(html, prepared=prepared)
     if len(text) <= length:
         return text
     cut = text[: length - 1]

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
+from bs4 import BeautifulSoup
 
 from migrator import convert, jekyll
 from migrator.assets import AssetStore, ImageRef, find_images
@@ -86,7 +87,7 @@ class Migration:
         self.baseurl = _site_baseurl(cfg, self.sink)
         self.used_paths = {r.path for r in self.manifest.posts.values() if r.path}
         self._last_links: list[tuple[str, str]] = []
-        self._prepared: dict[str, tuple[Post, list[ImageRef]]] = {}
+        self._prepared: dict[str, tuple[BeautifulSoup, list[ImageRef]]] = {}
         self._links_by_post: dict[str, list[tuple[str, str]]] = {}  # post id -> (new target, original URL)
         self.ext = "html" if cfg.format == "html" else "md"
         self.render_key = render_key(cfg)
@@ -108,7 +109,8 @@ class Migration:
                 part.unlink(missing_ok=True)
 
     # --- one post ----------------------------------------------------------------------------------------
-    def _render(self, post: Post, records: dict[str, AssetRecord], slug: str) -> str:
+    def _render(self, post: Post, soup: BeautifulSoup, records: dict[str, AssetRecord]) -> str:
+        """The Jekyll file for ``post`` from its parsed body (spent by the conversion)."""
         amap = {url: f"{self.baseurl}/{rec.path}" for url, rec in records.items() if rec.status == "ok" and rec.path}
         base = post.url or self.source.blog.url or None
 
@@ -124,9 +126,9 @@ class Migration:
         self._last_links = rewritten
 
         if self.cfg.format == "html":
-            body = convert.html_to_clean_html(post.html, amap, base, links)
+            body = convert.html_to_clean_html(soup, amap, base, links)
         else:
-            body = convert.html_to_markdown(post.html, amap, base, links)
+            body = convert.html_to_markdown(soup, amap, base, links)
         image = None
         if post.thumbnail:
             image = amap.get(post.thumbnail)
@@ -137,7 +139,7 @@ class Migration:
                     break
         if image is None and post.thumbnail:
             image = post.thumbnail
-        excerpt = convert.plain_excerpt(post.html, self.cfg.front_matter.excerpt_length, post.summary)
+        excerpt = convert.plain_excerpt(soup, self.cfg.front_matter.excerpt_length, post.summary, prepared=True)
         fm = jekyll.front_matter(post, self.cfg, self.source.blog, image=image, excerpt=excerpt or None)
         return jekyll.render(fm, body)
 
@@ -177,17 +179,15 @@ class Migration:
         self.report.stats.skips.append((post.url or post.title or post.id, post.error or "skipped"))
         return ReportItem(post.id, post.url, post.title, rec.path, "skipped", post.kind, error=post.error)
 
-    def _cleaned(self, post: Post) -> tuple[Post, list[ImageRef]]:
-        """The post after clean.remove, and the images and files it needs (computed once per post)."""
+    def _cleaned(self, post: Post) -> tuple[BeautifulSoup, list[ImageRef]]:
+        """The post parsed (its one parse) with clean.remove applied, and the images and files it needs."""
         cached = self._prepared.pop(post.id, None)
         if cached is not None:
             return cached
-        html, touched = convert.remove_boilerplate(post.html, self.cfg.clean.remove)
-        for rule in touched:
+        soup = convert.parse(post.html)
+        for rule in convert.apply_clean_rules(soup, self.cfg.clean.remove):
             self.report.stats.cleaned[rule] = self.report.stats.cleaned.get(rule, 0) + 1
-        if touched:
-            post = replace(post, html=html)
-        refs = find_images(post.html, post.url or self.source.blog.url or None, self.source.is_platform_image)
+        refs = find_images(soup, post.url or self.source.blog.url or None, self.source.is_platform_image)
         if (
             post.thumbnail
             and post.thumbnail not in {r.url for r in refs}
@@ -196,7 +196,7 @@ class Migration:
             refs.append(ImageRef(post.thumbnail))
         if not self.cfg.images.download:
             refs = []
-        return post, refs
+        return soup, refs
 
     def _prefetch(self, post: Post, store: AssetStore) -> None:
         """Start the downloads of a post that will be written, while the posts before it are converted."""
@@ -251,12 +251,12 @@ class Migration:
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
 
         slug = jekyll.sanitize_slug(post.slug or post.title, fallback=f"{post.kind}-{post.id}")
-        post, refs = self._cleaned(post)
+        soup, refs = self._cleaned(post)
         records = store.resolve(refs, slug)
         for url, rec in records.items():
             if rec.status != "ok" and not self.dry_run:
                 self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
-        text = self._render(post, records, slug)
+        text = self._render(post, soup, records)
         if self._last_links:
             self._links_by_post[post.id] = list(self._last_links)
         out_sha = sha256_text(text)
