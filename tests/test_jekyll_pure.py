@@ -167,3 +167,14 @@ def test_unknown_preset_is_a_config_error():
 
     with pytest.raises(ConfigError, match="front_matter.preset must be one of"):
         load_config(None, {"front_matter.preset": "jekyll-now"})
+
+
+@pytest.mark.parametrize(
+    ("text", "base"),
+    [("baseurl: /repo\n", "/repo"), ("baseurl: repo/\n", "/repo"), ("baseurl: ''\n", ""), ("title: x\n", ""),
+     ("[not: yaml", ""), (None, "")],
+)
+def test_config_baseurl(text, base):
+    from migrator.jekyll import config_baseurl
+
+    assert config_baseurl(text) == base

@@ -12,13 +12,15 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
-
-from bs4 import BeautifulSoup
 
 from migrator.errors import FetchError, OutputError
 from migrator.http import Fetched, HttpClient
 from migrator.models import AssetRecord
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
 
 IMAGE_EXTS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp", "svg", "avif", "heic", "ico", "tif", "tiff"})
 GENERIC_STEMS = frozenset({"img", "image", "images", "photo", "picture", "file", ""})
@@ -69,6 +71,8 @@ def find_images(
 ) -> list[ImageRef]:
     """Every image a post shows or links to, in document order, without duplicates (``html`` may be a
     soup already parsed; it is only read)."""
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(html, "lxml") if isinstance(html, str) else html
     seen: dict[str, ImageRef] = {}
 

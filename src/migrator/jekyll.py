@@ -220,6 +220,23 @@ def scaffold_index(blog: Blog, cfg: Config) -> str | None:
     return render({"layout": "home"}, "")
 
 
+def normalize_baseurl(value: str | None) -> str:
+    """``repo/`` -> ``/repo``; empty stays empty."""
+    base = str(value or "").strip("/")
+    return "/" + base if base else ""
+
+
+def config_baseurl(text: str | None) -> str:
+    """The ``baseurl`` an existing ``_config.yml`` sets (normalized), or ""."""
+    if not text:
+        return ""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return ""
+    return normalize_baseurl(data.get("baseurl")) if isinstance(data, dict) else ""
+
+
 def config_warnings(existing: str, needs_redirects: bool) -> list[str]:
     """What an existing ``_config.yml`` lacks that the migrated posts need."""
     try:

@@ -3,6 +3,9 @@ the file to the sink, and checkpoint the manifest. Every decision is a pure func
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import logging
 import re
 import time
@@ -11,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import yaml
-from bs4 import BeautifulSoup
 
-from migrator import convert, jekyll
-from migrator.assets import AssetStore, ImageRef, find_images
+from migrator import jekyll
+from migrator.assets import AssetStore, ImageRef
 from migrator.config import Config
 from migrator.errors import MigratorError, OutputError, UsageError
 from migrator.http import HttpClient
@@ -26,6 +29,9 @@ from migrator.models import AssetRecord, Post, PostRecord
 from migrator.report import Report, ReportItem
 from migrator.sinks import DryRunSink, FileSink, sha256_text, unified_diff
 from migrator.sources.base import Source
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
 
 log = logging.getLogger("migrator")
 CHECKPOINT_SECONDS = 5.0
@@ -36,10 +42,6 @@ Progress = Callable[[str], None]
 
 def render_key(cfg: Config) -> str:
     """sha256 of the settings that shape a rendered file: changing one re-renders posts not edited by hand."""
-    import dataclasses
-    import hashlib
-    import json
-
     shape = {
         "format": cfg.format,
         "urls": cfg.urls,
@@ -53,17 +55,8 @@ def render_key(cfg: Config) -> str:
 
 
 def _site_baseurl(cfg: Config, sink: FileSink) -> str:
-    if cfg.site.baseurl:
-        return "/" + cfg.site.baseurl.strip("/") if cfg.site.baseurl.strip("/") else ""
-    existing = sink.read("_config.yml")
-    if existing:
-        try:
-            data = yaml.safe_load(existing) or {}
-        except yaml.YAMLError:
-            return ""
-        base = str(data.get("baseurl") or "") if isinstance(data, dict) else ""
-        return "/" + base.strip("/") if base.strip("/") else ""
-    return ""
+    """site.baseurl from the config, else the one an existing _config.yml sets."""
+    return jekyll.normalize_baseurl(cfg.site.baseurl) or jekyll.config_baseurl(sink.read("_config.yml"))
 
 
 class Migration:
@@ -111,6 +104,7 @@ class Migration:
     # --- one post ----------------------------------------------------------------------------------------
     def _render(self, post: Post, soup: BeautifulSoup, records: dict[str, AssetRecord]) -> str:
         """The Jekyll file for ``post`` from its parsed body (spent by the conversion)."""
+        from migrator import convert
         amap = {url: f"{self.baseurl}/{rec.path}" for url, rec in records.items() if rec.status == "ok" and rec.path}
         base = post.url or self.source.blog.url or None
 
@@ -184,6 +178,9 @@ class Migration:
         cached = self._prepared.pop(post.id, None)
         if cached is not None:
             return cached
+        from migrator import convert  # imported on first use: a no-op resync never converts
+        from migrator.assets import find_images
+
         soup = convert.parse(post.html)
         for rule in convert.apply_clean_rules(soup, self.cfg.clean.remove):
             self.report.stats.cleaned[rule] = self.report.stats.cleaned.get(rule, 0) + 1

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-import yaml
-
 from migrator.assets import file_sha256
+from migrator.jekyll import config_baseurl
 from migrator.manifest import Manifest
 
 # hosts whose images must not be left in a migrated post (the platforms' image CDNs)
@@ -47,11 +46,9 @@ def status(out: Path) -> Status:
 
 def _baseurl(out: Path) -> str:
     try:
-        data = yaml.safe_load((out / "_config.yml").read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        return config_baseurl((out / "_config.yml").read_text(encoding="utf-8"))
+    except OSError:
         return ""
-    base = str(data.get("baseurl") or "").strip("/") if isinstance(data, dict) else ""
-    return "/" + base if base else ""
 
 
 def verify(out: Path) -> list[str]:
