@@ -502,18 +502,9 @@ _BLOCK_FOR_TEXT = (
 )
 
 
-def remove_boilerplate(html: str, rules: tuple[str, ...]) -> tuple[str, list[str]]:
-    """Drop what ``clean.remove`` names from a post body: CSS selectors, or ``text:<regex>`` for the smallest
-    block whose text matches. Returns the new HTML and the rules that removed something."""
-    if not rules:
-        return html, []
-    soup = parse(html)
-    touched = apply_clean_rules(soup, rules)
-    return (soup.body.decode_contents(), touched) if touched and soup.body else (html, [])
-
-
 def apply_clean_rules(soup: BeautifulSoup, rules: tuple[str, ...]) -> list[str]:
-    """``remove_boilerplate`` on a parsed post, in place; returns the rules that removed something."""
+    """Drop what ``clean.remove`` names from a parsed post, in place: CSS selectors, or ``text:<regex>`` for the
+    smallest block whose text matches. Returns the rules that removed something."""
     body = soup.body
     if body is None or not rules:
         return []
