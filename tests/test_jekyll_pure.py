@@ -8,6 +8,7 @@ import pytest
 from migrator.config import Config, FrontMatterConfig, load_config
 from migrator.jekyll import (
     MAX_FILENAME_BYTES,
+    URL_HINT,
     config_warnings,
     format_date,
     front_matter,
@@ -136,8 +137,10 @@ def test_config_warnings_for_an_existing_config():
     assert config_warnings("title: x\n", needs_redirects=True) == [
         "_config.yml: set excerpt_separator: <!--more--> so post excerpts stop at the old jump break",
         "_config.yml: add jekyll-redirect-from to plugins, or the old URLs (redirect_from) will 404",
+        URL_HINT,
     ]
-    assert config_warnings("excerpt_separator: <!--more-->\nplugins: [jekyll-redirect-from]\n", True) == []
+    good = "excerpt_separator: <!--more-->\nplugins: [jekyll-redirect-from]\nurl: https://me.github.io\n"
+    assert config_warnings(good, True) == []
 
 
 @pytest.mark.parametrize(
@@ -178,3 +181,21 @@ def test_config_baseurl(text, base):
     from migrator.jekyll import config_baseurl
 
     assert config_baseurl(text) == base
+
+
+def test_scaffolded_config_never_names_the_old_blog_as_the_site_url():
+    import yaml as _yaml
+
+    from migrator.config import load_config as _load
+    from migrator.jekyll import URL_HINT, config_warnings, scaffold_config
+    from migrator.models import Blog as _Blog
+
+    blog = _Blog(platform="blogger", url="https://old.blogspot.com", title="Old")
+    data = _yaml.safe_load(scaffold_config(blog, _load(None)))
+    assert "url" not in data
+    data = _yaml.safe_load(scaffold_config(blog, _load(None, {"site.url": "https://me.github.io/"})))
+    assert data["url"] == "https://me.github.io"
+    olds = ("https://old.blogspot.com",)
+    assert any("old blog's address" in w for w in config_warnings("url: http://old.blogspot.com\n", False, olds))
+    assert URL_HINT in config_warnings("title: x\n", False, olds)
+    assert not any("url" in w for w in config_warnings("url: https://me.github.io\n", False, olds))

@@ -41,6 +41,7 @@ class SiteConfig:
     baseurl: str = ""  # prefix for site-absolute links ("/repo" for a GitHub project site)
     permalink: str = "/:year/:month/:title.html"  # _config.yml permalink when scaffolding
     theme: str | None = "minima"  # _config.yml theme when scaffolding (null: none)
+    url: str | None = None  # the NEW site's address (https://user.github.io) for _config.yml's url: (default: unset)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -193,8 +194,8 @@ def scaffold_config(blog: Blog, cfg: Config) -> str:
         data["description"] = blog.description
     if cfg.site.baseurl:
         data["baseurl"] = cfg.site.baseurl
-    if blog.url:
-        data["url"] = blog.url
+    if cfg.site.url:  # the new site's address; never the old blog's (redirects and feeds would point back)
+        data["url"] = cfg.site.url.rstrip("/")
     tz = cfg.timezone or blog.timezone
     if tz:
         data["timezone"] = tz
@@ -237,8 +238,14 @@ def config_baseurl(text: str | None) -> str:
     return normalize_baseurl(data.get("baseurl")) if isinstance(data, dict) else ""
 
 
-def config_warnings(existing: str, needs_redirects: bool) -> list[str]:
-    """What an existing ``_config.yml`` lacks that the migrated posts need."""
+URL_HINT = (
+    "_config.yml has no url: set url: to the new site's address (e.g. https://USER.github.io, or site.url in "
+    "migrator's config before the first run) so canonical links, the feed and redirect pages name the new site"
+)
+
+
+def config_warnings(existing: str, needs_redirects: bool, old_origins: tuple[str, ...] = ()) -> list[str]:
+    """What an existing ``_config.yml`` lacks that the migrated posts need, or sets that sends readers back."""
     try:
         data = yaml.safe_load(existing) or {}
     except yaml.YAMLError:
@@ -251,4 +258,13 @@ def config_warnings(existing: str, needs_redirects: bool) -> list[str]:
     plugins = data.get("plugins") or data.get("gems") or []
     if needs_redirects and "jekyll-redirect-from" not in plugins:
         out.append("_config.yml: add jekyll-redirect-from to plugins, or the old URLs (redirect_from) will 404")
+    url = str(data.get("url") or "").rstrip("/")
+    old_hosts = {urlsplit(o).hostname for o in old_origins if o}
+    if url and urlsplit(url).hostname in old_hosts:
+        out.append(
+            f"_config.yml: url: {url} is the old blog's address: redirects, canonical links and the feed would "
+            "send readers back to it; set url: to the new site's address"
+        )
+    elif not url:
+        out.append(URL_HINT)
     return out

@@ -99,6 +99,7 @@ def _post_from(d: dict[str, Any]) -> PostRecord:
         render_key=d.get("render_key"),
         etag=d.get("etag"),
         last_modified=d.get("last_modified"),
+        fallback=d.get("fallback") if isinstance(d.get("fallback"), dict) else None,
     )
 
 

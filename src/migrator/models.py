@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
+_R = TypeVar("_R")
 PostKind = Literal["post", "page"]
 PostStatus = Literal["live", "draft"]
 # old path -> (post id, updated, page ETag, page Last-Modified) of every migrated post
@@ -113,6 +115,7 @@ class PostRecord:
     render_key: str | None = None  # sha256 of the settings the file was rendered with (format, front matter...)
     etag: str | None = None  # the source page's validators (platforms read page by page)
     last_modified: str | None = None
+    fallback: dict | None = None  # the loss guard wrote HTML: {"format", "reason", "lost_words"[, "blocks"]}
 
     def to_json(self) -> dict:
         return {
@@ -129,6 +132,7 @@ class PostRecord:
             "render_key": self.render_key,
             "etag": self.etag,
             "last_modified": self.last_modified,
+            "fallback": self.fallback,
         }
 
 
@@ -145,7 +149,47 @@ class RunStats:
     cleaned: dict[str, int] = field(default_factory=dict)  # clean.remove rule -> posts it touched
     unresolved_links: list[tuple[str, str]] = field(default_factory=list)  # (file, link to a post not migrated)
     comments: int = 0  # comments saved to _data/comments/
+    fallbacks: list[tuple[str, str, dict]] = field(default_factory=list)  # (file, post, fallback) of the loss guard
     warnings: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> None:
         self.actions[action] = self.actions.get(action, 0) + 1
+
+
+_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def scrub_text(value: str) -> str:
+    """``value`` with every code point that cannot be written as UTF-8 text (a lone surrogate, as a feed's
+    ``"\\ud800"`` escape gives, or the non-characters U+FFFE/U+FFFF) replaced by U+FFFD."""
+    return _INVALID.sub("\ufffd", value)
+
+
+def scrub(record: _R) -> tuple[_R, int]:
+    """A copy of a record (Post, Comment, Blog) whose strings, also inside tuples and nested records, hold
+    only valid code points, and how many were replaced. Returns the record itself when nothing was."""
+    count = 0
+
+    def fix(value: object) -> object:
+        nonlocal count
+        if isinstance(value, str):
+            n = len(_INVALID.findall(value))
+            if not n:
+                return value
+            count += n
+            return scrub_text(value)
+        if isinstance(value, tuple):
+            items = tuple(fix(v) for v in value)
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        if is_dataclass(value) and not isinstance(value, type):
+            changes = {}
+            for f in fields(value):
+                old = getattr(value, f.name)
+                new = fix(old)
+                if new is not old:
+                    changes[f.name] = new
+            return replace(value, **changes) if changes else value
+        return value
+
+    out = fix(record)
+    return out, count  # type: ignore[return-value]

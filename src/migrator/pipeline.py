@@ -23,9 +23,10 @@ from migrator import jekyll
 from migrator.assets import AssetStore, ImageRef
 from migrator.config import Config
 from migrator.errors import MigratorError, OutputError, UsageError
+from migrator.guard import Fallback
 from migrator.http import HttpClient
 from migrator.manifest import Action, Manifest, plan
-from migrator.models import AssetRecord, Post, PostRecord
+from migrator.models import AssetRecord, Post, PostRecord, scrub
 from migrator.report import Report, ReportItem
 from migrator.sinks import DryRunSink, FileSink, sha256_text, unified_diff
 from migrator.sources.base import Source
@@ -69,6 +70,7 @@ class Migration:
         progress: Progress | None = None,
     ) -> None:
         self.source = source
+        source.blog, _ = scrub(source.blog)  # a title with a lone surrogate must not stop the report
         self.cfg = cfg
         self.out = out
         self.http = http
@@ -84,6 +86,7 @@ class Migration:
         self._links_by_post: dict[str, list[tuple[str, str]]] = {}  # post id -> (new target, original URL)
         self.ext = "html" if cfg.format == "html" else "md"
         self.render_key = render_key(cfg)
+        self._source_error: str | None = None  # an unexpected error inside the source ended its listing
 
     # --- set-up ----------------------------------------------------------------------------------------
     def _check_same_blog(self) -> None:
@@ -102,9 +105,10 @@ class Migration:
                 part.unlink(missing_ok=True)
 
     # --- one post ----------------------------------------------------------------------------------------
-    def _render(self, post: Post, soup: BeautifulSoup, records: dict[str, AssetRecord]) -> str:
-        """The Jekyll file for ``post`` from its parsed body (spent by the conversion)."""
-        from migrator import convert
+    def _render(self, post: Post, soup: BeautifulSoup, records: dict[str, AssetRecord]) -> tuple[str, Fallback | None]:
+        """The Jekyll file for ``post`` from its parsed body (spent by the conversion), and what the loss
+        guard wrote instead of the plain conversion (None when nothing would have been lost)."""
+        from migrator import convert, guard
         amap = {url: f"{self.baseurl}/{rec.path}" for url, rec in records.items() if rec.status == "ok" and rec.path}
         base = post.url or self.source.blog.url or None
 
@@ -117,12 +121,21 @@ class Migration:
             rewritten.append((f"{self.baseurl}{path}", url))
             return f"{self.baseurl}{path}"
 
-        self._last_links = rewritten
+        first = [soup]
+
+        def reparse() -> BeautifulSoup:
+            if first:
+                return first.pop()
+            fresh = convert.parse(post.html)
+            convert.apply_clean_rules(fresh, self.cfg.clean.remove)
+            return fresh
 
         if self.cfg.format == "html":
-            body = convert.html_to_clean_html(soup, amap, base, links)
+            converted = guard.convert_html(reparse, amap, base, links)
         else:
-            body = convert.html_to_markdown(soup, amap, base, links)
+            converted = guard.convert_markdown(reparse, amap, base, links)
+        body = converted.body
+        self._last_links = list(dict.fromkeys(rewritten))
         image = None
         if post.thumbnail:
             image = amap.get(post.thumbnail)
@@ -135,7 +148,7 @@ class Migration:
             image = post.thumbnail
         excerpt = convert.plain_excerpt(soup, self.cfg.front_matter.excerpt_length, post.summary, prepared=True)
         fm = jekyll.front_matter(post, self.cfg, self.source.blog, image=image, excerpt=excerpt or None)
-        return jekyll.render(fm, body)
+        return jekyll.render(fm, body), converted.fallback
 
     def _fail(self, post: Post, entry: PostRecord | None, error: str) -> ReportItem:
         rec = PostRecord(
@@ -206,17 +219,44 @@ class Migration:
         self._prepared[post.id] = prepared
         store.prefetch(prepared[1])
 
+    def _guarded(self, posts):  # type: ignore[no-untyped-def]
+        """The source's posts; an unexpected error inside the source ends the listing (the posts read so far
+        are migrated, the run is incomplete, nothing is judged deleted) instead of the run."""
+        it = iter(posts)
+        while True:
+            try:
+                post = next(it)
+            except StopIteration:
+                return
+            except MigratorError:
+                raise
+            except Exception as e:  # noqa: BLE001
+                log.debug("the source failed", exc_info=True)
+                self._source_error = f"{type(e).__name__}: {e}"
+                return
+            yield post
+
     def _lookahead(self, posts, store: AssetStore):  # type: ignore[no-untyped-def]
         """The source's posts, in order, with the downloads of the next LOOKAHEAD posts already running."""
         window: deque[Post] = deque()
         ids: set[str] = set()
         for post in posts:
+            post, bad = scrub(post)
+            if bad and post.id not in ids:
+                self.report.stats.warnings.append(
+                    f"{post.url or post.title or post.id}: {bad} invalid character(s) (lone surrogates) "
+                    "replaced by U+FFFD"
+                )
             if post.id not in ids:
                 if self.cfg.limit is not None and len(ids) >= self.cfg.limit:
                     window.append(post)  # lets the caller see that the limit was reached
                     break
                 ids.add(post.id)
-                self._prefetch(post, store)
+                try:
+                    self._prefetch(post, store)
+                except Exception:  # noqa: BLE001 - the post fails (reported) when it is processed
+                    self._prepared.pop(post.id, None)
+                    log.debug("prefetch of %s failed", post.id, exc_info=True)
             window.append(post)
             if len(window) > LOOKAHEAD:
                 yield window.popleft()
@@ -253,7 +293,7 @@ class Migration:
         for url, rec in records.items():
             if rec.status != "ok" and not self.dry_run:
                 self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
-        text = self._render(post, soup, records)
+        text, fallback = self._render(post, soup, records)
         if self._last_links:
             self._links_by_post[post.id] = list(self._last_links)
         out_sha = sha256_text(text)
@@ -271,6 +311,8 @@ class Migration:
                 return on is None or on == out_sha  # a file a killed run left is ours to adopt
 
             path = jekyll.allocate_path(lambda n: jekyll.post_path(post, slug, date, self.ext, n), free)
+        if fallback is not None:
+            self.report.stats.fallbacks.append((path, post.url or post.title or post.id, fallback.to_json()))
         if self.cfg.comments and post.comments:
             self._write_comments(post, path)
         old_text = self.sink.read(path) if action == Action.UPDATE else None
@@ -292,12 +334,23 @@ class Migration:
             render_key=self.render_key,
             etag=post.etag,
             last_modified=post.last_modified,
+            fallback=fallback.to_json() if fallback else None,
         )
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
         diff = unified_diff(old_text, text, path) if self.dry_run else None
         preview = text if self.dry_run and action == Action.CREATE else None
-        return ReportItem(post.id, post.url, post.title, path, action.value, post.kind, diff=diff, preview=preview)
+        return ReportItem(
+            post.id,
+            post.url,
+            post.title,
+            path,
+            action.value,
+            post.kind,
+            diff=diff,
+            preview=preview,
+            fallback=rec.fallback,
+        )
 
     def _write_comments(self, post: Post, path: str) -> None:
         """``_data/comments/<post file name>.yml``: author, date, text and parent of each comment."""
@@ -436,7 +489,7 @@ class Migration:
         needs_redirects = False
         since, known = self._resync_basis()
         try:
-            for post in self._lookahead(self.source.posts(since=since, known=known), store):
+            for post in self._lookahead(self._guarded(self.source.posts(since=since, known=known)), store):
                 if post.id in seen:
                     continue
                 if self.cfg.limit is not None and len(seen) >= self.cfg.limit:
@@ -474,7 +527,15 @@ class Migration:
                 store.reused,
                 store.failed,
             )
-        self.report.incomplete = bool(getattr(self.source, "incomplete", False))
+        self.report.incomplete = bool(getattr(self.source, "incomplete", False)) or bool(self._source_error)
+        if self._source_error:
+            self.report.stats.failures.append(
+                (
+                    "reading the source",
+                    f"stopped after {len(seen)} post(s): {self._source_error}; run the same command again "
+                    "to retry (use -v for the details)",
+                )
+            )
         listed = getattr(self.source, "listed_ids", None) or set()
         for post_id in sorted(listed - seen):  # known, still there, and not changed: not even fetched
             entry = self.manifest.posts.get(post_id)
@@ -510,8 +571,11 @@ class Migration:
                 self.sink.write_if_absent("index.md", index)
             if self.dry_run:
                 self.report.stats.warnings.append("would create _config.yml")
+            if not self.cfg.site.url:
+                self.report.stats.warnings.append(jekyll.URL_HINT)
         else:
-            self.report.stats.warnings.extend(jekyll.config_warnings(existing, needs_redirects))
+            olds = (self.source.blog.url,)
+            self.report.stats.warnings.extend(jekyll.config_warnings(existing, needs_redirects, olds))
         if not (self.cfg.timezone or self.source.blog.timezone):
             self.report.stats.warnings.append(
                 "the blog's timezone is unknown; dates keep the source's UTC offset. Set timezone: in the "

@@ -28,6 +28,7 @@ class ReportItem:
     diff: str | None = None
     error: str | None = None
     preview: str | None = None  # a dry run's rendered new file (front matter + body), for the HTML report
+    fallback: dict | None = None  # the loss guard wrote (part of) the post as HTML: format, reason, lost_words
 
 
 @dataclass
@@ -72,12 +73,14 @@ class Report:
                     "action": i.action,
                     "diff": i.diff,
                     **({"error": i.error} if i.error else {}),
+                    **({"fallback": i.fallback} if i.fallback else {}),
                 }
                 for i in self.items
             ],
             "warnings": list(self.stats.warnings),
             "cleaned": dict(self.stats.cleaned),
             "unresolved_links": [{"file": f, "url": u} for f, u in self.stats.unresolved_links],
+            "fallbacks": [{"file": f, "post": p, **fb} for f, p, fb in self.stats.fallbacks],
         }
 
 
@@ -131,6 +134,15 @@ def print_summary(report: Report, console: Console) -> None:
         console.print(f"... and {len(st.failures) - 50} more (see `migrator status {report.out}`)")
     for where, url in st.unresolved_links[:50]:
         console.print(f"[yellow]link kept[/yellow] {where}: {url} (that post was not migrated)", highlight=False)
+    for where, _post, fb in st.fallbacks[:50]:
+        what = "some blocks were" if fb.get("format") == "html-blocks" else "the post was"
+        console.print(
+            f"[yellow]kept as HTML[/yellow] {where}: {fb.get('reason')}; {what} written as HTML instead, "
+            "so no word is lost",
+            highlight=False,
+        )
+    if len(st.fallbacks) > 50:
+        console.print(f"... and {len(st.fallbacks) - 50} more posts kept as HTML (see the manifest's fallback)")
     for rule, n in st.cleaned.items():
         console.print(f"clean.remove {rule!r} removed boilerplate from {n} post(s)", highlight=False)
     for what, why in st.skips[:50]:
@@ -183,6 +195,8 @@ def render_markdown(report: Report) -> str:
         lines.append(f"- source: {item.source_url}")
         if item.error:
             lines.append(f"- error: {item.error}")
+        if item.fallback:
+            lines.append(f"- kept as HTML ({item.fallback.get('format')}): {item.fallback.get('reason')}")
         if item.diff:
             lines += ["", "```diff", item.diff.rstrip("\n"), "```"]
         lines.append("")
@@ -206,7 +220,7 @@ pre.diff .del{color:#82071e;background:#ffebe9;display:block}
 .rendered table{border-collapse:collapse}.rendered td,.rendered th{border:1px solid #ccc;padding:.2em .5em}
 .rendered pre{background:#f6f8fa;padding:.5em;overflow:auto}.rendered iframe{max-width:100%}
 .preview img{max-width:100%}.frontmatter{font-size:.85em;background:#f7f7f7;padding:.5em;overflow:auto}
-.error{color:#b00}
+.error{color:#b00}.fallback{color:#8a5300}
 """
 
 
@@ -249,6 +263,11 @@ def render_html(report: Report) -> str:
         body = ""
         if item.error:
             body += f"<p class='error'>{esc(item.error)}</p>"
+        if item.fallback:
+            body += (
+                f"<p class='fallback'>Kept as HTML ({esc(str(item.fallback.get('format')))}): "
+                f"{esc(str(item.fallback.get('reason')))}</p>"
+            )
         if item.diff:
             body += _diff_html(item.diff)
         if item.preview:
