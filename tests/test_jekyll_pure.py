@@ -42,7 +42,11 @@ def make_post(**kw) -> Post:
         ("a/b\\c:d*e?f\"g<h>i|j", "abcdefghij"),
         ("   ", "fallback"),
         ("???", "fallback"),
-        ("\x00nul\x01", "nul"),
+        ("\x00nul\x01", "nul-"),  # NUL is a device name on Windows: never a file name
+        ("CON", "CON-"),
+        ("aux.notes", "aux.notes-"),
+        ("com1", "com1-"),
+        ("console", "console"),
         ("Cafe\u0301", "Café"),  # NFD in, NFC out
     ],
 )

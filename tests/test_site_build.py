@@ -109,11 +109,22 @@ def test_the_readme_comments_include_works(quiet_server, migrate):
     snippet = readme.split("```liquid\n", 1)[1].split("```", 1)[0]
     res, site = migrate(quiet_server)
     assert res.code == 0, res
+    data = site / "_data/comments/2024-03-02-hello-world.yml"
+    hostile = (
+        "- id: 'x\" onmouseover=\"alert(1)'\n"
+        "  author: <img src=x onerror=alert(1)>\n"
+        "  date: 2024-03-04 10:00:00 +0900\n"
+        "  text: <script>alert(2)</script>\n"
+        "  parent: '\"><script>alert(3)</script>'\n"
+    )
+    data.write_text(data.read_text() + hostile)
     (site / "_includes").mkdir()
     (site / "_includes/comments.html").write_text(snippet)
     (site / "_layouts").mkdir()
     (site / "_layouts/post.html").write_text("---\nlayout: default\n---\n{{ content }}\n{% include comments.html %}\n")
     jekyll_build(site)
     page = (site / "_site/2024/03/hello-world.html").read_text()
-    assert "2 comments" in page and "A Reader" in page and 'href="#c5000000000000000001"' in page
+    assert "3 comments" in page and "A Reader" in page and 'href="#c5000000000000000001"' in page
+    assert "<img src=x" not in page and "<script>alert" not in page and 'onmouseover="' not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown as the text it is
     assert "Thanks for {{ this }}." in unescape(page)  # a comment's text is never run as Liquid

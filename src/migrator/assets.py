@@ -157,7 +157,10 @@ def safe_stem(name: str, max_len: int = 80) -> str:
     name = re.sub(r"[^\w.\-]", "", name)
     name = re.sub(r"-{2,}", "-", name).strip("-._")
     encoded = name.encode("utf-8")[:max_len]
-    return encoded.decode("utf-8", errors="ignore").strip("-._")
+    stem = encoded.decode("utf-8", errors="ignore").strip("-._")
+    from migrator.jekyll import windows_safe
+
+    return windows_safe(stem) if stem else stem
 
 
 def name_stem(url: str, hint: str | None) -> str:
@@ -253,6 +256,7 @@ class AssetStore:
             r.sha256: r.path for r in assets.values() if r.status == "ok" and r.sha256 and r.path
         }
         self._claimed: set[str] = {r.path for r in assets.values() if r.path}
+        self._claimed_folded: set[str] = {p.casefold() for p in self._claimed}
         self._inflight: dict[str, Future] = {}
         self.downloaded = 0
         self.reused = 0
@@ -359,6 +363,13 @@ class AssetStore:
         if existing and (self.out / existing).is_file():
             part.unlink(missing_ok=True)  # the same bytes under another URL: one file
             path = existing
+        elif existing:  # the file was deleted here: it comes back under its old name
+            from migrator.sinks import inside
+
+            target = inside(self.out, existing)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(part, target)
+            path = existing
         else:
             with open(part, "rb") as f:
                 head = f.read(4096)
@@ -366,17 +377,21 @@ class AssetStore:
             stem = name_stem(ref.url, ref.name_hint)
 
             def taken(candidate: str) -> bool:
-                if candidate in self._claimed:
+                if candidate.casefold() in self._claimed_folded:  # names that differ only in case collide
                     return True
                 target = self.out / candidate
                 # a file left by a killed run with the same bytes is ours to adopt
                 return target.exists() and file_sha256(target) != sha
 
             path = unique_path(directory, stem, ext, taken)
-            target = self.out / path
+            from migrator.sinks import inside
+
+            target = inside(self.out, path)  # never through a link to outside the site
             target.parent.mkdir(parents=True, exist_ok=True)
+            inside(self.out, path)  # the folders just made are checked too
             os.replace(part, target)
             self._claimed.add(path)
+            self._claimed_folded.add(path.casefold())
             self._by_sha[sha] = path
         return AssetRecord(
             url=self.key_for(ref.url),

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from migrator import __version__
 from migrator.config import Config, load_config
-from migrator.errors import ExitStatus, MigratorError, UsageError
+from migrator.errors import ExitStatus, MigratorError, OutputError, UsageError
 
 EPILOG = """examples:
   migrator migrate https://NAME.blogspot.com --out site
@@ -213,11 +213,17 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
             report = migration.run()
     finally:
         http.close()
-    if cfg.report:
-        write_report(report, Path(cfg.report))
     if cfg.verbosity >= 0:
-        print_summary(report, out_console)
-        if cfg.report:
+        print_summary(report, out_console)  # first: an unwritable report must not hide what the run did
+    if cfg.report:
+        try:
+            write_report(report, Path(cfg.report))
+        except OSError as e:
+            raise OutputError(
+                f"cannot write the report {cfg.report}: {e.strerror or e}",
+                "the site was written; pass a --report path you can write, or run again without it",
+            ) from None
+        if cfg.verbosity >= 0:
             out_console.print(f"Report written to {cfg.report}", highlight=False)
     return int(report.exit_status())
 
@@ -264,7 +270,24 @@ def _verify(args: argparse.Namespace, out_console: Console) -> int:
     return int(ExitStatus.PARTIAL if problems else ExitStatus.OK)
 
 
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a run the way Ctrl-C does: manifest saved, temp files removed
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return _main(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     out_console = Console(highlight=False, soft_wrap=True)
     err_console = Console(stderr=True, highlight=False, soft_wrap=True)
     verbose = 0

@@ -27,6 +27,29 @@ PRESETS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
 _RESERVED = re.compile(r"[\x00-\x1f\x7f/\\?%*:|\"<>#\[\]{}'`^~&$!@=+,;]")
 
 
+# names Windows refuses for a file whatever its extension (CON, con.md, aux.png...): a clone must survive
+_WINDOWS_RESERVED = re.compile(r"^(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$", re.IGNORECASE)
+# files and folders at the site's root that Jekyll, its plugins or the theme generate: a page never takes one
+GENERATED_ROOT = frozenset(
+    {"index", "feed", "404", "sitemap", "robots", "atom", "rss", "search", "redirects", "gemfile", "readme"}
+)
+GENERATED_DIRS = frozenset({"assets", "feed", "tag", "tags", "category", "categories", "page", "vendor"})
+GENERATED_PERMALINKS = re.compile(
+    r"^/(?:(?:index|404)(?:\.html?)?|feed(?:\.xml)?|sitemap\.xml|robots\.txt|redirects\.json|assets(?:/.*)?)?$",
+    re.IGNORECASE,
+)
+
+
+def windows_safe(stem: str) -> str:
+    """``stem`` unless Windows reserves it as a device name (``CON``, ``nul``...): then ``stem-``."""
+    return stem + "-" if _WINDOWS_RESERVED.match(stem.split(".", 1)[0]) else stem
+
+
+def takes_generated_url(permalink: str) -> bool:
+    """True when an old URL would take over a page the new site generates (home, feed, 404, assets...)."""
+    return bool(GENERATED_PERMALINKS.match(permalink.rstrip("/") or "/"))
+
+
 def truncate_utf8(text: str, max_bytes: int) -> str:
     """The longest prefix of ``text`` whose UTF-8 encoding fits in ``max_bytes`` (never splits a character)."""
     return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
@@ -42,7 +65,7 @@ def sanitize_slug(raw: str, fallback: str = "post") -> str:
     s = re.sub(r"-{2,}", "-", s)
     s = re.sub(r"\.{2,}", ".", s).strip("-._")
     if s:
-        return s
+        return windows_safe(s)
     return sanitize_slug(fallback, "post") if fallback and fallback != raw else "post"
 
 
@@ -62,7 +85,7 @@ def format_date(dt: datetime) -> str:
 
 def _fit(prefix: str, slug: str, suffix: str) -> str:
     room = MAX_FILENAME_BYTES - len(prefix.encode()) - len(suffix.encode())
-    return prefix + truncate_utf8(slug, room).rstrip("-._") + suffix
+    return prefix + windows_safe(truncate_utf8(slug, room).rstrip("-._") or "post") + suffix
 
 
 def post_path(post: Post, slug: str, date: datetime, ext: str, n: int = 1) -> str:
@@ -74,6 +97,10 @@ def post_path(post: Post, slug: str, date: datetime, ext: str, n: int = 1) -> st
         if post.path:
             parts = [sanitize_slug(p, "page") for p in post.path.strip("/").split("/")[:-1]]
             directory = "/".join(p for p in parts if p)
+        if directory.split("/", 1)[0].casefold() in GENERATED_DIRS:
+            directory = f"pages/{directory}"  # a page never lands among the images or a generated folder
+        elif not directory and slug.casefold() in GENERATED_ROOT:
+            slug = f"page-{slug}"  # nor takes over index.md, feed.xml, 404.html...
         name = _fit("", slug, suffix)
         return f"{directory}/{name}" if directory else name
     if post.status == "draft":
@@ -143,7 +170,10 @@ def front_matter(
         fields.append(("image", image))
     if post.path and post.status == "live":
         path = clean_permalink(post.path)
-        old = [clean_permalink(u) for u in post.old_urls]
+        old = [u for u in (clean_permalink(u) for u in post.old_urls) if not takes_generated_url(u)]
+        if takes_generated_url(path):  # the old URL is the new site's home, feed or assets: not taken
+            fields.append(("source_url", post.url or post.path or ""))
+            return _keys(fields, cfg)
         if cfg.urls == "preserve" or post.kind == "page":
             fields.append(("permalink", path))
             if old:
@@ -151,6 +181,11 @@ def front_matter(
         else:
             fields.append(("redirect_from", [path, *old]))
     fields.append(("source_url", post.url or post.path or ""))
+    return _keys(fields, cfg)
+
+
+def _keys(fields: list[tuple[str, Any]], cfg: Config) -> dict[str, Any]:
+    """The front matter's fields under the names the config (and its theme preset) gives them."""
     data: dict[str, Any] = {}
     preset_renames, copies = PRESETS.get(cfg.front_matter.preset or "", ({}, {}))
     renames = {**preset_renames, **cfg.front_matter.keys}

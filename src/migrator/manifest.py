@@ -66,10 +66,20 @@ def plan(
     return Action.UPDATE
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()  # read once at start-up (os.umask is process-wide, so never while threads write)
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # as any file the user creates (mkstemp makes 0600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -84,7 +94,26 @@ def atomic_write_text(path: Path, text: str) -> None:
     _atomic_write(path, text.encode("utf-8"))
 
 
+class BadRecord(ValueError):
+    pass
+
+
+def _str(d: dict[str, Any], key: str, default: str | None = None) -> str | None:
+    value = d.get(key, default)
+    if value is not None and not isinstance(value, str):
+        raise BadRecord(f"{key} is {type(value).__name__}, not text")
+    return value
+
+
 def _post_from(d: dict[str, Any]) -> PostRecord:
+    if not isinstance(d, dict):
+        raise BadRecord(f"the record is {type(d).__name__}, not an object")
+    for key in ("source_url", "title", "updated", "source_sha256", "path", "output_sha256", "status", "error"):
+        _str(d, key)
+    if not isinstance(d.get("assets") or [], list) or not all(isinstance(a, str) for a in d.get("assets") or []):
+        raise BadRecord("assets is not a list of URLs")
+    if d.get("status", "failed") not in ("ok", "failed", "conflict", "deleted", "skipped"):
+        raise BadRecord(f"status {d.get('status')!r} is not one of ok, failed, conflict, deleted, skipped")
     return PostRecord(
         source_url=d.get("source_url"),
         title=d.get("title", ""),
@@ -104,6 +133,12 @@ def _post_from(d: dict[str, Any]) -> PostRecord:
 
 
 def _asset_from(url: str, d: dict[str, Any]) -> AssetRecord:
+    if not isinstance(d, dict):
+        raise BadRecord(f"the record is {type(d).__name__}, not an object")
+    for key in ("path", "sha256", "content_type", "etag", "last_modified", "status", "error"):
+        _str(d, key)
+    if not isinstance(d.get("bytes") or 0, int) or isinstance(d.get("bytes"), bool):
+        raise BadRecord(f"bytes is {d.get('bytes')!r}, not a number")
     return AssetRecord(
         url=url,
         path=d.get("path"),
@@ -152,21 +187,40 @@ class Manifest:
                 ) from None
             if not isinstance(data, dict) or data.get("version") != VERSION:
                 raise OutputError(f"{m.path} is not a version-{VERSION} migrator manifest")
-            m.source = dict(data.get("source") or {})
-            m.last_sync = data.get("last_sync")
-            m.posts = {k: _post_from(v) for k, v in (data.get("posts") or {}).items()}
-            m.assets = {k: _asset_from(k, v) for k, v in (data.get("assets") or {}).items()}
+            m._read(data)
         if m.journal_path.exists():
             for line in m.journal_path.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
                     rec = json.loads(line)
-                except ValueError:
-                    continue  # a torn last line from a kill
-                if "post" in rec:
-                    m.posts[rec["post"]] = _post_from(rec["rec"])
-                elif "asset" in rec:
-                    m.assets[rec["asset"]] = _asset_from(rec["asset"], rec["rec"])
+                    if not isinstance(rec, dict) or not isinstance(rec.get("post", rec.get("asset")), str):
+                        continue
+                    if "post" in rec:
+                        m.posts[rec["post"]] = _post_from(rec["rec"])
+                    elif "asset" in rec:
+                        m.assets[rec["asset"]] = _asset_from(rec["asset"], rec["rec"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # a torn last line from a kill, or a line that is not ours: the run redoes it
         return m
+
+    def _read(self, data: dict[str, Any]) -> None:
+        """The manifest's sections, every record checked: a wrong type is one clear error, not a crash."""
+        where = self.path
+        hint = "restore it from version control, or move it away to start over"
+        for key, kind in (("source", dict), ("posts", dict), ("assets", dict), ("last_sync", str)):
+            if data.get(key) is not None and not isinstance(data[key], kind):
+                raise OutputError(f"{where}: {key} is {type(data[key]).__name__}, not {kind.__name__}", hint)
+        self.source = {str(k): str(v) for k, v in (data.get("source") or {}).items()}
+        self.last_sync = data.get("last_sync")
+        for k, v in (data.get("posts") or {}).items():
+            try:
+                self.posts[k] = _post_from(v)
+            except BadRecord as e:
+                raise OutputError(f"{where}: post {k!r} is not a valid record: {e}", hint) from None
+        for k, v in (data.get("assets") or {}).items():
+            try:
+                self.assets[k] = _asset_from(k, v)
+            except BadRecord as e:
+                raise OutputError(f"{where}: image {k!r} is not a valid record: {e}", hint) from None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -221,3 +275,39 @@ class Manifest:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+
+
+class SiteLock:
+    """An exclusive lock on a site (``.migrator/lock``, holding the pid): a second run on the same ``--out``
+    stops with a message naming the first, instead of deleting its temp files. Released when the process
+    ends, however it ends (``flock``)."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / DIRNAME / "lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
+        except OSError as e:
+            raise OutputError(f"cannot create {self.path}: {e.strerror or e}", "check the permissions") from e
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise OutputError(
+                f"another migrator run (pid {holder}) is working on {self.path.parent.parent}",
+                "wait for it to finish, or stop it, then run again",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the lock; the file stays (removing it would race)
+            self._fd = None

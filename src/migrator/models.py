@@ -149,6 +149,7 @@ class RunStats:
     cleaned: dict[str, int] = field(default_factory=dict)  # clean.remove rule -> posts it touched
     unresolved_links: list[tuple[str, str]] = field(default_factory=list)  # (file, link to a post not migrated)
     comments: int = 0  # comments saved to _data/comments/
+    removed: list[str] = field(default_factory=list)  # files --prune removed
     fallbacks: list[tuple[str, str, dict]] = field(default_factory=list)  # (file, post, fallback) of the loss guard
     warnings: list[str] = field(default_factory=list)
 

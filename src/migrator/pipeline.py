@@ -25,10 +25,10 @@ from migrator.config import Config
 from migrator.errors import MigratorError, OutputError, UsageError
 from migrator.guard import Fallback
 from migrator.http import HttpClient
-from migrator.manifest import Action, Manifest, plan
-from migrator.models import AssetRecord, Post, PostRecord, scrub
+from migrator.manifest import Action, Manifest, SiteLock, plan
+from migrator.models import AssetRecord, Blog, Post, PostRecord, scrub
 from migrator.report import Report, ReportItem
-from migrator.sinks import DryRunSink, FileSink, sha256_text, unified_diff
+from migrator.sinks import DryRunSink, FileSink, check_dirs, sha256_text, unified_diff
 from migrator.sources.base import Source
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("migrator")
 CHECKPOINT_SECONDS = 5.0
 LOOKAHEAD = 16  # posts whose downloads run ahead of the one being converted
+IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "gif", "webp", "avif", "svg", "bmp", "heic", "heif", "tif", "tiff"})
 
 Progress = Callable[[str], None]
 
@@ -60,6 +61,29 @@ def _site_baseurl(cfg: Config, sink: FileSink) -> str:
     return jekyll.normalize_baseurl(cfg.site.baseurl) or jekyll.config_baseurl(sink.read("_config.yml"))
 
 
+def _host(url: str | None) -> str:
+    host = (urlsplit(url or "").hostname or "").lower()
+    for prefix in ("www.", "m."):
+        if host.startswith(prefix) and host.count(".") > 1:
+            host = host[len(prefix) :]
+    return host
+
+
+def same_blog(recorded: dict[str, str], blog: Blog, origins: tuple[str, ...] = ()) -> bool:
+    """Whether ``blog`` is the blog a site's manifest recorded (pure). The platform must agree; then the
+    blog id when both know one, else the address (``www.``/``m.`` and the scheme aside), when both know one.
+    An export that records neither is taken as the same blog."""
+    if recorded.get("platform") and blog.platform and recorded["platform"] != blog.platform:
+        return False
+    if recorded.get("blog_id") and blog.blog_id:
+        return recorded["blog_id"] == blog.blog_id
+    old_hosts = {_host(recorded.get("url")), *(_host(u) for u in recorded.get("urls", "").split())} - {""}
+    new_hosts = {_host(blog.url), *(_host(u) for u in origins)} - {""}
+    if old_hosts and new_hosts:
+        return bool(old_hosts & new_hosts)
+    return True
+
+
 class Migration:
     def __init__(
         self,
@@ -81,6 +105,7 @@ class Migration:
         self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
         self.baseurl = _site_baseurl(cfg, self.sink)
         self.used_paths = {r.path for r in self.manifest.posts.values() if r.path}
+        self.used_folded = {p.casefold() for p in self.used_paths}
         self._last_links: list[tuple[str, str]] = []
         self._prepared: dict[str, tuple[BeautifulSoup, list[ImageRef]]] = {}
         self._links_by_post: dict[str, list[tuple[str, str]]] = {}  # post id -> (new target, original URL)
@@ -91,12 +116,19 @@ class Migration:
     # --- set-up ----------------------------------------------------------------------------------------
     def _check_same_blog(self) -> None:
         old = self.manifest.source
-        blog = self.source.blog
-        if old.get("blog_id") and blog.blog_id and old["blog_id"] != blog.blog_id:
+        if not old or not self.manifest.posts:
+            return
+        if not same_blog(old, self.source.blog, getattr(self.source, "origins", ())):
             raise UsageError(
-                f"{self.out} holds a migration of another blog ({old.get('url') or old['blog_id']})",
+                f"{self.out} holds a migration of another blog ({old.get('url') or old.get('blog_id')}, "
+                f"{old.get('platform')})",
                 "use a different --out directory",
             )
+
+    def _check_dirs(self) -> None:
+        cfg = self.cfg
+        dirs = (".migrator/tmp", cfg.images.dir, cfg.images.files_dir, "_posts", "_drafts", "_data/comments")
+        check_dirs(self.out, dirs)
 
     def _clean_leftovers(self) -> None:
         tmp = self.out / ".migrator" / "tmp"
@@ -140,9 +172,9 @@ class Migration:
         if post.thumbnail:
             image = amap.get(post.thumbnail)
         if image is None:
-            for url in records:
-                if url in amap:
-                    image = amap[url]
+            for url, rec in records.items():
+                if url in amap and rec.path and rec.path.rsplit(".", 1)[-1].lower() in IMAGE_EXTENSIONS:
+                    image = amap[url]  # the first image; an attachment (.txt, .pdf) never is the post's image
                     break
         if image is None and post.thumbnail:
             image = post.thumbnail
@@ -263,6 +295,11 @@ class Migration:
         while window:
             yield window.popleft()
 
+    def _asset_missing(self, url: str) -> bool:
+        """The image failed last time, or its file is gone: the post is written again (and the image fetched)."""
+        rec = self.manifest.assets.get(url)
+        return rec is None or rec.status != "ok" or not rec.path or not self.sink.exists(rec.path)
+
     def process(self, post: Post, store: AssetStore) -> ReportItem:
         entry = self.manifest.posts.get(post.id)
         if post.error and post.skip:
@@ -272,12 +309,7 @@ class Migration:
         fingerprint = post.fingerprint()
         path = entry.path if entry and entry.path else None
         on_disk = self.sink.sha(path) if path else None
-        retry = bool(
-            entry
-            and any(
-                (self.manifest.assets.get(u) is None or self.manifest.assets[u].status != "ok") for u in entry.assets
-            )
-        )
+        retry = bool(entry and any(self._asset_missing(u) for u in entry.assets))
         action = plan(fingerprint, entry, on_disk, force=self.cfg.force, retry=retry, render_key=self.render_key)
         if action == Action.UNCHANGED:
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
@@ -305,7 +337,7 @@ class Migration:
             date = jekyll.local_date(post.published, self.cfg.timezone or self.source.blog.timezone)
 
             def free(candidate: str) -> bool:
-                if candidate in self.used_paths:
+                if candidate.casefold() in self.used_folded:  # a clone on macOS or Windows keeps both
                     return False
                 on = self.sink.sha(candidate)
                 return on is None or on == out_sha  # a file a killed run left is ours to adopt
@@ -321,6 +353,7 @@ class Migration:
         elif self.sink.sha(path) != out_sha:  # never touch a file (or its mtime) whose bytes are already right
             self.sink.write(path, text)
         self.used_paths.add(path)
+        self.used_folded.add(path.casefold())
         rec = PostRecord(
             source_url=post.url,
             title=post.title,
@@ -384,12 +417,15 @@ class Migration:
                 continue
             if entry.path:
                 on_disk = self.sink.sha(entry.path)
-                if on_disk is not None and on_disk != entry.output_sha256:
+                if on_disk is not None and on_disk != entry.output_sha256 and not self.cfg.force:
                     self.report.stats.warnings.append(
-                        f"{entry.path} was deleted at the source but edited here; kept (remove it by hand)"
+                        f"{entry.path} was deleted at the source but edited here; kept (remove it by hand, "
+                        "or add --force)"
                     )
                     continue
-                self.sink.remove(entry.path)
+                if on_disk is not None:
+                    self.sink.remove(entry.path)
+                    self.report.stats.removed.append(entry.path)
             if not self.dry_run:
                 self.manifest.record_post(post_id, PostRecord(**{**entry.__dict__, "status": "deleted", "path": None}))
         if self.cfg.prune and not self.dry_run:
@@ -428,12 +464,43 @@ class Migration:
             self.manifest.record_post(post_id, replace(rec, output_sha256=sha256_text(text)))
 
     def _prune_assets(self) -> None:
+        """Remove the images no remaining post uses: only files under the image folders whose bytes are
+        still what was downloaded (an edited image is kept unless --force; a record naming any other file,
+        ``_config.yml`` or a note of yours, never removes it)."""
         used = {u for p in self.manifest.posts.values() if p.status != "deleted" for u in p.assets}
         used_paths = {self.manifest.assets[u].path for u in used if u in self.manifest.assets}
+        ours = tuple(d.strip("/") + "/" for d in (self.cfg.images.dir, self.cfg.images.files_dir))
         for url in sorted(set(self.manifest.assets) - used):
             rec = self.manifest.assets.pop(url)
-            if rec.path and rec.path not in used_paths:
-                self.sink.remove(rec.path)
+            if not rec.path or rec.path in used_paths:
+                continue
+            if not rec.path.startswith(ours) or ".." in rec.path.split("/"):
+                self.report.stats.warnings.append(f"not pruned: {rec.path} is not in an image folder of the site")
+                continue
+            on_disk = self.sink.sha(rec.path)
+            if on_disk is None:
+                continue
+            if on_disk != rec.sha256 and not self.cfg.force:
+                self.report.stats.warnings.append(
+                    f"{rec.path} is no longer used but was edited here; kept (remove it by hand, or add --force)"
+                )
+                continue
+            self.sink.remove(rec.path)
+            self.report.stats.removed.append(rec.path)
+
+    def _lost_files(self) -> list[str]:
+        """Files the manifest says were written that are no longer on disk (the next run restores them)."""
+        lost = [
+            p.path
+            for p in self.manifest.posts.values()
+            if p.status in ("ok", "conflict") and p.path and not self.sink.exists(p.path)
+        ]
+        lost += [
+            a.path
+            for a in self.manifest.assets.values()
+            if a.status == "ok" and a.path and not self.sink.exists(a.path)
+        ]
+        return lost
 
     def _resync_basis(self) -> tuple[datetime | None, dict[str, tuple[str, str | None]] | None]:
         """(since, known) for a cheap resync, or (None, None) when every post must be read: a first run, a
@@ -447,6 +514,8 @@ class Migration:
             return None, None
         if any(a.status != "ok" for a in m.assets.values()):
             return None, None
+        if self._lost_files():
+            return None, None  # a post or image file was deleted here: read every post, restore what is missing
         if any(p.render_key and p.render_key != self.render_key for p in m.posts.values()):
             return None, None  # rendered with other settings: every post is read (and re-rendered) again
         try:
@@ -462,15 +531,25 @@ class Migration:
 
     # --- the run ------------------------------------------------------------------------------------------
     def run(self) -> Report:
+        self._check_same_blog()
+        self._check_dirs()
+        if self.dry_run:
+            return self._run()
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputError(f"cannot create {self.out}: {e.strerror or e}") from None
+        lock = SiteLock(self.out)
+        lock.acquire()
+        try:
+            self._clean_leftovers()
+            return self._run()
+        finally:
+            lock.release()
+
+    def _run(self) -> Report:
         started = time.monotonic()
         requests_before = self.http.requests_made
-        self._check_same_blog()
-        if not self.dry_run:
-            try:
-                self.out.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise OutputError(f"cannot create {self.out}: {e.strerror or e}") from None
-            self._clean_leftovers()
         store = AssetStore(
             self.out,
             self.http,
@@ -550,6 +629,9 @@ class Migration:
         self.report.stats.warnings.extend(getattr(self.source, "warnings", []))
         blog = self.source.blog
         self.manifest.source = {"platform": blog.platform, "url": blog.url, "blog_id": blog.blog_id}
+        origins = [u for u in getattr(self.source, "origins", ()) if u and u != blog.url]
+        if origins:
+            self.manifest.source["urls"] = " ".join(origins)
         if not limited and not self.report.incomplete:
             self.manifest.source["complete"] = "yes"  # a later run may ask only for what changed since
         requested = getattr(self.source, "origin", None)

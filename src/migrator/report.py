@@ -81,6 +81,7 @@ class Report:
             "cleaned": dict(self.stats.cleaned),
             "unresolved_links": [{"file": f, "url": u} for f, u in self.stats.unresolved_links],
             "fallbacks": [{"file": f, "post": p, **fb} for f, p, fb in self.stats.fallbacks],
+            "removed": list(self.stats.removed),
         }
 
 
@@ -134,6 +135,11 @@ def print_summary(report: Report, console: Console) -> None:
         console.print(f"... and {len(st.failures) - 50} more (see `migrator status {report.out}`)")
     for where, url in st.unresolved_links[:50]:
         console.print(f"[yellow]link kept[/yellow] {where}: {url} (that post was not migrated)", highlight=False)
+    for rel in st.removed[:200]:
+        verb = "would remove" if report.dry_run else "removed"
+        console.print(f"[yellow]{verb}[/yellow] {rel} (deleted at the source, --prune)", highlight=False)
+    if len(st.removed) > 200:
+        console.print(f"... and {len(st.removed) - 200} more files removed (see the report)")
     for where, _post, fb in st.fallbacks[:50]:
         what = "some blocks were" if fb.get("format") == "html-blocks" else "the post was"
         console.print(

@@ -26,6 +26,30 @@ def inside(out: Path, rel: str) -> Path:
     return out / rel
 
 
+def check_dirs(out: Path, dirs: tuple[str, ...]) -> None:
+    """Refuse a site where a folder the tool writes (or one above it) is a plain file, or a link that leads
+    outside ``out``: images, the manifest or temp files would land (or be deleted) there."""
+    root = out.resolve()
+    for rel in dirs:
+        parts = [p for p in rel.strip("/").split("/") if p]
+        for i in range(1, len(parts) + 1):
+            sub = "/".join(parts[:i])
+            path = out / sub
+            if not (path.exists() or path.is_symlink()):
+                break
+            target = path.resolve()
+            if target != root and root not in target.parents:
+                raise OutputError(
+                    f"refusing to use {path}: it links to {target}, outside {out}",
+                    "replace the link with a real folder (or remove it), then run again",
+                )
+            if not path.is_dir():
+                raise OutputError(
+                    f"{path} is a file, but migrator keeps a folder there",
+                    "move the file away, then run again",
+                )
+
+
 class FileSink:
     dry_run = False
 

@@ -63,6 +63,17 @@ def normalize_source_url(source: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
+EXPORT_SUFFIXES = (".xml", ".atom", ".zip", ".json", ".csv", ".html", ".htm", ".tgz", ".gz")
+
+
+def looks_like_a_file(source: str) -> bool:
+    """A SOURCE that names a file rather than a blog (``feed.atom``, ``./blog.xml``, ``C:\\x.zip``)."""
+    s = source.strip()
+    if "://" in s:
+        return False
+    return s.lower().endswith(EXPORT_SUFFIXES) or s.startswith((".", "/", "~", "\\")) or "\\" in s
+
+
 def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str | None = None) -> Source:
     """Pick the platform module that reads SOURCE (a file path or a URL) and open it.
 
@@ -77,6 +88,8 @@ def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str 
             raise UsageError("Tistory has no export file format that migrator reads; pass the blog's URL")
         return blogger.open_export(path, cfg)
 
+    if looks_like_a_file(source):
+        raise UsageError(f"file not found: {source}", "check the path of the export file")
     url = normalize_source_url(source)
     if url is None:
         raise UsageError(
