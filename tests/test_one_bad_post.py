@@ -112,3 +112,22 @@ def test_an_error_inside_the_source_ends_the_listing_not_the_run(tmp_path):
     assert broken.summary()["deleted"] == 0  # posts the listing never reached are not taken as deleted
     assert any("KeyError" in why and "run the same command again" in why for _, why in broken.stats.failures)
     assert (tmp_path / "site" / "_posts" / "2024-01-03-p3.md").exists()
+
+
+def test_a_dry_run_of_a_big_blog_keeps_its_plan_small(tmp_path, monkeypatch):
+    from migrator import pipeline
+    from migrator.report import render_html
+
+    monkeypatch.setattr(pipeline, "MAX_PREVIEWS", 5)
+    posts = [post(1 + i % 28, f"Post {i}", html="<p>" + "word " * 50 + "</p>") for i in range(40)]
+    posts = [Post(**{**p.__dict__, "id": str(i), "slug": f"s{i}"}) for i, p in enumerate(posts)]
+    cfg = load_config(None, {"out": str(tmp_path / "site"), "timezone": "UTC", "dry_run": True})
+    http = HttpClient(cfg.http)
+    try:
+        report = migrate(ListSource(posts), cfg, tmp_path / "site", http)
+    finally:
+        http.close()
+    assert report.summary()["create"] == 40 and not (tmp_path / "site").exists()
+    assert sum(1 for i in report.items if i.preview) == 5 and report.previews_omitted == 35
+    assert "35 more new post(s) are listed without a preview" in render_html(report)
+    assert pipeline.cap_text("x" * 10, 4) == "xxxx\n… (6 more characters not shown)\n"

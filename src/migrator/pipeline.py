@@ -61,6 +61,17 @@ def _site_baseurl(cfg: Config, sink: FileSink) -> str:
     return jekyll.normalize_baseurl(cfg.site.baseurl) or jekyll.config_baseurl(sink.read("_config.yml"))
 
 
+MAX_PREVIEWS = 300  # a dry run keeps the rendered text of this many new posts for the report: its memory
+MAX_DIFF_CHARS = 200_000  # stays small for any blog size (one diff or preview at most this long)
+
+
+def cap_text(text: str | None, limit: int) -> str | None:
+    """``text`` cut to ``limit`` characters, with a line that says so."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit:,} more characters not shown)\n"
+
+
 def _host(url: str | None) -> str:
     host = (urlsplit(url or "").hostname or "").lower()
     for prefix in ("www.", "m."):
@@ -330,7 +341,7 @@ class Migration:
             self._links_by_post[post.id] = list(self._last_links)
         out_sha = sha256_text(text)
         if action == Action.CONFLICT:  # a dry run shows the reviewer what --force would write
-            diff = unified_diff(self.sink.read(path) if path else None, text, path or "")
+            diff = cap_text(unified_diff(self.sink.read(path) if path else None, text, path or ""), MAX_DIFF_CHARS)
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind, diff=diff)
 
         if path is None:
@@ -371,8 +382,14 @@ class Migration:
         )
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
-        diff = unified_diff(old_text, text, path) if self.dry_run else None
-        preview = text if self.dry_run and action == Action.CREATE else None
+        diff = cap_text(unified_diff(old_text, text, path), MAX_DIFF_CHARS) if self.dry_run else None
+        preview = None
+        if self.dry_run and action == Action.CREATE:
+            if self.report.previews < MAX_PREVIEWS:
+                preview = cap_text(text, MAX_DIFF_CHARS)
+                self.report.previews += 1
+            else:
+                self.report.previews_omitted += 1
         return ReportItem(
             post.id,
             post.url,

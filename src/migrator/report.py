@@ -42,6 +42,8 @@ class Report:
     requests: int = 0
     seconds: float = 0.0
     incomplete: bool = False
+    previews: int = 0  # new posts whose rendered text a dry run kept for the report
+    previews_omitted: int = 0  # ... and those it did not keep (the dry run's memory stays small)
 
     def summary(self) -> dict[str, int]:
         counts = {a: 0 for a in ACTIONS if a != "skipped"}
@@ -289,6 +291,11 @@ def render_html(report: Report) -> str:
     title = "Dry run" if report.dry_run else "Migration report"
     unchanged = report.summary().get("unchanged", 0)
     note = f"<p>{unchanged} unchanged post(s) are not listed.</p>" if unchanged else ""
+    if report.previews_omitted:
+        note += (
+            f"<p>{report.previews_omitted} more new post(s) are listed without a preview (the first "
+            f"{report.previews} are shown).</p>"
+        )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>migrator: {esc(report.blog_title or report.blog_url)}</title><style>{_CSS}</style></head><body>"
