@@ -13,17 +13,10 @@ $(PY):
 setup: $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 
-# Debian's jekyll (with the minima theme and jekyll-redirect-from) for the site-build tests and the demo,
-# and chromium for the test that opens the dry-run HTML report in a real browser
+# Debian's jekyll, the minima theme and the plugins the sites use, and chromium for the tests that open
+# pages and reports in a real browser: each missing package is installed (best effort outside CI)
 jekyll:
-	@need=""; \
-	command -v jekyll >/dev/null 2>&1 || need="$$need jekyll jekyll-theme-minima ruby-jekyll-redirect-from ruby-jekyll-feed"; \
-	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
-	if [ -n "$$need" ]; then \
-	  if command -v apt-get >/dev/null 2>&1 && $(SUDO) apt-get update -qq && \
-	     DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; then :; \
-	  else echo "note: could not install$$need; the tests that need them will be skipped"; fi; \
-	fi
+	@bash .ci/system-deps || echo "note: could not install every system package; the tests that need them will be skipped"
 
 demo: setup jekyll
 	$(PY) fixtures/demo.py example-site
