@@ -181,6 +181,7 @@ def test_user_agent_and_conditional_get(srv, client):
         ("8.8.8.8", True), ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.1", False),
         ("172.16.5.5", False), ("169.254.169.254", False), ("224.0.0.1", False), ("0.0.0.0", False),
         ("::1", False), ("fe80::1", False), ("::ffff:127.0.0.1", False), ("2606:4700::1111", True),
+        ("100.64.0.1", False), ("ff0e::1", False), ("64:ff9b::7f00:1", False), ("2002:7f00:1::", False),
     ],
 )
 def test_public_address_classification(ip, public):
@@ -195,9 +196,11 @@ def test_private_addresses_are_refused_without_any_request(srv):
 
 
 def test_a_redirect_to_cloud_metadata_is_refused(srv):
-    c = HttpClient(HttpConfig(), allow_private=False)
-    c._dns["127.0.0.1"] = ["93.184.216.34"]  # pretend the test server is a public host
-    c._dns["metadata.test"] = ["169.254.169.254"]
+    def resolve(host, port):
+        return {"127.0.0.1": ["127.0.0.1"], "metadata.test": ["169.254.169.254"]}[host]
+
+    # the test server is an allowed private host; where it redirects is still checked
+    c = HttpClient(HttpConfig(), allow_private=False, allow_hosts=("127.0.0.1",), resolve=resolve)
     srv.routes["/img"] = [reply(302, b"", {"Location": "http://metadata.test/latest/meta-data/"})]
     with pytest.raises(BlockedAddressError, match="169.254.169.254"):
         c.get(srv.url + "/img")
@@ -215,7 +218,10 @@ def test_proxy_environment_is_honoured(srv, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", srv.url)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    c = HttpClient(HttpConfig(retries=1), allow_private=True)
+    def resolve(host, port):  # no DNS in tests: the proxy resolves the name, the check is told it cannot
+        raise OSError(f"no DNS for {host} in tests")
+
+    c = HttpClient(HttpConfig(retries=1), allow_private=True, resolve=resolve)
     assert c.get("http://blog.example.invalid/feed").content == b"via proxy"
     assert srv.log[-1][0] == "http://blog.example.invalid/feed"  # absolute-form: it went through the proxy
 

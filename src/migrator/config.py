@@ -26,6 +26,7 @@ DEFAULT_BLOGGER_IMAGE_HOSTS = (
 class HttpConfig:
     connect_timeout: float = 10.0  # seconds to open a connection
     read_timeout: float = 30.0  # seconds to wait for data
+    deadline: float = 120.0  # seconds one attempt may take in all, headers and body (0: no deadline)
     retries: int = 5  # attempts per request (the first one included)
     backoff: float = 1.0  # first backoff in seconds; doubles each retry, with jitter
     backoff_max: float = 60.0  # longest single wait, Retry-After included

@@ -1,5 +1,16 @@
-"""The one HTTP client: timeouts, retries with backoff (Retry-After honoured), per-host politeness,
-response-size caps, the private-address guard on every hop, and conditional GET.
+"""The one HTTP client: timeouts and a total deadline per attempt, retries with backoff (Retry-After
+honoured), per-host politeness, response-size caps, the private-address guard on every hop, and conditional
+GET.
+
+The guard: a URL is refused before any connection when it is ambiguous (a backslash or a ``user@`` in the
+host part, or ``urlsplit`` and urllib3's ``parse_url`` -- the parser requests uses -- naming different hosts
+or ports), and otherwise when the host the connection will use resolves to a non-public address (see
+:func:`is_public_address`). A direct connection then goes to exactly the addresses that were checked: the
+urllib3 connection class resolves once, checks every address and connects to one of them by IP, while the
+Host header, TLS SNI and certificate verification keep the name (DNS rebinding cannot swap the address
+between the check and the connection). Through a proxy the proxy resolves the name, so the target is checked
+by resolving it here, but the connection (to the proxy) is not pinned. Cloud metadata addresses are refused
+even with ``allow_private``; only a host named in ``allow_hosts`` may reach them.
 
 Proxies (HTTPS_PROXY/HTTP_PROXY/NO_PROXY) and REQUESTS_CA_BUNDLE are honoured because the session keeps
 ``trust_env=True``.
@@ -11,18 +22,26 @@ import hashlib
 import ipaddress
 import random
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import idna
 import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NameResolutionError, NewConnectionError
+from urllib3.util import connection as u3_connection
+from urllib3.util import parse_url
 
 from migrator import __version__
 from migrator.config import HttpConfig
@@ -31,6 +50,20 @@ from migrator.errors import BlockedAddressError, FetchError, ResponseTooLargeErr
 USER_AGENT = f"migrator/{__version__} (+https://pypi.org/project/migrator/)"
 MAX_REDIRECTS = 10
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+DNS_CACHE_SECONDS = 300.0  # how long one resolution is reused (the check and the connection share it)
+
+# Refused even with allow_private (only a host in allow_hosts may reach them): the instance metadata services
+# of AWS/GCP/Azure/OCI (IPv4 and AWS's IPv6), AWS ECS task metadata, Alibaba Cloud's.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2", "100.100.100.200")
+)
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog"})
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_V4_COMPATIBLE = ipaddress.ip_network("::/96")
+_V4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+
+Resolver = Callable[[str, int], list[str]]
 
 
 @dataclass(frozen=True)
@@ -96,18 +129,262 @@ def backoff_delay(attempt: int, base: float, cap: float, rand: Callable[[], floa
     return min(cap, base * 2 ** (attempt - 1) + base * rand())
 
 
-def is_public_address(ip: str) -> bool:
+def _effective_address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address a packet really goes to: the IPv4 address inside IPv4-mapped (``::ffff:127.0.0.1``),
+    IPv4-translated, IPv4-compatible (``::127.0.0.1``), NAT64 (``64:ff9b::7f00:1``) and 6to4 (``2002:7f00:1::``)
+    IPv6 forms, else the address itself."""
     addr = ipaddress.ip_address(ip.split("%")[0])
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        addr = addr.ipv4_mapped
-    return not (
-        addr.is_loopback
-        or addr.is_private
-        or addr.is_link_local
-        or addr.is_multicast
-        or addr.is_unspecified
-        or addr.is_reserved
-    )
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped:
+            return addr.ipv4_mapped
+        if addr.sixtofour:
+            return addr.sixtofour
+        if addr in _NAT64 or addr in _V4_TRANSLATED or addr in _V4_COMPATIBLE:
+            return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    return addr
+
+
+def is_public_address(ip: str) -> bool:
+    """A globally routable unicast address (``ipaddress``'s ``is_global``, so 100.64.0.0/10 CGNAT, 0.0.0.0/8,
+    benchmarking and documentation ranges are not), judged on the IPv4 address inside IPv6 transition forms."""
+    raw = ipaddress.ip_address(ip.split("%")[0])
+    if isinstance(raw, ipaddress.IPv6Address) and raw in _NAT64_LOCAL:
+        return False  # local-use NAT64 (RFC 8215): where it leads is the network's own business
+    addr = _effective_address(ip)
+    return addr.is_global and not addr.is_multicast
+
+
+def is_metadata_address(ip: str) -> bool:
+    """A cloud instance-metadata address (credentials live there), in any of its IPv6 spellings."""
+    return _effective_address(ip) in METADATA_ADDRESSES
+
+
+def system_resolve(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to, in the resolver's order (what urllib3 itself would try)."""
+    infos = socket.getaddrinfo(host, port, u3_connection.allowed_gai_family(), socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _bare_host(host: str) -> str:
+    """A host as the resolver sees it: no IPv6 brackets, lower case (a trailing dot stays: it is DNS's)."""
+    return host.strip("[]").lower()
+
+
+def _host_name(host: str) -> str:
+    """A host as the allow list and the metadata names see it: also without the trailing dot."""
+    return _bare_host(host).rstrip(".")
+
+
+def _ascii_host(host: str) -> str | None:
+    """``host`` IDNA-encoded the way urllib3 does it, or None when it cannot be."""
+    if host.isascii():
+        return host.lower()
+    try:
+        return idna.encode(host.lower(), strict=True, std3_rules=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return None
+
+
+def blocked_reason(host: str, addrs: list[str], allow_private: bool) -> str | None:
+    """Why a connection to ``host`` at ``addrs`` is refused, or None. Every address is checked."""
+    for ip in addrs:
+        if is_metadata_address(ip):
+            return f"{host} resolves to the cloud metadata address {ip}"
+        if not allow_private and not is_public_address(ip):
+            return f"{host} resolves to the non-public address {ip}"
+    return None
+
+
+def _blocked_hint(reason: str) -> str:
+    if "metadata" in reason:
+        return "cloud metadata is never fetched; list the host in allow_private_hosts if this is really wanted"
+    return "pass --allow-private-network if this is really wanted"
+
+
+# --- the deadline ------------------------------------------------------------------------------------------
+_local = threading.local()
+
+
+def _shutdown(conn: HTTPConnection) -> None:
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        return
+    try:
+        # the plain socket's shutdown, also under TLS: the blocked read sees EOF, the SSL object stays intact
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _Deadline:
+    """A watchdog for one exchange: once ``seconds`` pass before it is left, it shuts down the socket of
+    every connection the exchange used (and keeps doing so for one that connects late), so a read blocked
+    on a server that drips a byte now and then returns at once. ``seconds <= 0`` with ``total <= 0``: none.
+    """
+
+    def __init__(self, seconds: float, total: float) -> None:
+        self.seconds = seconds
+        self.total = total
+        self.left = seconds
+        self.expired = False
+        self._conns: list[HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._start = 0.0
+
+    @property
+    def message(self) -> str:
+        return f"no complete answer within the {self.total:g}-second deadline (http.deadline)"
+
+    def __enter__(self) -> _Deadline:
+        self._start = time.monotonic()
+        _local.deadline = self
+        if self.total > 0:
+            threading.Thread(target=self._watch, name="http-deadline", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        _local.deadline = None
+        with self._lock:
+            self._conns.clear()
+        self.left = self.seconds - (time.monotonic() - self._start)
+
+    def watch(self, conn: HTTPConnection) -> None:
+        with self._lock:
+            if conn not in self._conns:
+                self._conns.append(conn)
+        if self.expired:
+            _shutdown(conn)
+
+    def _watch(self) -> None:
+        if self._done.wait(max(0.0, self.seconds)):
+            return
+        self.expired = True
+        while True:
+            with self._lock:
+                conns = list(self._conns)
+            for conn in conns:
+                _shutdown(conn)
+            if self._done.wait(0.2):
+                return
+
+
+class _TimedMixin:
+    """Connections that put themselves under the current exchange's deadline when they connect or send."""
+
+    def connect(self) -> None:
+        deadline = getattr(_local, "deadline", None)
+        if deadline is not None:
+            deadline.watch(self)
+        super().connect()  # type: ignore[misc]
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        deadline = getattr(_local, "deadline", None)
+        if deadline is not None:
+            deadline.watch(self)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _PinnedMixin(_TimedMixin):
+    """A direct connection that goes to the addresses the guard checked: ``pin(host, port)`` resolves once,
+    checks every address (raising :class:`BlockedAddressError`) and returns them; the socket is opened to
+    one of those IPs. ``self.host`` stays the name, so the Host header, SNI and certificate checks use it."""
+
+    def __init__(self, *args: Any, pin: Resolver, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pin = pin
+
+    def _new_conn(self) -> socket.socket:
+        conn: Any = self
+        try:
+            addrs = self._pin(conn._dns_host, conn.port)
+        except (socket.gaierror, UnicodeError) as e:
+            raise NameResolutionError(conn.host, conn, socket.gaierror(str(e))) from e
+        failure: Exception = NewConnectionError(conn, f"no address to connect to for {conn.host}")
+        for ip in addrs:
+            try:
+                sock = u3_connection.create_connection(
+                    (ip, conn.port), conn.timeout, source_address=conn.source_address,
+                    socket_options=conn.socket_options,
+                )
+            except TimeoutError as e:
+                failure = ConnectTimeoutError(
+                    conn, f"Connection to {conn.host} ({ip}) timed out. (connect timeout={conn.timeout})"
+                )
+                failure.__cause__ = e
+            except OSError as e:
+                failure = NewConnectionError(conn, f"Failed to establish a new connection to {ip}: {e}")
+            else:
+                sys.audit("http.client.connect", self, conn.host, conn.port)
+                return sock
+        raise failure
+
+
+class _PinnedHTTPConnection(_PinnedMixin, HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_PinnedMixin, HTTPSConnection):
+    pass
+
+
+class _TimedHTTPConnection(_TimedMixin, HTTPConnection):
+    pass
+
+
+class _TimedHTTPSConnection(_TimedMixin, HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedHTTPConnection
+
+
+class _PinnedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection
+
+
+class _TimedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TimedHTTPConnection
+
+
+class _TimedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TimedHTTPSConnection
+
+
+class _PinnedPoolManager(urllib3.PoolManager):
+    def __init__(self, *args: Any, pin: Resolver, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pin = pin
+        self.pool_classes_by_scheme = {"http": _PinnedHTTPPool, "https": _PinnedHTTPSPool}
+
+    def _new_pool(self, scheme: str, host: str, port: int, request_context: dict[str, Any] | None = None) -> Any:
+        pool = super()._new_pool(scheme, host, port, request_context)
+        pool.conn_kw["pin"] = self._pin
+        return pool
+
+
+class _GuardedAdapter(requests.adapters.HTTPAdapter):
+    """Direct connections pinned to checked addresses; proxied ones (the proxy resolves) only timed."""
+
+    def __init__(self, pin: Resolver, **kwargs: Any) -> None:
+        self._pin = pin
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        self._pool_connections = connections
+        self._pool_maxsize = maxsize
+        self._pool_block = block
+        self.poolmanager = _PinnedPoolManager(
+            num_pools=connections, maxsize=maxsize, block=block, pin=self._pin, **pool_kwargs
+        )
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = {"http": _TimedHTTPPool, "https": _TimedHTTPSPool}
+        return manager
 
 
 class _HostGate:
@@ -143,20 +420,22 @@ class HttpClient:
         allow_hosts: tuple[str, ...] = (),
         pool_size: int = 10,
         sleep: Callable[[float], None] = time.sleep,
+        resolve: Resolver = system_resolve,
     ) -> None:
         self.cfg = cfg or HttpConfig()
         self.allow_private = allow_private
-        self.allow_hosts = {h.lower() for h in allow_hosts}
+        self.allow_hosts = {_host_name(h) for h in allow_hosts}
+        self._resolver = resolve
         self.session = requests.Session()
         self.session.trust_env = True
-        adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+        adapter = _GuardedAdapter(self._pinned_addresses, pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = self.cfg.user_agent or USER_AGENT
         self._gates: dict[str, _HostGate] = {}
         self._delays: dict[str, float] = {}
         self._gates_lock = threading.Lock()
-        self._dns: dict[str, list[str]] = {}
+        self._dns: dict[str, tuple[float, list[str]]] = {}
         self._sleep = sleep
         self._count_lock = threading.Lock()
         self.requests_made = 0
@@ -165,30 +444,82 @@ class HttpClient:
         self.session.close()
 
     # --- the private-address guard -------------------------------------------------------------------
-    def check_url(self, url: str) -> None:
+    def _resolve(self, host: str, port: int) -> list[str]:
+        """One resolution of ``host``, shared by the check and the connection for DNS_CACHE_SECONDS."""
+        now = time.monotonic()
+        cached = self._dns.get(host)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        addrs = list(self._resolver(host, port))
+        if not addrs:
+            raise socket.gaierror(f"no address for {host}")
+        self._dns[host] = (now + DNS_CACHE_SECONDS, addrs)
+        return addrs
+
+    def _pinned_addresses(self, host: str, port: int) -> list[str]:
+        """For the connection itself: the checked addresses of ``host`` (the name urllib3 connects to)."""
+        host = _bare_host(host)
+        addrs = self._resolve(host, port)
+        if _host_name(host) not in self.allow_hosts:
+            reason = blocked_reason(host, addrs, self.allow_private)
+            if reason:
+                raise BlockedAddressError(reason, _blocked_hint(reason))
+        return addrs
+
+    @staticmethod
+    def target(url: str) -> tuple[str, str, int]:
+        """``(scheme, host, port)`` of the connection ``url`` leads to; FetchError for a URL whose host
+        part is ambiguous: a backslash, a ``user@``, or urlsplit and urllib3 (requests) reading it apart."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise FetchError(f"refusing to fetch {url!r}: only http and https URLs are fetched", url=url)
-        host = parts.hostname
-        if not host:
+        if "\\" in parts.netloc:
+            raise FetchError(
+                f"refusing to fetch {url!r}: a backslash in the host part (URL parsers disagree on such a host)",
+                url=url,
+            )
+        if "@" in parts.netloc:
+            raise FetchError(f"refusing to fetch {url!r}: URLs with a user name (user@host) are not fetched", url=url)
+        default = 443 if parts.scheme == "https" else 80
+        try:
+            split_host, split_port = parts.hostname, parts.port or default
+            u3 = parse_url(url)
+        except (ValueError, LocationParseError) as e:
+            raise FetchError(f"refusing to fetch {url!r}: malformed URL ({e})", url=url) from None
+        if not split_host or not u3.host:
             raise FetchError(f"refusing to fetch {url!r}: no host name", url=url)
-        if self.allow_private or host.lower() in self.allow_hosts:
+        host, port = _bare_host(u3.host), u3.port or default
+        if _ascii_host(split_host) != host or split_port != port:  # (urlsplit's hostname is lower case already)
+            raise FetchError(
+                f"refusing to fetch {url!r}: URL parsers disagree on its host "
+                f"(urlsplit: {split_host}:{split_port}, urllib3: {host}:{port})",
+                url=url,
+            )
+        return parts.scheme, host, port
+
+    def check_url(self, url: str) -> None:
+        """Refuse ``url`` before any connection: ambiguous, or its host resolves to a refused address.
+
+        Direct connections are checked again, and pinned, when the socket is opened; through a proxy this
+        is the only check (the proxy resolves the name itself)."""
+        _scheme, host, port = self.target(url)
+        if _host_name(host) in self.allow_hosts:
             return
-        addrs = self._dns.get(host)
-        if addrs is None:
-            try:
-                infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
-            except (socket.gaierror, UnicodeError) as e:
-                raise FetchError(f"cannot resolve host {host}: {e}", url=url) from None
-            addrs = sorted({info[4][0] for info in infos})
-            self._dns[host] = addrs
-        for ip in addrs:
-            if not is_public_address(ip):
-                raise BlockedAddressError(
-                    f"refusing to fetch {url}: {host} resolves to the non-public address {ip}",
-                    "pass --allow-private-network if this is really wanted",
-                    url=url,
-                )
+        if _host_name(host) in METADATA_HOSTS:
+            raise BlockedAddressError(
+                f"refusing to fetch {url}: {host} is a cloud metadata host",
+                _blocked_hint("metadata"),
+                url=url,
+            )
+        try:
+            addrs = self._resolve(host, port)
+        except (OSError, UnicodeError) as e:
+            if self.allow_private:
+                return  # nothing private to protect; a direct connection resolves (and checks) again
+            raise FetchError(f"cannot resolve host {host}: {e}", url=url) from None
+        reason = blocked_reason(host, addrs, self.allow_private)
+        if reason:
+            raise BlockedAddressError(f"refusing to fetch {url}: {reason}", _blocked_hint(reason), url=url)
 
     # --- politeness ----------------------------------------------------------------------------------
     def set_host_delay(self, netloc: str, delay: float) -> None:
@@ -254,48 +585,67 @@ class HttpClient:
 
     def _get_once(self, url: str, headers: dict[str, str], to_file: Path | None, cap: int) -> Fetched:
         current = url
+        budget = self.cfg.deadline  # seconds on the wire for this attempt, all redirect hops together
         for _hop in range(MAX_REDIRECTS + 1):
             self.check_url(current)
+            deadline = _Deadline(budget, self.cfg.deadline)
+            if self.cfg.deadline > 0 and budget <= 0:
+                raise _Retryable(deadline.message)  # the redirects before used it all
             with self._gate(current):
                 with self._count_lock:
                     self.requests_made += 1
-                try:
-                    resp = self.session.get(
-                        current,
-                        headers=headers,
-                        timeout=(self.cfg.connect_timeout, self.cfg.read_timeout),
-                        allow_redirects=False,
-                        stream=True,
-                    )
-                except (requests.Timeout, requests.ConnectionError) as e:
-                    raise _Retryable(f"connection failed ({type(e).__name__})") from None
-                try:
-                    if resp.is_redirect or resp.status_code in (301, 302, 303, 307, 308):
-                        location = resp.headers.get("Location")
-                        if not location:
-                            raise FetchError(f"{current}: redirect without a Location", url=url)
-                        current = urljoin(current, location)
-                        continue
-                    if resp.status_code == 304:
-                        return Fetched(url=current, status=304, headers=CaseInsensitiveDict(resp.headers))
-                    if resp.status_code in RETRY_STATUSES or resp.status_code >= 500:
-                        raise _Retryable(
-                            f"HTTP {resp.status_code}",
-                            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
-                            status_code=resp.status_code,
-                        )
-                    if resp.status_code >= 400:
-                        raise FetchError(
-                            f"{current}: HTTP {resp.status_code} {resp.reason or ''}".rstrip(),
-                            url=url,
-                            status_code=resp.status_code,
-                        )
-                    return self._read_body(resp, current, to_file, cap)
-                finally:
-                    resp.close()
+                with deadline:
+                    got = self._exchange(url, current, headers, to_file, cap, deadline)
+                budget = deadline.left
+            if isinstance(got, Fetched):
+                return got
+            current = got
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", url=url)
 
-    def _read_body(self, resp: requests.Response, url: str, to_file: Path | None, cap: int) -> Fetched:
+    def _exchange(
+        self, url: str, current: str, headers: dict[str, str], to_file: Path | None, cap: int, deadline: _Deadline
+    ) -> Fetched | str:
+        """One request and its answer: the Fetched, or the URL a redirect points to."""
+        try:
+            resp = self.session.get(
+                current,
+                headers=headers,
+                timeout=(self.cfg.connect_timeout, self.cfg.read_timeout),
+                allow_redirects=False,
+                stream=True,
+            )
+        except (requests.Timeout, requests.ConnectionError) as e:
+            why = deadline.message if deadline.expired else f"connection failed ({type(e).__name__})"
+            raise _Retryable(why) from None
+        except BlockedAddressError as e:  # raised by the pinned connection itself
+            raise BlockedAddressError(f"refusing to fetch {current}: {e.message}", e.hint, url=url) from None
+        try:
+            if resp.is_redirect or resp.status_code in (301, 302, 303, 307, 308):
+                location = resp.headers.get("Location")
+                if not location:
+                    raise FetchError(f"{current}: redirect without a Location", url=url)
+                return urljoin(current, location)
+            if resp.status_code == 304:
+                return Fetched(url=current, status=304, headers=CaseInsensitiveDict(resp.headers))
+            if resp.status_code in RETRY_STATUSES or resp.status_code >= 500:
+                raise _Retryable(
+                    f"HTTP {resp.status_code}",
+                    retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+                    status_code=resp.status_code,
+                )
+            if resp.status_code >= 400:
+                raise FetchError(
+                    f"{current}: HTTP {resp.status_code} {resp.reason or ''}".rstrip(),
+                    url=url,
+                    status_code=resp.status_code,
+                )
+            return self._read_body(resp, current, to_file, cap, deadline)
+        finally:
+            resp.close()
+
+    def _read_body(
+        self, resp: requests.Response, url: str, to_file: Path | None, cap: int, deadline: _Deadline
+    ) -> Fetched:
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > cap:
             raise ResponseTooLargeError(
@@ -331,7 +681,10 @@ class HttpClient:
                 requests.Timeout,
                 urllib3.exceptions.HTTPError,
             ) as e:
-                raise _Retryable(f"body cut short ({type(e).__name__})") from None
+                why = deadline.message if deadline.expired else f"body cut short ({type(e).__name__})"
+                raise _Retryable(why) from None
+            if deadline.expired:  # the watchdog ended the body early: what was read is not the whole of it
+                raise _Retryable(deadline.message)
             encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
             if declared and declared.isdigit() and not encoded and size < int(declared):
                 raise _Retryable(f"body cut short ({size} of {declared} bytes)")

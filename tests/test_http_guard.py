@@ -1,0 +1,330 @@
+"""The private-address guard under attack, and the total deadline per attempt (issue 11).
+
+Offline by construction: every name is answered by a stub resolver (IP spellings by the system's own numeric
+parser, which never asks DNS), and every socket the client opens is checked to go to 127.0.0.0/8 (a refused
+fetch must open none). Servers listen on 127.0.0.x; the ones an attack aims at must receive nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import urllib3.util.connection
+
+from migrator import http as mhttp
+from migrator.config import HttpConfig, load_config
+from migrator.errors import BlockedAddressError, FetchError
+from migrator.http import HttpClient
+
+LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+
+
+class Server:
+    """A local server on ``host`` that logs every request and answers with ``answer(handler)``."""
+
+    def __init__(self, host: str = "127.0.0.1", answer=None, tls: ssl.SSLContext | None = None) -> None:
+        self.log: list[tuple[str, dict]] = []
+        outer = self
+        self.answer = answer or (lambda h: send(h, 200, b"ok"))
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                outer.log.append((self.path, dict(self.headers)))
+                try:
+                    outer.answer(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+        self.httpd = ThreadingHTTPServer((host, 0), H)
+        self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://{host}:{self.port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def send(h, status=200, body=b"ok", headers=None):
+    h.send_response(status)
+    h.send_header("Content-Length", str(len(body)))
+    for k, v in (headers or {}).items():
+        h.send_header(k, v)
+    h.end_headers()
+    h.wfile.write(body)
+
+
+def numeric(host: str, port: int) -> list[str]:
+    """The system resolver's reading of an IP spelling (decimal, octal, hex, short forms); never DNS."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    return list(dict.fromkeys(i[4][0] for i in infos))
+
+
+class Resolver:
+    """Names from a table (a list of answers is handed out one per call), IP spellings as the system reads them."""
+
+    def __init__(self, names: dict | None = None) -> None:
+        self.names = dict(names or {})
+        self.calls: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.calls.append(host)
+        if host in self.names:
+            answer = self.names[host]
+            if answer and isinstance(answer[0], list):
+                return answer.pop(0) if len(answer) > 1 else answer[0]
+            return answer
+        try:
+            return numeric(host, port)
+        except socket.gaierror:
+            raise socket.gaierror(socket.EAI_NONAME, f"no such test name {host}") from None
+
+
+@pytest.fixture(autouse=True)
+def sockets(monkeypatch):
+    """Every connection the client opens (pinned or through a proxy): recorded, and only ever to 127/8."""
+    opened: list[tuple[str, int]] = []
+    real = urllib3.util.connection.create_connection
+
+    def spy(address, *args, **kwargs):
+        host = address[0].strip("[]")
+        assert ipaddress.ip_address(host) in LOOPBACK, f"the client tried to connect to {address}"
+        opened.append(address)
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", spy)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    return opened
+
+
+@pytest.fixture
+def servers():
+    made: list[Server] = []
+
+    def make(*args, **kwargs) -> Server:
+        made.append(Server(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.close()
+
+
+def client(**kw) -> HttpClient:
+    cfg = kw.pop("cfg", HttpConfig(retries=1))
+    kw.setdefault("resolve", Resolver())
+    return HttpClient(cfg, **kw)
+
+
+# --- item 1: one URL parser for the check and the request ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("http://Example.COM/a", ("http", "example.com", 80)),
+        ("http://example.com./a", ("http", "example.com.", 80)),
+        ("https://bücher.example/", ("https", "xn--bcher-kva.example", 443)),
+        ("http://[::1]:8080/", ("http", "::1", 8080)),
+        ("http://example.com/odd\\path.png?q=a@b", ("http", "example.com", 80)),  # a backslash or @ past the host
+    ],
+)
+def test_ordinary_urls_name_one_host(url, target):
+    assert HttpClient.target(url) == target
+
+
+def test_backslash_and_userinfo_urls_are_refused_on_the_source_and_through_a_redirect(servers, sockets):
+    victim = servers("127.0.0.3")  # what the connection would reach: urllib3 reads the host as 127.0.0.3
+    attack = f"http://127.0.0.3:{victim.port}\\@8.8.8.8/ok.png"  # urlsplit reads the host as 8.8.8.8
+    c = client()
+    with pytest.raises(FetchError, match="backslash in the host part"):
+        c.get(attack)
+    with pytest.raises(FetchError, match=r"user name \(user@host\)"):
+        c.get(f"http://8.8.8.8@127.0.0.3:{victim.port}/ok.png")
+    with pytest.raises(FetchError, match="URL parsers disagree on its host"):
+        c.get(f"http://%31%32%37.0.0.3:{victim.port}/ok.png")  # urllib3 decodes the host to 127.0.0.3
+
+    page = servers("127.0.0.1", answer=lambda h: send(h, 302, b"", {"Location": attack}))
+    c = client(allow_hosts=("127.0.0.1",))  # the blog itself is allowed; where it redirects is still checked
+    with pytest.raises(FetchError, match="backslash in the host part"):
+        c.get(page.url + "/img")
+    assert len(page.log) == 1
+    assert victim.log == [] and all(addr[0] != "127.0.0.3" for addr in sockets)
+
+
+def test_the_connection_checks_the_host_it_really_uses_even_past_a_broken_pre_check(servers, sockets):
+    victim = servers("127.0.0.3")
+    c = client()
+    c.check_url = lambda url: None  # as if the pre-check had read the host as 8.8.8.8, like urlsplit does
+    with pytest.raises(BlockedAddressError, match="127.0.0.3 resolves to the non-public address 127.0.0.3"):
+        c.get(f"http://127.0.0.3:{victim.port}\\@8.8.8.8/ok.png")
+    assert victim.log == [] and sockets == []
+
+
+def test_dns_rebinding_the_connection_goes_to_the_address_that_was_checked(servers, sockets, monkeypatch):
+    public, private = servers("127.0.0.4"), servers("127.0.0.5")
+    # pretend 127.0.0.4 is a public address; the attacker's DNS answers it first, then 127.0.0.5
+    monkeypatch.setattr(mhttp, "is_public_address", lambda ip: ip == "127.0.0.4")
+    resolver = Resolver({"rebind.test": [["127.0.0.4"], ["127.0.0.5"]]})
+    c = client(resolve=resolver)
+    assert c.get(f"http://rebind.test:{public.port}/a").content == b"ok"
+    assert resolver.calls == ["rebind.test"]  # resolved once: the check and the connection share the answer
+    assert public.log[0][1]["Host"] == f"rebind.test:{public.port}"  # the name still goes in the Host header
+    assert sockets == [("127.0.0.4", public.port)] and private.log == []
+
+    # when the answer is not shared (it expired), the connection resolves again and checks what it got
+    monkeypatch.setattr(mhttp, "DNS_CACHE_SECONDS", 0.0)
+    resolver = Resolver({"rebind.test": [["127.0.0.4"], ["127.0.0.5"]]})
+    c = client(resolve=resolver)
+    with pytest.raises(BlockedAddressError, match="non-public address 127.0.0.5"):
+        c.get(f"http://rebind.test:{private.port}/b")
+    assert resolver.calls == ["rebind.test", "rebind.test"] and private.log == []
+    assert ("127.0.0.5", private.port) not in sockets
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the test certificate")
+def test_https_to_a_pinned_address_keeps_the_name_for_sni_and_the_certificate(servers, sockets, tmp_path, monkeypatch):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(key),
+         "-out", str(cert), "-subj", "/CN=pinned.test", "-addext", "subjectAltName=DNS:pinned.test"],
+        check=True, capture_output=True,
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    sni: list[str | None] = []
+    ctx.sni_callback = lambda sock, name, _ctx: sni.append(name)
+    srv = servers("127.0.0.1", answer=lambda h: send(h, 200, b"over tls"), tls=ctx)
+    c = client(allow_hosts=("pinned.test",), resolve=Resolver({"pinned.test": ["127.0.0.1"]}))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # trust the certificate for pinned.test only
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert c.get(f"https://pinned.test:{srv.port}/x").content == b"over tls"
+    assert sni == ["pinned.test"] and srv.log[0][1]["Host"] == f"pinned.test:{srv.port}"
+    assert sockets == [("127.0.0.1", srv.port)]
+
+
+@pytest.mark.parametrize("spelling", ["2130706433", "0x7f.1", "017700000001", "127.1", "0x7f000001", "0"])
+def test_numeric_ipv4_spellings_are_seen_by_the_guard_as_the_resolver_reads_them(spelling, servers, sockets):
+    srv = servers("127.0.0.1")
+    url = f"http://{spelling}:{srv.port}/x"
+    with pytest.raises(BlockedAddressError, match=r"non-public address (127\.0\.0\.1|0\.0\.0\.0)"):
+        client().get(url)
+    assert srv.log == [] and sockets == []
+    if spelling != "0":  # allowed, the fetch lands on the very address the guard judged
+        assert client(allow_private=True).get(url).content == b"ok"
+        assert sockets == [("127.0.0.1", srv.port)]
+
+
+@pytest.mark.parametrize(
+    ("ip", "public"),
+    [
+        ("100.64.0.1", False), ("100.127.255.254", False), ("0.0.0.0", False), ("192.0.2.1", False),
+        ("198.18.0.1", False), ("::ffff:169.254.169.254", False), ("::ffff:0:7f00:1", False),
+        ("::127.0.0.1", False), ("64:ff9b::7f00:1", False), ("64:ff9b::a9fe:a9fe", False),
+        ("64:ff9b:1::1", False), ("2002:7f00:1::", False), ("2002:a00:1::1", False), ("ff0e::1", False),
+        ("2001::1", False), ("2001:db8::1", False), ("fd00:ec2::254", False),
+        ("64:ff9b::808:808", True), ("2002:808:808::1", True), ("::ffff:8.8.8.8", True), ("1.1.1.1", True),
+    ],
+)
+def test_public_means_is_global_also_inside_ipv6_transition_forms(ip, public):
+    assert mhttp.is_public_address(ip) is public
+
+
+def test_cloud_metadata_is_refused_even_with_allow_private_network(servers, sockets):
+    resolver = Resolver({
+        "metadata.test": ["169.254.169.254"], "aws6.test": ["fd00:ec2::254"],
+        "mapped.test": ["::ffff:169.254.169.254"], "metadata.google.internal": ["169.254.169.254"],
+        "metadata.google.internal.": ["169.254.169.254"],
+    })
+    c = client(allow_private=True, resolve=resolver)
+    for url in ["http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/latest/", "http://metadata.test/",
+                "http://aws6.test/", "http://mapped.test/", "http://metadata.google.internal/computeMetadata/v1/",
+                "http://METADATA.google.internal./computeMetadata/v1/"]:
+        with pytest.raises(BlockedAddressError, match="cloud metadata") as e:
+            c.get(url)
+        assert "allow_private_hosts" in str(e.value)
+    assert not [h for h in resolver.calls if h.startswith("metadata.google")]  # refused by name, unresolved
+
+    page = servers("127.0.0.1", answer=lambda h: send(h, 302, b"", {"Location": "http://metadata.test/iam/"}))
+    with pytest.raises(BlockedAddressError, match="169.254.169.254"):
+        c.get(page.url + "/img")
+    assert len(page.log) == 1 and sockets == [("127.0.0.1", page.port)]
+
+    # only a host named in allow_private_hosts may reach it (checked here without connecting)
+    c = client(allow_hosts=("metadata.google.internal",), resolve=resolver)
+    c.check_url("http://metadata.google.internal/computeMetadata/v1/")
+    assert c._pinned_addresses("metadata.google.internal", 80) == ["169.254.169.254"]
+
+
+def test_through_a_proxy_the_target_is_checked_by_name_and_not_pinned(servers, sockets, monkeypatch):
+    proxy = servers("127.0.0.1", answer=lambda h: send(h, 200, b"via proxy"))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    c = client(resolve=Resolver({"blog.test": ["8.8.8.8"], "lan.test": ["10.0.0.5"]}))
+    assert c.get("http://blog.test/feed").content == b"via proxy"
+    assert proxy.log[-1][0] == "http://blog.test/feed" and sockets == [("127.0.0.1", proxy.port)]
+    with pytest.raises(BlockedAddressError, match="lan.test resolves to the non-public address 10.0.0.5"):
+        c.get("http://lan.test/admin")
+    assert len(proxy.log) == 1
+
+
+# --- item 2: a total deadline per attempt --------------------------------------------------------------------
+
+
+def drip_body(h):
+    h.send_response(200)
+    h.send_header("Content-Length", "30")
+    h.end_headers()
+    h.wfile.flush()
+    for _ in range(30):  # a byte every 0.1 s: each read is quick, the whole takes 3 s
+        h.wfile.write(b"x")
+        h.wfile.flush()
+        time.sleep(0.1)
+
+
+def drip_headers(h):
+    h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Slow: ")
+    for _ in range(30):
+        h.wfile.write(b"z")
+        h.wfile.flush()
+        time.sleep(0.1)
+    h.wfile.write(b"\r\n\r\nok")
+
+
+@pytest.mark.parametrize("answer", [drip_body, drip_headers], ids=["body", "headers"])
+def test_a_server_dripping_bytes_is_cut_at_the_deadline_and_retried(answer, servers):
+    srv = servers("127.0.0.1", answer=answer)
+    waits: list[float] = []
+    cfg = HttpConfig(deadline=1.0, read_timeout=5, retries=2, backoff=0.01)
+    c = HttpClient(cfg, allow_private=True, sleep=waits.append)
+    start = time.monotonic()
+    with pytest.raises(FetchError, match=r"no complete answer within the 1-second deadline .*gave up after 2 attempts"):
+        c.get(srv.url + "/slow")
+    elapsed = time.monotonic() - start
+    assert len(srv.log) == 2 and len(waits) == 1  # retried once, as a timeout is
+    assert 1.9 < elapsed < 4.0  # two attempts of ~1 s each, not 2 x 3 s of dripping
+
+
+def test_the_deadline_is_a_setting(tmp_path):
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("http:\n  deadline: 7.5\n")
+    assert load_config(cfg_file).http.deadline == 7.5
+    assert HttpConfig().deadline == 120.0
