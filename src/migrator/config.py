@@ -154,6 +154,8 @@ class Config:
             raise ConfigError("jobs must be at least 1")
         if self.limit is not None and self.limit < 0:
             raise ConfigError("limit must be 0 or more")
+        if self.http.deadline < 0:
+            raise ConfigError("http.deadline must be 0 (no deadline) or more seconds")
         if self.http.retries < 1 or self.http.per_host < 1:
             raise ConfigError("http.retries and http.per_host must be at least 1")
         if self.timezone:
