@@ -539,7 +539,7 @@ class JekyllConverter(MarkdownConverter):
         text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
         text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
         text = text.replace("`", r"\`").replace("[", r"\[").replace("]", r"\]").replace("|", r"\|")
-        text = text.replace("$$", r"\$\$").replace("{:", r"\{:")
+        text = text.replace("$$", r"\$\$").replace("{:", r"\{:").replace("{#", r"\{#")  # {#id} ends a heading
         text = re.sub(r"~(?=~)", r"\~", text)  # ~~ is strikethrough (and ~~~ a code fence) in kramdown's GFM
         text = re.sub(r"^(\s*)([#>+=-])(?=\s|$)", r"\1\\\2", text)
         text = re.sub(r"^(\s*\d+)([.)])(?=\s|$)", r"\1\\\2", text)
@@ -660,7 +660,12 @@ class JekyllConverter(MarkdownConverter):
             el["title"] = str(el["title"]).replace("|", "&#124;")
         if not text.strip() and not el.find("img"):
             return text
-        return super().convert_a(el, _spaced(text), parent_tags)
+        text = _spaced(text)
+        if not _is_inline_content(_content_sibling(el, -1)):  # no space kept at the start of a line
+            text = text.lstrip()
+        if not _is_inline_content(_content_sibling(el, 1)):
+            text = text.rstrip()
+        return super().convert_a(el, text, parent_tags)
 
     def convert_img(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         src = el.get("src") or ""
