@@ -120,7 +120,7 @@ _BLOCK_LEVEL = frozenset(
     "h6 header hr li main nav ol p pre section summary table tbody td tfoot th thead tr ul".split()
 )
 # what cannot sit inside a Markdown link: blocks and the embeds kept as raw HTML
-_LINK_BREAKERS = tuple(sorted(_BLOCK_LEVEL | {"iframe", "embed", "object", "video", "audio", "script"}))
+_LINK_BREAKERS = _BLOCK_LEVEL | {"iframe", "embed", "object", "video", "audio", "script"}
 # inside a link, these stay as they are (unlinked): lists, tables, code blocks and embeds have no link form
 _LINK_KEEP = frozenset({"ul", "ol", "dl", "table", "pre", "hr"}) | {"iframe", "embed", "object", "video", "audio"}
 
@@ -157,12 +157,18 @@ def _as_soup(html: str | BeautifulSoup) -> BeautifulSoup:
 
 
 def _alive(el: Tag) -> bool:
-    return el.parent is not None and not el.decomposed
+    return el.parent is not None  # a removed tag, or one inside a removed tag, has none
 
 
 def _tags(body: Tag) -> list[Tag]:
     """Every tag under ``body``, in document order."""
     return [node for node in body.descendants if isinstance(node, Tag)]
+
+
+def _holds(el: Tag, names: frozenset[str]) -> bool:
+    """Whether a tag named in ``names`` is inside ``el`` (a walk that stops at the first; bs4's ``find`` with
+    a list of names builds a filter per call, which costs more than the walk)."""
+    return any(isinstance(d, Tag) and d.name in names for d in el.descendants)
 
 
 def _content_sibling(el: Tag, step: int) -> Tag | NavigableString | None:
@@ -276,7 +282,7 @@ def _caption_tables(soup: BeautifulSoup, tags: list[Tag]) -> None:
     cells (every image, link and word) in order, the ``td.tr-caption`` cells as its ``<figcaption>``, and
     cells after the caption after the figure."""
     for table in [
-        t for t in tags if _alive(t) and t.name == "table" and "tr-caption-container" in (t.get("class") or [])
+        t for t in tags if t.name == "table" and _alive(t) and "tr-caption-container" in (t.get("class") or [])
     ]:
         if table.find(["img", *RAW_HTML_TAGS]) is None:
             continue  # no picture: an ordinary table
@@ -349,7 +355,7 @@ def _split_link(soup: BeautifulSoup, a: Tag) -> list[Tag]:
     again: list[Tag] = []
     run: list[Tag | NavigableString] = []
     for child in [*a.children, None]:
-        breaks = isinstance(child, Tag) and (child.name in _LINK_BREAKERS or child.find(_LINK_BREAKERS))
+        breaks = isinstance(child, Tag) and (child.name in _LINK_BREAKERS or _holds(child, _LINK_BREAKERS))
         if child is not None and not breaks:
             run.append(child)
             continue
@@ -363,7 +369,7 @@ def _split_link(soup: BeautifulSoup, a: Tag) -> list[Tag]:
         if isinstance(child, Tag) and child.name not in _LINK_KEEP and child.name != "script":
             inner = _link_clone(soup, a, list(child.contents))
             child.append(inner)
-            if inner.find(_LINK_BREAKERS):
+            if _holds(inner, _LINK_BREAKERS):
                 again.append(inner)
     a.unwrap()
     return again
@@ -372,7 +378,7 @@ def _split_link(soup: BeautifulSoup, a: Tag) -> list[Tag]:
 def _blocks_in_links(soup: BeautifulSoup, tags: list[Tag]) -> None:
     """A link around blocks (``<a><h3>title</h3><p>text</p></a>``) has no Markdown form: the link goes inside
     each block instead (lists, tables, code and embeds in it stay as they are, unlinked)."""
-    todo = [t for t in tags if t.name == "a" and _alive(t) and t.get("href") and t.find(_LINK_BREAKERS)]
+    todo = [t for t in tags if t.name == "a" and t.get("href") and _alive(t) and _holds(t, _LINK_BREAKERS)]
     while todo:
         a = todo.pop()
         if _alive(a):
@@ -406,7 +412,7 @@ def _drop_blanks(soup: BeautifulSoup, body: Tag, in_pre: set[int]) -> None:
     live = _tags(body)  # a fresh traversal: the passes before made new tags (figures, list items, links)
     blank = _blank_flags(live)
     for el in live:
-        if not _alive(el) or el.name not in _BLANKABLE or not blank.get(id(el)) or id(el) in in_pre:
+        if el.name not in _BLANKABLE or not blank.get(id(el)) or id(el) in in_pre or not _alive(el):
             continue
         if el.name == "span":
             if el.find("br") is not None:
@@ -628,8 +634,7 @@ class JekyllConverter(MarkdownConverter):
         """GFM when the table has one: a header row (``<thead>``, or a first row of ``<th>``) or none (an
         empty header row is written, which kramdown and GFM read), and no header cells elsewhere, merged rows
         or blocks and embeds in cells. Otherwise the table stays HTML, cleaned."""
-        rows = [tr for tr in el.find_all("tr") if tr.find_parent("table") is el]
-        shape = _table_shape(el, rows)
+        shape, width = _table_layout(el)
         if shape == "html":
             return self._raw(_clean_table(el))
         lines = [line for line in text.strip("\n").split("\n") if line.strip()]
@@ -637,7 +642,6 @@ class JekyllConverter(MarkdownConverter):
         caption = "\n".join(line for line in lines if not line.startswith("|"))
         if not body:
             return f"\n\n{caption}\n\n" if caption else ""
-        width = max(_row_width(tr) for tr in rows)
         sep = "| " + " | ".join(["---"] * width) + " |"
         if shape == "header":
             table = [body[0], sep, *body[1:]]
@@ -647,7 +651,7 @@ class JekyllConverter(MarkdownConverter):
         return f"\n\n{caption}\n\n{out}\n\n" if caption else f"\n\n{out}\n\n"
 
     def convert_tr(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
-        return "|" + text + "\n" if el.find(["td", "th"]) is not None else ""
+        return "|" + text + "\n" if _cells(el) else ""
 
     def convert_caption(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         return "\n" + " ".join(text.split()) + "\n"
@@ -676,31 +680,40 @@ class JekyllConverter(MarkdownConverter):
         return f"![{alt}]({_url(src)}{_title(el.get('title') or '')})"
 
 
-def _row_width(tr: Tag) -> int:
-    n = 0
-    for cell in tr.find_all(["td", "th"]):
-        span = str(cell.get("colspan") or "1")
-        n += max(1, min(1000, int(span))) if span.isdigit() else 1
-    return n
+_NOT_IN_GFM_CELLS = frozenset(_BLOCKS_IN_CELLS) | set(RAW_HTML_TAGS) | {"script"}
 
 
-def _table_shape(el: Tag, rows: list[Tag]) -> str:
-    """"header" (a GFM table with its first row as header), "plain" (no header row: GFM with an empty one),
-    or "html" (what GFM cannot say: merged rows, blocks or embeds in cells, header cells outside the first
-    row, a header and nothing else)."""
+def _cells(tr: Tag) -> list[Tag]:
+    return [c for c in tr.children if isinstance(c, Tag) and c.name in ("td", "th")]
+
+
+def _table_layout(el: Tag) -> tuple[str, int]:
+    """How a table is written, and its width in columns: "header" (GFM, its first row the header), "plain"
+    (no header row: GFM under an empty one), or "html" (what GFM cannot say: merged rows, blocks or embeds
+    in cells, header cells outside the first row, a header and nothing else). One walk of the table."""
+    rows: list[Tag] = []
+    for node in el.descendants:
+        if not isinstance(node, Tag):
+            continue
+        if node.name in _NOT_IN_GFM_CELLS:
+            return "html", 0
+        if node.name in ("td", "th") and (node.get("rowspan") or "1") not in ("1", ""):
+            return "html", 0
+        if node.name == "tr" and _cells(node):
+            rows.append(node)
     if not rows:
-        return "html"
-    if el.find([*_BLOCKS_IN_CELLS, *RAW_HTML_TAGS, "script"]) is not None or any(
-        (c.get("rowspan") or "1") not in ("1", "") for c in el.find_all(["td", "th"])
-    ):
-        return "html"
-    first = rows[0].find_all(["td", "th"])
-    header = rows[0].parent.name == "thead" or bool(first) and all(c.name == "th" for c in first)
-    if any(tr.find("th") is not None for tr in rows[1 if header else 0 :]):
-        return "html"  # row headers: GFM has none
+        return "html", 0
+    first = _cells(rows[0])
+    header = (rows[0].parent is not None and rows[0].parent.name == "thead") or all(c.name == "th" for c in first)
+    if any(c.name == "th" for tr in rows[1 if header else 0 :] for c in _cells(tr)):
+        return "html", 0  # row headers: GFM has none
     if header and len(rows) == 1:
-        return "html"  # a header alone is no GFM table
-    return "header" if header else "plain"
+        return "html", 0  # a header alone is no GFM table
+    width = 0
+    for tr in rows:
+        spans = [str(c.get("colspan") or "1") for c in _cells(tr)]
+        width = max(width, sum(max(1, min(1000, int(n))) if n.isdigit() else 1 for n in spans))
+    return ("header" if header else "plain"), width
 
 
 def _clean_table(el: Tag) -> Tag:
