@@ -170,3 +170,36 @@ def test_caption_tables_keep_every_image_and_cell():
     )
     assert md(html) == "![](https://h/1.png)![](https://h/2.png)\n\n*Both*\n\nafter\n"
     assert plain_text(html) == "after"  # the excerpt still skips captions
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("text<center>centered</center>after", "text\n\ncentered\n\nafter\n"),
+        ("a<address>addr</address>b<header>head</header>c<footer>foot</footer>d", "a\n\naddr\n\nb\n\nhead\n\nc\n\nfoot\n\nd\n"),
+        ("<fieldset><legend>Legend</legend>field text</fieldset>", "Legend\n\nfield text\n"),
+        ("<ul><li>a<ul><li>b</li></ul>c</li></ul>", "- a\n  - b\n\n  c\n"),  # not "- bc"
+        ("<p>ruby <ruby>漢<rt>kan</rt></ruby> end</p>", "ruby 漢(kan) end\n"),
+        ("<select><option>one</option><option>two</option></select>", "one two\n"),
+        ("<p><em>a</em><em>b</em> <b>c</b><strong>d</strong></p>", "*ab* **cd**\n"),  # "*a**b*" shows its stars
+        ("<p>&gt;&gt; not a quote</p>", "\\>> not a quote\n"),
+    ],
+)
+def test_words_of_unknown_blocks_and_odd_inline_markup_stay_apart(html, expected):
+    assert md(html) == expected
+
+
+@pytest.mark.parametrize(
+    ("html", "closing"),
+    [
+        ('<table><tr><td>a<a name="more"></a>b</td></tr><tr><td>c</td></tr></table>', "</table>"),
+        ("<ul><li>a<!--more--></li><li>b</li></ul>", "</ul>"),
+        ('<h2>Head<a name="more"></a>ing</h2>', "</h2>"),
+        ('<p><a href="https://x/">link <!--more--> text</a></p>', "</a>"),
+    ],
+)
+def test_the_excerpt_break_never_cuts_a_table_list_heading_or_link(html, closing):
+    out = md(html)
+    assert not out.split("<!--more-->")[1].strip(), out  # it moved after the whole construct
+    kept = html_to_clean_html(html)
+    assert kept.index("<!--more-->") > kept.index(closing), kept

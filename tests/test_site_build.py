@@ -124,13 +124,23 @@ def test_the_readme_comments_include_works(quiet_server, migrate):
 # --- every golden case through the real kramdown (jekyll build) ------------------------------------------
 
 
+_BREAKS_WORDS = (
+    "address article aside blockquote br caption center dd details div dl dt figcaption figure footer h1 h2 h3 "
+    "h4 h5 h6 header hr li main nav ol option p pre rt section summary table td th tr ul"
+).split()
+
+
 def _words(html: str) -> Counter:
+    """The words a reader sees: text runs together across inline tags and apart across blocks and breaks."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "lxml")
     for el in soup.find_all(["script", "style", "noscript", "template"]):
         el.decompose()
-    return Counter(re.findall(r"\w+", soup.get_text(" ")))
+    for el in soup.find_all(_BREAKS_WORDS):
+        el.insert_before(" ")
+        el.insert_after(" ")
+    return Counter(re.findall(r"\w+", soup.get_text("")))
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +249,7 @@ def test_kramdown_reads_line_start_text_as_text(golden_site):
     for words in ("=====", "-----", "^", "Wavy~~ words~~ here", "~~~~~~~~", "a picture that never loaded"):
         assert words in text, words
     assert page.select_one("h3 a[href='https://example.com/card']") is not None
+    assert page.find("blockquote") is None  # ">>" is text
+    sub = next(li for li in page.find_all("li") if li.get_text(strip=True) == "sub-item")
+    assert "the item goes on" not in sub.get_text() and "the item goes on" in sub.find_parent("li").get_text()
+    assert [e.get_text() for e in page.find_all(["em", "strong"])] == ["splitemphasis", "splitbold"]

@@ -189,8 +189,9 @@ def _is_inline_content(node: Tag | NavigableString | None) -> bool:
     return True
 
 
-def _collect(body: Tag) -> list[Tag]:
-    """One traversal: the tags, in document order. Comments go, except ``<!--more-->``, the excerpt break."""
+def _collect(body: Tag) -> tuple[list[Tag], list[NavigableString]]:
+    """One traversal: the tags, in document order. Comments go, except ``<!--more-->``, the excerpt break
+    (returned too, as the tokens that replace it)."""
     tags: list[Tag] = []
     comments: list[Comment] = []
     for node in body.descendants:
@@ -198,12 +199,30 @@ def _collect(body: Tag) -> list[Tag]:
             tags.append(node)
         elif isinstance(node, Comment):
             comments.append(node)
+    breaks = []
     for c in comments:
         if c.strip().lower() == "more":
-            c.replace_with(NavigableString(MORE_TOKEN))
+            token = NavigableString(MORE_TOKEN)
+            c.replace_with(token)
+            breaks.append(token)
         else:
             c.extract()
-    return tags
+    return tags, breaks
+
+
+# the excerpt break cannot sit inside these (it would cut a table, a list, a heading or a link in two)
+_MORE_OUT = frozenset("a dl figure h1 h2 h3 h4 h5 h6 ol pre table ul".split())
+
+
+def _more_breaks_out(breaks: list[NavigableString]) -> None:
+    """An excerpt break inside a table, list, heading or link moves to just after it."""
+    for token in breaks:
+        outer = None
+        for anc in token.parents:
+            if anc.name in _MORE_OUT:
+                outer = anc
+        if outer is not None:
+            outer.insert_after(token.extract())
 
 
 def _relink_img(el: Tag, local: Callable[[str | None], str | None]) -> None:
@@ -252,9 +271,10 @@ def _sanitize_and_relink(
     local: Callable[[str | None], str | None],
     links: Callable[[str], str | None] | None,
     base: str | None,
+    breaks: list[NavigableString],
 ) -> None:
     """Nothing in a post may run code on the new site (inline scripts, event handlers, ``javascript:`` links);
-    ``<a name="more">`` is the excerpt break; images and links are relinked."""
+    ``<a name="more">`` is the excerpt break (added to ``breaks``); images and links are relinked."""
     for el in tags:
         if not _alive(el):
             continue
@@ -263,7 +283,9 @@ def _sanitize_and_relink(
             el.decompose()
             continue
         if name == "a" and el.get("name") == "more":
-            el.replace_with(NavigableString(MORE_TOKEN))
+            token = NavigableString(MORE_TOKEN)
+            el.replace_with(token)
+            breaks.append(token)
             continue
         for attr in [a for a in el.attrs if a[:2].lower() == "on"]:
             del el[attr]
@@ -275,6 +297,25 @@ def _sanitize_and_relink(
             _relink_img(el, local)
         elif name == "a":
             _relink_a(el, local, links, base)
+
+
+# inline markup that is the same in Markdown, so <i>a</i><em>b</em> is one emphasis ("*a**b*" is not)
+_SAME_MARKUP = {"b": "b", "strong": "b", "i": "i", "em": "i", "s": "s", "del": "s", "strike": "s", "u": "u",
+                "sup": "sup", "sub": "sub", "code": "code"}
+
+
+def _merge_adjacent_inline(tags: list[Tag]) -> None:
+    """``<b>a</b><b>b</b>`` (editors split emphasis at every style change) is one ``<b>ab</b>``."""
+    for el in tags:
+        kind = _SAME_MARKUP.get(el.name)
+        if kind is None or el.parent is None:
+            continue
+        nxt = el.next_sibling
+        while isinstance(nxt, Tag) and _SAME_MARKUP.get(nxt.name) == kind:
+            for child in list(nxt.contents):
+                el.append(child.extract())
+            nxt.decompose()
+            nxt = el.next_sibling
 
 
 def _caption_tables(soup: BeautifulSoup, tags: list[Tag]) -> None:
@@ -479,8 +520,10 @@ def prepare(
             return None
         return amap.get(absolute) or amap.get(other_scheme(absolute))  # http and https: one image
 
-    tags = _collect(body)
-    _sanitize_and_relink(tags, local, links, base)
+    tags, breaks = _collect(body)
+    _sanitize_and_relink(tags, local, links, base, breaks)
+    _more_breaks_out(breaks)
+    _merge_adjacent_inline(tags)
     _caption_tables(soup, tags)
     _code_blocks(tags)
     _nested_lists(soup, tags)
@@ -547,7 +590,8 @@ class JekyllConverter(MarkdownConverter):
         text = text.replace("`", r"\`").replace("[", r"\[").replace("]", r"\]").replace("|", r"\|")
         text = text.replace("$$", r"\$\$").replace("{:", r"\{:").replace("{#", r"\{#")  # {#id} ends a heading
         text = re.sub(r"~(?=~)", r"\~", text)  # ~~ is strikethrough (and ~~~ a code fence) in kramdown's GFM
-        text = re.sub(r"^(\s*)([#>+=-])(?=\s|$)", r"\1\\\2", text)
+        text = re.sub(r"^(\s*)([#+=-])(?=\s|$)", r"\1\\\2", text)
+        text = re.sub(r"^(\s*)>", r"\1\\>", text)  # kramdown: ">>" quotes too
         text = re.sub(r"^(\s*\d+)([.)])(?=\s|$)", r"\1\\\2", text)
         return text
 
@@ -586,8 +630,14 @@ class JekyllConverter(MarkdownConverter):
         fence = "`" * max(3, longest + 1)
         return f"\n\n{fence}{lang}\n{text}\n{fence}\n\n"
 
+    def convert_ul(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        out = super().convert_ul(el, text, parent_tags)
+        if "li" in parent_tags and _is_inline_content(_content_sibling(el, 1)):
+            out += "\n\n"  # text after a nested list is the item's next paragraph, not the last sub-item's
+        return out
+
     def convert_ol(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
-        out = super().convert_ol(el, text, parent_tags)
+        out = self.convert_ul(el, text, parent_tags)
         start = str(el.get("start") or "1").strip()
         if start.isdigit() and int(start) != 1 and "li" not in parent_tags:
             return out.rstrip("\n") + f'\n{{: start="{int(start)}"}}\n\n'  # kramdown ignores the first number
@@ -597,6 +647,32 @@ class JekyllConverter(MarkdownConverter):
         out = super().convert_dd(el, text, parent_tags)
         # the definition marker is written after the line-start colons of the text are escaped
         return DD_TOKEN + out[1:] if out.startswith(":") else out
+
+    # blocks markdownify does not know: written as the paragraphs they are (else their words run into the
+    # text around them)
+    convert_center = MarkdownConverter.convert_div
+    convert_address = MarkdownConverter.convert_div
+    convert_header = MarkdownConverter.convert_div
+    convert_footer = MarkdownConverter.convert_div
+    convert_main = MarkdownConverter.convert_div
+    convert_nav = MarkdownConverter.convert_div
+    convert_aside = MarkdownConverter.convert_div
+    convert_hgroup = MarkdownConverter.convert_div
+    convert_fieldset = MarkdownConverter.convert_div
+    convert_legend = MarkdownConverter.convert_div
+    convert_form = MarkdownConverter.convert_div
+    convert_marquee = MarkdownConverter.convert_div
+    convert_menu = MarkdownConverter.convert_list
+    convert_dir = MarkdownConverter.convert_list
+
+    def convert_option(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return f"{text.strip()} "
+
+    def convert_rt(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        """A ruby annotation in parentheses after its base (unless the author gave ``<rp>`` ones)."""
+        if text.strip() and el.parent is not None and el.parent.find("rp") is None:
+            return f"({text.strip()})"
+        return text
 
     def convert_details(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         summary = el.find("summary")
