@@ -803,6 +803,7 @@ def _clean_table(el: Tag) -> Tag:
 _FENCE = re.compile(r"^(?:\s*>)*\s*(`{3,}|~{3,})")
 _LINE_COLON = re.compile(r"^((?:\s*>)*\s*):(?=[ \t])")  # kramdown: a definition (after any line of text)
 _LINE_RULE = re.compile(r"^((?:\s*>)*\s*)(=+|-+)[ \t]*$")  # after a line of text: a setext heading
+_RAW_BLOCK = re.compile(r"^\s*</?(?:table|iframe|embed|object|video|audio|script|details|summary)\b")  # _raw()
 _LINE_EOB = re.compile(r"^((?:\s*>)*\s*)\^(\s*)$")  # kramdown's end-of-block marker (the caret is dropped)
 
 
@@ -823,7 +824,7 @@ def _escape_line_starts(text: str) -> str:
             fence = m.group(1)
         elif not line.strip():
             html = False
-        elif html or (not prev.strip() and line.lstrip().startswith("<")):
+        elif html or (not prev.strip() and _RAW_BLOCK.match(line)):
             html = True
         else:
             line = _LINE_COLON.sub(r"\1\\:", line)
