@@ -503,8 +503,9 @@ def prepare(
     changed in place). Returns the soup; its ``body`` is the post.
 
     One traversal collects the tags; the passes below work on that list (a removed tag has no parent), in an
-    order that matters: structure first (captions, code, lists, links), then breaks, then blank elements (on a
-    fresh traversal, so nothing a pass made is mistaken for blank), then ``<br>`` runs."""
+    order that matters: structure first (the excerpt break, split emphasis, captions, code, lists, links),
+    then breaks, then blank elements (on a fresh traversal, so nothing a pass made is mistaken for blank),
+    then ``<br>`` runs."""
     from migrator.assets import absolute_url, other_scheme
 
     soup = _as_soup(html)
