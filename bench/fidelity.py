@@ -52,12 +52,19 @@ def tokens(text: str) -> Counter:
     return Counter(w.lower() for w in WORD.findall(text))
 
 
+def _empty_head(cell) -> bool:
+    head = cell.find_parent("thead")
+    return head is not None and not head.get_text(strip=True)
+
+
 def counts(el) -> dict[str, int]:
     out = {}
     for name, sel in CONSTRUCTS.items():
         found = el.select(sel)
         if name == "table cells":  # Blogger's caption tables are layout, not data
             found = [c for c in found if not c.find_parent("table", class_="tr-caption-container")]
+            # nor is the empty header row that GFM needs above a table that has none
+            found = [c for c in found if c.get_text(strip=True) or not _empty_head(c)]
         if name == "links":  # a link around an image, and Tistory's fold button, are not prose links
             found = [a for a in found if not a.find("img") and "btn-toggle-moreless" not in (a.get("class") or [])]
         out[name] = len(found)

@@ -9,7 +9,9 @@ from migrator.assets import (
     absolute_url,
     extension_for,
     find_images,
+    image_key,
     name_stem,
+    other_scheme,
     safe_stem,
     sniff_extension,
     srcset_urls,
@@ -77,6 +79,25 @@ def test_find_images_in_document_order_without_duplicates():
         ImageRef("https://blog.example.com/rel/b.jpg", "원본.jpg"),
         ImageRef("https://h/c.gif"),
     ]
+
+
+def test_an_image_linked_over_http_and_shown_over_https_is_one_image():
+    html = (
+        '<a href="http://h.bp.blogspot.com/-a/b/s0/a.png"><img src="https://h.bp.blogspot.com/-a/b/s0/a.png"></a>'
+        '<img src="HTTPS://H.BP.BLOGSPOT.COM/-a/b/s0/a.png">'  # the same again, case aside
+        '<img src="http://other/b.png"><a href="https://other/b.png">the same, https second</a>'
+        '<a href="http://other/c.png"><img src="https://other/c.png?x=1"></a>'  # a different URL: two images
+    )
+    refs = find_images(html, None)
+    assert [r.url for r in refs] == [
+        "https://h.bp.blogspot.com/-a/b/s0/a.png",  # kept in its place, downloaded over https
+        "http://other/b.png",  # only an <a> with an image in it is an image link: this one stays http
+        "http://other/c.png",
+        "https://other/c.png?x=1",
+    ]
+    assert image_key("http://H/x.png") == image_key("https://h/x.png") != image_key("https://h/x.png?a")
+    assert other_scheme("http://h/x") == "https://h/x" and other_scheme("https://h/x") == "http://h/x"
+    assert other_scheme("ftp://h/x") == "ftp://h/x"
 
 
 def test_srcset_and_absolute_urls():

@@ -49,6 +49,21 @@ def absolute_url(url: str, base: str | None) -> str | None:
     return urljoin(base.rstrip("/") + "/", url)
 
 
+def image_key(url: str) -> str:
+    """What makes two image URLs the same image: everything but the scheme (Blogger links the full size
+    over http and shows it over https), with the host in lower case."""
+    parts = urlsplit(url)
+    return parts._replace(scheme="", netloc=parts.netloc.lower()).geturl()
+
+
+def other_scheme(url: str) -> str:
+    """``url`` with http and https swapped (how a link finds the image its https twin downloaded)."""
+    head, sep, rest = url.partition("://")
+    if not sep or head.lower() not in ("http", "https"):
+        return url
+    return ("http" if head.lower() == "https" else "https") + "://" + rest
+
+
 def srcset_urls(srcset: str) -> list[str]:
     """The URLs of a ``srcset`` attribute (each candidate is 'URL [descriptor]')."""
     out = []
@@ -74,12 +89,18 @@ def find_images(
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "lxml") if isinstance(html, str) else html
-    seen: dict[str, ImageRef] = {}
+    seen: dict[str, ImageRef] = {}  # image_key -> ref: one image under http and https is one ref (https kept)
 
-    def add(raw: str | None, hint: str | None = None) -> None:
+    def add(raw: str | None, hint: str | None = None, kind: str = "image") -> None:
         url = absolute_url(raw or "", base)
-        if url and url not in seen:
-            seen[url] = ImageRef(url, hint)
+        if not url:
+            return
+        key = image_key(url)
+        had = seen.get(key)
+        if had is None:
+            seen[key] = ImageRef(url, hint, kind)
+        elif url.lower().startswith("https:") and not had.url.lower().startswith("https:"):
+            seen[key] = ImageRef(url, had.name_hint or hint, had.kind)
 
     for el in soup.find_all(["img", "a", "source"]):
         if el.name == "img":
@@ -95,11 +116,10 @@ def find_images(
             if not href:
                 continue
             if el.get("data-migrator-attachment"):
-                if href not in seen:
-                    seen[href] = ImageRef(href, str(el["data-migrator-attachment"]), "file")
+                add(href, str(el["data-migrator-attachment"]), "file")
                 continue
-            inner = {absolute_url(i.get("src") or "", base) for i in el.find_all("img")}
-            if href in inner or (inner and (looks_like_image_url(href) or is_image_host(href))):
+            inner = {image_key(u) for u in (absolute_url(i.get("src") or "", base) for i in el.find_all("img")) if u}
+            if image_key(href) in inner or (inner and (looks_like_image_url(href) or is_image_host(href))):
                 add(href)
     return list(seen.values())
 

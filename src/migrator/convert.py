@@ -1,8 +1,13 @@
 """HTML -> Markdown (or cleaned HTML) for Jekyll. Pure: no I/O, no platform knowledge.
 
-``prepare`` does the structural clean-up both formats share (image relinking, the "more" break, caption
-tables, spacer paragraphs, ``<br>`` runs); the :class:`JekyllConverter` hooks (markdownify's
-``convert_<tag>``) do the rest; ``escape_liquid`` makes the result safe for Liquid, prose and code alike.
+``prepare`` does the structural clean-up both formats share, in named passes (image relinking, the "more"
+break, caption tables, code blocks, lists, links around blocks, ``<br>`` placement, spacer paragraphs,
+``<br>`` runs); the :class:`JekyllConverter` hooks (markdownify's ``convert_<tag>``) do the rest;
+``escape_liquid`` makes the result safe for Liquid, prose and code alike.
+
+The rule throughout: a converter may cost prettiness, never words. An element is only removed when it holds
+no text and no media, and what kramdown would read as markup (a ``|`` in a URL, a ``: `` that starts a line)
+is escaped.
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from markdownify import ATX, MarkdownConverter
 
 MORE_TOKEN = "MIGRATORMOREBREAK7F3A"
+DD_TOKEN = "MIGRATORDEFINITION7F3A"
 EXCERPT_SEPARATOR = "<!--more-->"
 RAW_HTML_TAGS = ("iframe", "embed", "object", "video", "audio")
 _BLOCKS_IN_CELLS = ("ul", "ol", "pre", "table", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "dl")
-_EMPTY_OK = ("img", "iframe", "embed", "object", "video", "audio", "hr", "svg", "canvas", "input", "picture")
+# elements that are content by themselves (a spacer paragraph holding one is no spacer)
+_EMPTY_OK = frozenset(
+    "img iframe embed object video audio source track hr svg canvas input picture math textarea select".split()
+)
 
 
 def _brace_escape(line: str) -> str:
@@ -39,9 +48,19 @@ def escape_liquid(text: str) -> str:
     return "\n".join(out)
 
 
+# SyntaxHighlighter 1.x: <pre name="code" class="python"> or class="csharp:nogutter:nocontrols"
+_SH1_OPTION = re.compile(r"^([\w+#.-]+)((?::(?:nogutter|nocontrols|collapse|showcolumns|firstline\[\d+\]))+)$", re.I)
+# a bare class that can only be a language (old highlighters: <pre class="python">, <code class="html">)
+_BARE_LANGS = frozenset(
+    "bash csharp cpp css delphi haskell html java javascript json kotlin lua perl php powershell python "
+    "ruby rust scala shell sql swift typescript vbnet xml yaml".split()
+)
+
+
 def code_language(el: Tag) -> str:
     """The language of a code block from the usual markers: ``prettyprint lang-x``, ``brush: x``,
-    ``language-x``, ``data-ke-language``, ``data-lang``."""
+    ``language-x``, ``data-ke-language``, ``data-lang``, SyntaxHighlighter 1.x's ``name="code"
+    class="x"`` (and ``x:nogutter``), or a bare class that names a language."""
     for node in [el, *el.find_all("code", limit=1)]:
         for attr in ("data-ke-language", "data-lang", "data-language"):
             if node.get(attr):
@@ -51,10 +70,20 @@ def code_language(el: Tag) -> str:
         m = re.search(r"brush:\s*([\w+#.-]+)", cls_text)
         if m:
             return _lang(m.group(1))
-        for c in cls_text.split():
+        tokens = cls_text.split()
+        for c in tokens:
             m = re.match(r"^(?:lang|language|highlight-source|sourceCode)[-_:]([\w+#.-]+)$", c)
             if m:
                 return _lang(m.group(1))
+        for c in tokens:
+            m = _SH1_OPTION.match(c)
+            if m:
+                return _lang(m.group(1))
+        if node.get("name") == "code" and tokens:  # SyntaxHighlighter 1.x: the class is the language
+            return _lang(tokens[0].split(":", 1)[0])
+        for c in tokens:
+            if _lang(c) in _BARE_LANGS:
+                return _lang(c)
     return ""
 
 
@@ -62,10 +91,14 @@ def _lang(value: str) -> str:
     value = value.strip().strip(";").lower()
     aliases = {
         "js": "javascript",
+        "jscript": "javascript",
         "py": "python",
         "c++": "cpp",
         "c#": "csharp",
+        "c-sharp": "csharp",
+        "vb.net": "vbnet",
         "sh": "bash",
+        "plain": "",
         "none": "",
         "undefined": "",
     }
@@ -74,15 +107,32 @@ def _lang(value: str) -> str:
 
 
 _JS_URL = re.compile(r"^\s*(?:javascript|vbscript):", re.IGNORECASE)
-_INLINE = frozenset({"b", "strong", "i", "em", "u", "span", "font"})
-_BLANKABLE = frozenset({"p", "div", "span"})
+# inline elements a <br> at their very start or end is moved out of (else markdownify's emphasis, link and code
+# conversions strip it, and the words on both sides of it are glued together)
+_INLINE = frozenset(
+    "a abbr b big cite code del em font i ins kbd mark q s samp small span strike strong sub sup tt u".split()
+)
+# what cannot hold a code block (inline markup, a paragraph): a <pre> inside one is lifted out of it
+_PRE_UNWRAPS = frozenset("b big code del em font i kbd p s samp small span strike strong sub sup tt u".split())
+_BLANKABLE = frozenset({"p", "div", "span", "h1", "h2", "h3", "h4", "h5", "h6"})
+_BLOCK_LEVEL = frozenset(
+    "address article aside blockquote details dd div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 "
+    "h6 header hr li main nav ol p pre section summary table tbody td tfoot th thead tr ul".split()
+)
+# what cannot sit inside a Markdown link: blocks and the embeds kept as raw HTML
+_LINK_BREAKERS = _BLOCK_LEVEL | {"iframe", "embed", "object", "video", "audio", "script"}
+# inside a link, these stay as they are (unlinked): lists, tables, code blocks and embeds have no link form
+_LINK_KEEP = frozenset({"ul", "ol", "dl", "table", "pre", "hr"}) | {"iframe", "embed", "object", "video", "audio"}
 
 
 def _blank_flags(tags: list[Tag]) -> dict[int, bool]:
-    """For every tag, whether it holds no visible text and no media (computed bottom-up, in one pass)."""
+    """For every tag, whether it holds no visible text and no media (computed bottom-up, in one pass).
+
+    ``tags`` must be a complete traversal (every tag of the tree, in document order): a child that is missing
+    from it would count as blank, and its parent with it."""
     content: dict[int, bool] = {}
     for el in reversed(tags):
-        has = el.name in _EMPTY_OK
+        has = el.name in _EMPTY_OK or (el.name == "script" and bool(el.get("src")))
         if not has:
             for child in el.children:
                 if isinstance(child, Tag):
@@ -106,29 +156,42 @@ def _as_soup(html: str | BeautifulSoup) -> BeautifulSoup:
     return parse(html) if isinstance(html, str) else html
 
 
-def prepare(
-    html: str | BeautifulSoup,
-    asset_map: Mapping[str, str] | None = None,
-    base: str | None = None,
-    links: Callable[[str], str | None] | None = None,
-) -> BeautifulSoup:
-    """Do the clean-up both output formats share, on ``html`` (a string, or a soup from ``parse``, which is
-    changed in place). Returns the soup; its ``body`` is the post.
+def _alive(el: Tag) -> bool:
+    return el.parent is not None  # a removed tag, or one inside a removed tag, has none
 
-    One traversal collects the tags; each step below works on that list (a removed tag has no parent)."""
-    from migrator.assets import absolute_url, srcset_urls  # pure helpers
 
-    soup = _as_soup(html)
-    body = soup.body
-    assert body is not None
-    amap = asset_map or {}
+def _tags(body: Tag) -> list[Tag]:
+    """Every tag under ``body``, in document order."""
+    return [node for node in body.descendants if isinstance(node, Tag)]
 
-    def local(url: str | None) -> str | None:
-        if not url:
-            return None
-        absolute = absolute_url(url, base)
-        return amap.get(absolute) if absolute else None
 
+def _holds(el: Tag, names: frozenset[str]) -> bool:
+    """Whether a tag named in ``names`` is inside ``el`` (a walk that stops at the first; bs4's ``find`` with
+    a list of names builds a filter per call, which costs more than the walk)."""
+    return any(isinstance(d, Tag) and d.name in names for d in el.descendants)
+
+
+def _content_sibling(el: Tag, step: int) -> Tag | NavigableString | None:
+    """The nearest sibling before (``step`` -1) or after (+1) ``el`` that is not whitespace or a comment."""
+    node = el.previous_sibling if step < 0 else el.next_sibling
+    while node is not None:
+        if isinstance(node, Tag) or (not isinstance(node, Comment) and str(node).strip()):
+            return node
+        node = node.previous_sibling if step < 0 else node.next_sibling
+    return None
+
+
+def _is_inline_content(node: Tag | NavigableString | None) -> bool:
+    if node is None:
+        return False
+    if isinstance(node, Tag):
+        return node.name not in _BLOCK_LEVEL and node.name != "br"
+    return True
+
+
+def _collect(body: Tag) -> tuple[list[Tag], list[NavigableString]]:
+    """One traversal: the tags, in document order. Comments go, except ``<!--more-->``, the excerpt break
+    (returned too, as the tokens that replace it)."""
     tags: list[Tag] = []
     comments: list[Comment] = []
     for node in body.descendants:
@@ -136,96 +199,281 @@ def prepare(
             tags.append(node)
         elif isinstance(node, Comment):
             comments.append(node)
+    breaks = []
     for c in comments:
         if c.strip().lower() == "more":
-            c.replace_with(NavigableString(MORE_TOKEN))
+            token = NavigableString(MORE_TOKEN)
+            c.replace_with(token)
+            breaks.append(token)
         else:
             c.extract()
+    return tags, breaks
 
-    def alive(el: Tag) -> bool:
-        return el.parent is not None
 
+# the excerpt break cannot sit inside these (it would cut a table, a list, a heading or a link in two)
+_MORE_OUT = frozenset("a dl figure h1 h2 h3 h4 h5 h6 ol pre table ul".split())
+
+
+def _more_breaks_out(breaks: list[NavigableString]) -> None:
+    """An excerpt break inside a table, list, heading or link moves to just after it."""
+    for token in breaks:
+        outer = None
+        for anc in token.parents:
+            if anc.name in _MORE_OUT:
+                outer = anc
+        if outer is not None:
+            outer.insert_after(token.extract())
+
+
+def _relink_img(el: Tag, local: Callable[[str | None], str | None]) -> None:
+    from migrator.assets import srcset_urls
+
+    new = local(el.get("src"))
+    if new:
+        el["src"] = new
+    if el.get("srcset"):
+        mapped = {local(u) or u for u in srcset_urls(el["srcset"])}
+        if len(mapped) == 1 and (new in mapped or not new):
+            if not new:
+                el["src"] = mapped.pop()
+            del el["srcset"]
+        else:
+            el["srcset"] = ", ".join(
+                (local(c.split()[0]) or c.split()[0]) + ("" if len(c.split()) < 2 else " " + c.split()[1])
+                for c in re.split(r",\s+", el["srcset"])
+                if c.strip()
+            )
+    for lazy in ("data-src", "data-original", "data-lazy-src"):
+        if el.get(lazy) and not el.get("src"):
+            el["src"] = local(el[lazy]) or el[lazy]
+
+
+def _relink_a(
+    el: Tag, local: Callable[[str | None], str | None], links: Callable[[str], str | None] | None, base: str | None
+) -> None:
+    """Links to the full-size image go to the local copy; links to the blog's own posts to the new site."""
+    from migrator.assets import absolute_url
+
+    if el.get("data-migrator-attachment"):
+        del el["data-migrator-attachment"]
+    new = local(el.get("href"))
+    if new:
+        el["href"] = new
+    elif links is not None and el.get("href"):
+        absolute = absolute_url(el["href"], base)
+        target = links(absolute) if absolute else None
+        if target:
+            el["href"] = target
+
+
+def _sanitize_and_relink(
+    tags: list[Tag],
+    local: Callable[[str | None], str | None],
+    links: Callable[[str], str | None] | None,
+    base: str | None,
+    breaks: list[NavigableString],
+) -> None:
+    """Nothing in a post may run code on the new site (inline scripts, event handlers, ``javascript:`` links);
+    ``<a name="more">`` is the excerpt break (added to ``breaks``); images and links are relinked."""
     for el in tags:
-        if not alive(el):
+        if not _alive(el):
             continue
         name = el.name
         if name in ("style", "noscript", "template") or (name == "script" and not el.get("src")):
             el.decompose()
             continue
         if name == "a" and el.get("name") == "more":
-            el.replace_with(NavigableString(MORE_TOKEN))
+            token = NavigableString(MORE_TOKEN)
+            el.replace_with(token)
+            breaks.append(token)
             continue
-        # nothing in a post may run code on the new site: no javascript: links, no event handlers
         for attr in [a for a in el.attrs if a[:2].lower() == "on"]:
             del el[attr]
         for attr in ("href", "src", "action", "formaction"):
             value = el.get(attr)
             if isinstance(value, str) and _JS_URL.match(value):
                 del el[attr]
-        if name == "img":  # relink images (src, srcset)
-            new = local(el.get("src"))
-            if new:
-                el["src"] = new
-            if el.get("srcset"):
-                mapped = {local(u) or u for u in srcset_urls(el["srcset"])}
-                if len(mapped) == 1 and (new in mapped or not new):
-                    if not new:
-                        el["src"] = mapped.pop()
-                    del el["srcset"]
-                else:
-                    el["srcset"] = ", ".join(
-                        (local(c.split()[0]) or c.split()[0]) + ("" if len(c.split()) < 2 else " " + c.split()[1])
-                        for c in re.split(r",\s+", el["srcset"])
-                        if c.strip()
-                    )
-            for lazy in ("data-src", "data-original", "data-lazy-src"):
-                if el.get(lazy) and not el.get("src"):
-                    el["src"] = local(el[lazy]) or el[lazy]
-        elif name == "a":  # links to the full-size image, and to the blog's own posts
-            if el.get("data-migrator-attachment"):
-                del el["data-migrator-attachment"]
-            new = local(el.get("href"))
-            if new:
-                el["href"] = new
-            elif links is not None and el.get("href"):
-                absolute = absolute_url(el["href"], base)
-                target = links(absolute) if absolute else None
-                if target:
-                    el["href"] = target
+        if name == "img":
+            _relink_img(el, local)
+        elif name == "a":
+            _relink_a(el, local, links, base)
 
-    # Blogger caption tables -> <figure> with <figcaption>
-    for table in [
-        t for t in tags if t.name == "table" and alive(t) and "tr-caption-container" in (t.get("class") or [])
-    ]:
-        img = table.find("img")
-        if img is None:
+
+# inline markup that is the same in Markdown, so <i>a</i><em>b</em> is one emphasis ("*a**b*" is not)
+_SAME_MARKUP = {"b": "b", "strong": "b", "i": "i", "em": "i", "s": "s", "del": "s", "strike": "s", "u": "u",
+                "sup": "sup", "sub": "sub", "code": "code"}
+
+
+def _merge_adjacent_inline(tags: list[Tag]) -> None:
+    """``<b>a</b><b>b</b>`` (editors split emphasis at every style change) is one ``<b>ab</b>``."""
+    for el in tags:
+        kind = _SAME_MARKUP.get(el.name)
+        if kind is None or el.parent is None:
             continue
-        cap = table.find(class_="tr-caption")
-        fig = soup.new_tag("figure")
-        parent_a = img.find_parent("a")
-        media = parent_a if parent_a is not None and parent_a in table.descendants else img
-        fig.append(media.extract())
-        if cap is not None and cap.get_text(strip=True):
-            fc = soup.new_tag("figcaption")
-            for child in list(cap.contents):
-                fc.append(child.extract())
-            fig.append(fc)
+        nxt = el.next_sibling
+        while isinstance(nxt, Tag) and _SAME_MARKUP.get(nxt.name) == kind:
+            for child in list(nxt.contents):
+                el.append(child.extract())
+            nxt.decompose()
+            nxt = el.next_sibling
+
+
+def _caption_tables(soup: BeautifulSoup, tags: list[Tag]) -> None:
+    """Blogger caption tables (``table.tr-caption-container``) -> ``<figure>``: everything in the table's
+    cells (every image, link and word) in order, the ``td.tr-caption`` cells as its ``<figcaption>``, and
+    cells after the caption after the figure."""
+    for table in [
+        t for t in tags if t.name == "table" and _alive(t) and "tr-caption-container" in (t.get("class") or [])
+    ]:
+        if table.find(["img", *RAW_HTML_TAGS]) is None:
+            continue  # no picture: an ordinary table
+        fig, caption, after = soup.new_tag("figure"), soup.new_tag("figcaption"), soup.new_tag("div")
+        for cell in [c for c in table.find_all(["td", "th"]) if c.find_parent("table") is table]:
+            if "tr-caption" in (cell.get("class") or []):
+                target = caption
+            else:
+                target = after if caption.contents else fig
+            if target.contents and cell.get_text(strip=True):
+                target.append(soup.new_tag("br"))
+            for child in list(cell.contents):
+                target.append(child.extract())
+        if caption.contents:
+            fig.append(caption)
         table.replace_with(fig)
+        if after.contents:
+            fig.insert_after(after)
 
-    in_pre: set[int] = set()
-    for pre in (t for t in tags if t.name == "pre" and alive(t)):
-        in_pre.update(id(d) for d in pre.descendants)
-    brs = [t for t in tags if t.name == "br" and alive(t)]
 
-    # a <br> that ends bold/italic text belongs after it (else the break is lost in the emphasis)
+def _code_blocks(tags: list[Tag]) -> None:
+    """One ``<pre>`` per code block: SyntaxHighlighter 1.x's ``<textarea name="code">`` is one, a ``<pre>``
+    inside another is unwrapped (its language kept), and inline markup and paragraphs around a ``<pre>``
+    (``<p><code><pre>``) are lifted off it."""
+    for el in tags:
+        if el.name == "textarea" and el.get("name") == "code" and _alive(el):
+            el.name = "pre"
+    for pre in [t for t in tags if t.name == "pre" and _alive(t)]:
+        outer = pre.find_parent("pre")
+        if outer is not None:
+            lang = code_language(pre)
+            if lang and not code_language(outer):
+                outer["data-lang"] = lang
+            pre.unwrap()
+            continue
+        for anc in [a for a in pre.parents if a.name in _PRE_UNWRAPS]:
+            anc.unwrap()
+
+
+def _nested_lists(soup: BeautifulSoup, tags: list[Tag]) -> None:
+    """What sits directly in a ``<ul>``/``<ol>`` but not in an ``<li>`` (a nested list, as both editors write
+    it, or stray text) joins the item before it; with no item before it, it gets its own."""
+    for lst in [t for t in tags if t.name in ("ul", "ol") and _alive(t)]:
+        for child in list(lst.children):
+            if isinstance(child, Tag) and child.name == "li":
+                continue
+            if isinstance(child, Comment) or (isinstance(child, NavigableString) and not str(child).strip()):
+                continue
+            prev = _content_sibling(child, -1)
+            if isinstance(prev, Tag) and prev.name == "li":
+                if _is_inline_content(child) and prev.get_text(strip=True):
+                    prev.append(soup.new_tag("br"))
+                prev.append(child.extract())
+            else:
+                li = soup.new_tag("li")
+                child.replace_with(li)
+                li.append(child)
+
+
+def _link_clone(soup: BeautifulSoup, a: Tag, nodes: list[Tag | NavigableString]) -> Tag:
+    clone = soup.new_tag("a", attrs=dict(a.attrs))
+    for n in nodes:
+        clone.append(n.extract())
+    return clone
+
+
+def _split_link(soup: BeautifulSoup, a: Tag) -> list[Tag]:
+    """Move the link ``a`` inside the blocks it holds, then drop it; returns the new links that still hold
+    blocks (a link around a ``<div>`` around a ``<p>``)."""
+    again: list[Tag] = []
+    run: list[Tag | NavigableString] = []
+    for child in [*a.children, None]:
+        breaks = isinstance(child, Tag) and (child.name in _LINK_BREAKERS or _holds(child, _LINK_BREAKERS))
+        if child is not None and not breaks:
+            run.append(child)
+            continue
+        if any(isinstance(n, Tag) or str(n).strip() for n in run):  # the inline run before it, linked
+            clone = _link_clone(soup, a, run)
+            if child is not None:
+                child.insert_before(clone)
+            else:
+                a.append(clone)
+        run = []
+        if isinstance(child, Tag) and child.name not in _LINK_KEEP and child.name != "script":
+            inner = _link_clone(soup, a, list(child.contents))
+            child.append(inner)
+            if _holds(inner, _LINK_BREAKERS):
+                again.append(inner)
+    a.unwrap()
+    return again
+
+
+def _blocks_in_links(soup: BeautifulSoup, tags: list[Tag]) -> None:
+    """A link around blocks (``<a><h3>title</h3><p>text</p></a>``) has no Markdown form: the link goes inside
+    each block instead (lists, tables, code and embeds in it stay as they are, unlinked)."""
+    todo = [t for t in tags if t.name == "a" and t.get("href") and _alive(t) and _holds(t, _LINK_BREAKERS)]
+    while todo:
+        a = todo.pop()
+        if _alive(a):
+            todo.extend(_split_link(soup, a))
+
+
+def _inside_pre(body: Tag) -> set[int]:
+    ids: set[int] = set()
+    for pre in body.find_all("pre"):
+        ids.update(id(d) for d in pre.descendants)
+    return ids
+
+
+def _hoist_breaks(body: Tag, in_pre: set[int]) -> None:
+    """A ``<br>`` that starts or ends bold/italic/link/code text belongs before/after it (else the break is
+    lost in the emphasis, and the words on both sides of it run together). Trailing ones are moved last
+    first, so ``<b>x<br><br></b>`` loses neither."""
+    brs = [br for br in body.find_all("br") if id(br) not in in_pre]
+    for br in reversed(brs):
+        while br.parent is not None and br.parent.name in _INLINE and _content_sibling(br, 1) is None:
+            br.parent.insert_after(br.extract())
     for br in brs:
-        parent = br.parent
-        while parent is not None and parent.name in _INLINE and br is parent.contents[-1]:
-            parent.insert_after(br.extract())
-            parent = br.parent
+        while br.parent is not None and br.parent.name in _INLINE and _content_sibling(br, -1) is None:
+            br.parent.insert_before(br.extract())
 
-    # <br><br> runs are paragraph breaks
-    for br in brs:
+
+def _drop_blanks(soup: BeautifulSoup, body: Tag, in_pre: set[int]) -> None:
+    """Spacer paragraphs, divs and spans (``&nbsp;``, ``<br>`` only) and empty headings carry nothing: they go.
+    Never one that holds text, an image, an embed or a script with ``src``; and a removed one never glues
+    the words around it together (a blank span becomes a space, a blank block between text a line break)."""
+    live = _tags(body)  # a fresh traversal: the passes before made new tags (figures, list items, links)
+    blank = _blank_flags(live)
+    for el in live:
+        if el.name not in _BLANKABLE or not blank.get(id(el)) or id(el) in in_pre or not _alive(el):
+            continue
+        if el.name == "span":
+            if el.find("br") is not None:
+                el.unwrap()
+            elif any(ch.isspace() for ch in el.get_text()):
+                el.replace_with(NavigableString(" "))
+            else:
+                el.decompose()
+        elif _is_inline_content(_content_sibling(el, -1)) and _is_inline_content(_content_sibling(el, 1)):
+            br = soup.new_tag("br")
+            if el.find("br") is not None or el.get_text().strip(" \t\r\n"):
+                br["data-run"] = "1"  # it showed as an empty line: a paragraph break
+            el.replace_with(br)
+        else:
+            el.decompose()
+
+
+def _break_runs(body: Tag, in_pre: set[int]) -> None:
+    """``<br><br>`` runs are paragraph breaks: the first is marked, the rest go."""
+    for br in body.find_all("br"):
         if br.parent is None or br.get("data-run") or id(br) in in_pre:
             continue
         run = [br]
@@ -244,13 +492,79 @@ def prepare(
             for extra in run[1:]:
                 extra.decompose()
 
-    # spacer paragraphs (&nbsp;, <br> only) carry nothing
-    live = [t for t in tags if alive(t)]
-    blank = _blank_flags(live)
-    for el in live:
-        if el.name in _BLANKABLE and el.parent is not None and blank.get(id(el)) and id(el) not in in_pre:
-            el.decompose()
+
+def prepare(
+    html: str | BeautifulSoup,
+    asset_map: Mapping[str, str] | None = None,
+    base: str | None = None,
+    links: Callable[[str], str | None] | None = None,
+) -> BeautifulSoup:
+    """Do the clean-up both output formats share, on ``html`` (a string, or a soup from ``parse``, which is
+    changed in place). Returns the soup; its ``body`` is the post.
+
+    One traversal collects the tags; the passes below work on that list (a removed tag has no parent), in an
+    order that matters: structure first (the excerpt break, split emphasis, captions, code, lists, links),
+    then breaks, then blank elements (on a fresh traversal, so nothing a pass made is mistaken for blank),
+    then ``<br>`` runs."""
+    from migrator.assets import absolute_url, other_scheme
+
+    soup = _as_soup(html)
+    body = soup.body
+    assert body is not None
+    amap = asset_map or {}
+
+    def local(url: str | None) -> str | None:
+        if not url:
+            return None
+        absolute = absolute_url(url, base)
+        if not absolute:
+            return None
+        return amap.get(absolute) or amap.get(other_scheme(absolute))  # http and https: one image
+
+    tags, breaks = _collect(body)
+    _sanitize_and_relink(tags, local, links, base, breaks)
+    _more_breaks_out(breaks)
+    _merge_adjacent_inline(tags)
+    _caption_tables(soup, tags)
+    _code_blocks(tags)
+    _nested_lists(soup, tags)
+    _blocks_in_links(soup, tags)
+    in_pre = _inside_pre(body)
+    _hoist_breaks(body, in_pre)
+    _drop_blanks(soup, body, in_pre)
+    _break_runs(body, in_pre)
     return soup
+
+
+def _spaced(text: str) -> str:
+    """Whitespace at either end of inline text becomes one space: markdownify keeps a leading or trailing
+    space outside the markup but drops a line break there, which glues the words around it together."""
+    core = text.strip()
+    if not core:
+        return text
+    head = " " if text[0].isspace() else ""
+    tail = " " if text[-1].isspace() else ""
+    return head + core + tail
+
+
+def _no_glue(fn: Callable[..., str]) -> Callable[..., str]:
+    def implementation(self: MarkdownConverter, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return fn(self, el, _spaced(text), parent_tags)
+
+    return implementation
+
+
+def _url(url: str) -> str:
+    """A URL as a Markdown link target: spaces and pipes encoded (a ``|`` would make the line a table), and
+    angle brackets around it when it holds what ends a plain target."""
+    url = url.replace(" ", "%20").replace("|", "%7C")
+    if re.search(r"[\s()<>]", url):
+        url = "<" + url.replace("<", "%3C").replace(">", "%3E") + ">"
+    return url
+
+
+def _title(title: str) -> str:
+    return ' "' + title.replace('"', r"\"").replace("|", "&#124;") + '"' if title else ""
 
 
 class JekyllConverter(MarkdownConverter):
@@ -275,10 +589,24 @@ class JekyllConverter(MarkdownConverter):
         text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
         text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
         text = text.replace("`", r"\`").replace("[", r"\[").replace("]", r"\]").replace("|", r"\|")
-        text = text.replace("$$", r"\$\$").replace("{:", r"\{:")
-        text = re.sub(r"^(\s*)([#>+=-])(?=\s|$)", r"\1\\\2", text)
+        text = text.replace("$$", r"\$\$").replace("{:", r"\{:").replace("{#", r"\{#")  # {#id} ends a heading
+        text = re.sub(r"~(?=~)", r"\~", text)  # ~~ is strikethrough (and ~~~ a code fence) in kramdown's GFM
+        text = re.sub(r"^(\s*)([#+=-])(?=\s|$)", r"\1\\\2", text)
+        text = re.sub(r"^(\s*)>", r"\1\\>", text)  # kramdown: ">>" quotes too
         text = re.sub(r"^(\s*\d+)([.)])(?=\s|$)", r"\1\\\2", text)
         return text
+
+    convert_b = _no_glue(MarkdownConverter.convert_b)
+    convert_strong = _no_glue(MarkdownConverter.convert_strong)
+    convert_em = _no_glue(MarkdownConverter.convert_em)
+    convert_i = _no_glue(MarkdownConverter.convert_i)
+    convert_del = _no_glue(MarkdownConverter.convert_del)
+    convert_s = _no_glue(MarkdownConverter.convert_s)
+    convert_sub = _no_glue(MarkdownConverter.convert_sub)
+    convert_sup = _no_glue(MarkdownConverter.convert_sup)
+    convert_code = _no_glue(MarkdownConverter.convert_code)
+    convert_kbd = _no_glue(MarkdownConverter.convert_kbd)
+    convert_samp = _no_glue(MarkdownConverter.convert_samp)
 
     def convert_br(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         if "pre" in parent_tags or "_noformat" in parent_tags:
@@ -289,6 +617,11 @@ class JekyllConverter(MarkdownConverter):
             return "\n\n"
         return super().convert_br(el, text, parent_tags)
 
+    def convert_hN(self, n, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        if not text.strip():
+            return ""  # an empty heading is nothing, not a bare "##"
+        return super().convert_hN(n, el, text, parent_tags)
+
     def convert_pre(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         if not text.strip("\n"):
             return ""
@@ -298,12 +631,49 @@ class JekyllConverter(MarkdownConverter):
         fence = "`" * max(3, longest + 1)
         return f"\n\n{fence}{lang}\n{text}\n{fence}\n\n"
 
+    def convert_ul(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        out = super().convert_ul(el, text, parent_tags)
+        if "li" in parent_tags and _is_inline_content(_content_sibling(el, 1)):
+            out += "\n\n"  # text after a nested list is the item's next paragraph, not the last sub-item's
+        return out
+
     def convert_ol(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
-        out = super().convert_ol(el, text, parent_tags)
+        out = self.convert_ul(el, text, parent_tags)
         start = str(el.get("start") or "1").strip()
         if start.isdigit() and int(start) != 1 and "li" not in parent_tags:
             return out.rstrip("\n") + f'\n{{: start="{int(start)}"}}\n\n'  # kramdown ignores the first number
         return out
+
+    def convert_dd(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        out = super().convert_dd(el, text, parent_tags)
+        # the definition marker is written after the line-start colons of the text are escaped
+        return DD_TOKEN + out[1:] if out.startswith(":") else out
+
+    # blocks markdownify does not know: written as the paragraphs they are (else their words run into the
+    # text around them)
+    convert_center = MarkdownConverter.convert_div
+    convert_address = MarkdownConverter.convert_div
+    convert_header = MarkdownConverter.convert_div
+    convert_footer = MarkdownConverter.convert_div
+    convert_main = MarkdownConverter.convert_div
+    convert_nav = MarkdownConverter.convert_div
+    convert_aside = MarkdownConverter.convert_div
+    convert_hgroup = MarkdownConverter.convert_div
+    convert_fieldset = MarkdownConverter.convert_div
+    convert_legend = MarkdownConverter.convert_div
+    convert_form = MarkdownConverter.convert_div
+    convert_marquee = MarkdownConverter.convert_div
+    convert_menu = MarkdownConverter.convert_list
+    convert_dir = MarkdownConverter.convert_list
+
+    def convert_option(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return f"{text.strip()} "
+
+    def convert_rt(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        """A ruby annotation in parentheses after its base (unless the author gave ``<rp>`` ones)."""
+        if text.strip() and el.parent is not None and el.parent.find("rp") is None:
+            return f"({text.strip()})"
+        return text
 
     def convert_details(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         summary = el.find("summary")
@@ -338,32 +708,89 @@ class JekyllConverter(MarkdownConverter):
         return self._raw(el) if el.get("src") else ""
 
     def convert_table(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
-        complex_table = el.find(_BLOCKS_IN_CELLS) is not None or any(
-            (c.get("rowspan") or "1") not in ("1", "") for c in el.find_all(["td", "th"])
-        )
-        if complex_table:
+        """GFM when the table has one: a header row (``<thead>``, or a first row of ``<th>``) or none (an
+        empty header row is written, which kramdown and GFM read), and no header cells elsewhere, merged rows
+        or blocks and embeds in cells. Otherwise the table stays HTML, cleaned."""
+        shape, width = _table_layout(el)
+        if shape == "html":
             return self._raw(_clean_table(el))
-        return super().convert_table(el, text, parent_tags)
+        lines = [line for line in text.strip("\n").split("\n") if line.strip()]
+        body = [line for line in lines if line.startswith("|")]
+        caption = "\n".join(line for line in lines if not line.startswith("|"))
+        if not body:
+            return f"\n\n{caption}\n\n" if caption else ""
+        sep = "| " + " | ".join(["---"] * width) + " |"
+        if shape == "header":
+            table = [body[0], sep, *body[1:]]
+        else:
+            table = ["| " + " | ".join([""] * width) + " |", sep, *body]
+        out = "\n".join(table)
+        return f"\n\n{caption}\n\n{out}\n\n" if caption else f"\n\n{out}\n\n"
+
+    def convert_tr(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return "|" + text + "\n" if _cells(el) else ""
+
+    def convert_caption(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return "\n" + " ".join(text.split()) + "\n"
 
     def convert_a(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         href = el.get("href") or ""
-        if href and re.search(r"[\s()<>]", href):
-            el["href"] = "<" + href.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E") + ">"
+        if href:
+            el["href"] = _url(href)
+        if el.get("title"):
+            el["title"] = str(el["title"]).replace("|", "&#124;")
         if not text.strip() and not el.find("img"):
             return text
+        text = _spaced(text)
+        if not _is_inline_content(_content_sibling(el, -1)):  # no space kept at the start of a line
+            text = text.lstrip()
+        if not _is_inline_content(_content_sibling(el, 1)):
+            text = text.rstrip()
         return super().convert_a(el, text, parent_tags)
 
     def convert_img(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         src = el.get("src") or ""
-        if not src:
-            return ""
-        alt = (el.get("alt") or "").replace("[", r"\[").replace("]", r"\]")
-        alt = " ".join(alt.split())
-        if re.search(r"[\s()<>]", src):
-            src = "<" + src.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E") + ">"
-        title = el.get("title") or ""
-        title_part = ' "' + title.replace('"', r"\"") + '"' if title else ""
-        return f"![{alt}]({src}{title_part})"
+        alt = " ".join((el.get("alt") or "").split())
+        if not src:  # no picture to show: its words still are
+            return self.escape(alt, parent_tags) if alt else ""
+        alt = alt.replace("[", r"\[").replace("]", r"\]").replace("|", r"\|")
+        return f"![{alt}]({_url(src)}{_title(el.get('title') or '')})"
+
+
+_NOT_IN_GFM_CELLS = frozenset(_BLOCKS_IN_CELLS) | set(RAW_HTML_TAGS) | {"script"}
+
+
+def _cells(tr: Tag) -> list[Tag]:
+    return [c for c in tr.children if isinstance(c, Tag) and c.name in ("td", "th")]
+
+
+def _table_layout(el: Tag) -> tuple[str, int]:
+    """How a table is written, and its width in columns: "header" (GFM, its first row the header), "plain"
+    (no header row: GFM under an empty one), or "html" (what GFM cannot say: merged rows, blocks or embeds
+    in cells, header cells outside the first row, a header and nothing else). One walk of the table."""
+    rows: list[Tag] = []
+    for node in el.descendants:
+        if not isinstance(node, Tag):
+            continue
+        if node.name in _NOT_IN_GFM_CELLS:
+            return "html", 0
+        if node.name in ("td", "th") and (node.get("rowspan") or "1") not in ("1", ""):
+            return "html", 0
+        if node.name == "tr" and _cells(node):
+            rows.append(node)
+    if not rows:
+        return "html", 0
+    first = _cells(rows[0])
+    header = (rows[0].parent is not None and rows[0].parent.name == "thead") or all(c.name == "th" for c in first)
+    if any(c.name == "th" for tr in rows[1 if header else 0 :] for c in _cells(tr)):
+        return "html", 0  # row headers: GFM has none
+    if header and len(rows) == 1:
+        return "html", 0  # a header alone is no GFM table
+    width = 0
+    for tr in rows:
+        spans = [str(c.get("colspan") or "1") for c in _cells(tr)]
+        width = max(width, sum(max(1, min(1000, int(n))) if n.isdigit() else 1 for n in spans))
+    return ("header" if header else "plain"), width
 
 
 def _clean_table(el: Tag) -> Tag:
@@ -374,11 +801,48 @@ def _clean_table(el: Tag) -> Tag:
     return el
 
 
+_FENCE = re.compile(r"^(?:\s*>)*\s*(`{3,}|~{3,})")
+_LINE_COLON = re.compile(r"^((?:\s*>)*\s*):(?=[ \t])")  # kramdown: a definition (after any line of text)
+_LINE_RULE = re.compile(r"^((?:\s*>)*\s*)(=+|-+)[ \t]*$")  # after a line of text: a setext heading
+_RAW_BLOCK = re.compile(r"^\s*</?(?:table|iframe|embed|object|video|audio|script|details|summary)\b")  # _raw()
+_LINE_EOB = re.compile(r"^((?:\s*>)*\s*)\^(\s*)$")  # kramdown's end-of-block marker (the caret is dropped)
+
+
+def _escape_line_starts(text: str) -> str:
+    """What a line of text may only start with when it is markup: ``: `` (a kramdown definition list),
+    ``===``/``---`` under a line (a setext heading), a lone ``^`` (kramdown's end of block). Text that
+    starts a line that way (after a ``<br>``, say) is escaped; code blocks and raw HTML are left alone."""
+    out: list[str] = []
+    fence = ""
+    html = False
+    prev = ""
+    for line in text.split("\n"):
+        m = _FENCE.match(line)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = ""
+        elif m:
+            fence = m.group(1)
+        elif not line.strip():
+            html = False
+        elif html or (not prev.strip() and _RAW_BLOCK.match(line)):
+            html = True
+        else:
+            line = _LINE_COLON.sub(r"\1\\:", line)
+            line = _LINE_EOB.sub(r"\1&#94;\2", line)
+            if prev.strip() and not prev.lstrip().startswith("|"):
+                line = _LINE_RULE.sub(lambda r: r.group(1) + "".join("\\" + c for c in r.group(2)), line)
+        out.append(line)
+        prev = line
+    return "\n".join(out)
+
+
 def _finish(text: str) -> str:
     text = text.replace(MORE_TOKEN, f"\n\n{EXCERPT_SEPARATOR}\n\n")
     text = re.sub(r"[ \t]+\n", lambda m: "  \n" if m.group(0).startswith("  ") else "\n", text)
     text = re.sub(r"  \n(?=\n|$)", "\n", text)  # a hard break that ends a block is noise
     text = re.sub(r"\n{3,}", "\n\n", text)
+    text = _escape_line_starts(text).replace(DD_TOKEN, ":")
     return text.strip() + "\n"
 
 
