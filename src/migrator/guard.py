@@ -35,7 +35,7 @@ _BREAKS = frozenset(
         "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div", "dl", "dt",
         "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
         "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
-        "ul", "img", "iframe", "video", "audio", "object", "embed", "center", "label", "option", "select",
+        "ul", "img", "iframe", "video", "audio", "object", "embed", "center", "label", "option", "select", "rt", "rp",
     }
 )  # fmt: skip
 RAW_TOKEN = "MIGRATORRAWBLOCK"

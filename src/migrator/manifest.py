@@ -7,6 +7,7 @@ loses nothing it finished; ``load`` replays the journal, ignoring a torn last li
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -75,9 +76,15 @@ def _current_umask() -> int:
 _UMASK = _current_umask()  # read once at start-up (os.umask is process-wide, so never while threads write)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, tmp_dir: Path | None = None) -> None:
+    """Write ``path`` all at once: a temp file (in ``tmp_dir``, where a killed run's leftovers are swept at
+    the next start, else beside ``path``), fsync, then ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    where = path.parent
+    if tmp_dir is not None:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        where = tmp_dir
+    fd, tmp = tempfile.mkstemp(prefix=path.name[:100] + ".", suffix=".tmp", dir=where)
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # as any file the user creates (mkstemp makes 0600)
         with os.fdopen(fd, "wb") as f:
@@ -90,8 +97,13 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    _atomic_write(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, tmp_dir: Path | None = None) -> None:
+    try:
+        _atomic_write(path, text.encode("utf-8"), tmp_dir)
+    except OSError as e:
+        if tmp_dir is None or e.errno != errno.EXDEV:
+            raise
+        _atomic_write(path, text.encode("utf-8"))  # that folder is another file system: a temp file beside it
 
 
 class BadRecord(ValueError):
@@ -263,7 +275,7 @@ class Manifest:
             self.last_sync = datetime.now(UTC).replace(microsecond=0).isoformat()
         text = json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
         try:
-            _atomic_write(self.path, text.encode("utf-8"))
+            _atomic_write(self.path, text.encode("utf-8"), self.dir / "tmp")
         except OSError as e:
             raise OutputError(f"cannot write {self.path}: {e.strerror or e}", "check free space and permissions") from e
         if self._journal is not None:

@@ -143,8 +143,8 @@ class Migration:
 
     def _clean_leftovers(self) -> None:
         tmp = self.out / ".migrator" / "tmp"
-        if tmp.is_dir():
-            for part in tmp.glob("*.part"):
+        if tmp.is_dir():  # downloads and writes a killed run left half done
+            for part in [*tmp.glob("*.part"), *tmp.glob("*.tmp")]:
                 part.unlink(missing_ok=True)
 
     # --- one post ----------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ class FileSink:
     def write(self, rel: str, text: str) -> None:
         target = inside(self.out, rel)
         try:
-            atomic_write_text(target, text)
+            atomic_write_text(target, text, self.out / ".migrator" / "tmp")
         except OSError as e:
             raise OutputError(f"cannot write {target}: {e.strerror or e}", "check free space and permissions") from e
 
