@@ -10,9 +10,10 @@ import pytest
 
 from conftest import TISTORY_CONFIG, sha256_file, tree_snapshot
 
-READABLE = {"1", "3", "4", "6", "7"}
+READABLE = {"1", "3", "4", "6", "7", "8", "9"}
 SKIN_JUNK = ["공감", "좋아요", "공유하기", "카테고리의 다른 글", "관련글", "adsbygoogle", "NaverAd", "사이드바 최근글 목록",
-             "분류 전체보기", "setInitialEntryComments", "수정", "반응형", "tistory_admin"]
+             "분류 전체보기", "setInitialEntryComments", "수정", "반응형", "tistory_admin", "google_ad_client", "show_ads",
+             "접기", "신고", "카카오스토리", "emoticon", "btn_more"]
 
 
 def run(cli, server, tmp_path, *extra, name="site"):
@@ -52,7 +53,7 @@ def test_tistory_blog_migrates(cli, tserver, tblog, tmp_path):
     assert "/3" in doc3["redirect_from"]
     assert "<details markdown=\"1\">" in doc3.content and "```bash" in doc3.content
     assert "[사용 설명서.pdf](/assets/files/" in doc3.content
-    assert "> **[옛날 글: top 명령어](/1)**" in doc3.content  # the link card, pointing at the migrated post
+    assert "> **[옛날 글: 서버 상태 확인](/1)**" in doc3.content  # the link card, pointing at the migrated post
     assert "[지도: 명동](https://map.kakao.com/" in doc3.content
 
     # images byte-identical to the originals (signed /dna/ URLs, cfile ?original, /dn/), named from data-filename
@@ -82,8 +83,8 @@ def test_enumeration_stops_after_a_run_of_missing_ids(cli, tserver, tblog, tmp_p
     res = cli("migrate", tserver.url, "--out", tmp_path / "s", "--config", cfg)
     assert res.code == 0, res
     posts = json.loads((tmp_path / "s/.migrator/manifest.json").read_text())["posts"]
-    # 7 (RSS), then 6, 5 (protected), 4, 3 (RSS) ... id 2 is missing: the walk stops before 1
-    assert "1" not in posts and {"3", "4", "6", "7"} <= set(posts)
+    # 9 (RSS), then 8, 7 (RSS), 6, 5 (protected), 4, 3 (RSS) ... id 2 is missing: the walk stops before 1
+    assert "1" not in posts and {"3", "4", "6", "7", "8", "9"} <= set(posts)
     assert len(tserver.requests_to("/2")) == 1 and not tserver.requests_to("/1")
 
 
