@@ -136,3 +136,40 @@ def test_resigned_image_urls_change_nothing(cli, tserver, tblog, tmp_path):
     assert res.code == 0, res
     assert tree_snapshot(site) == before  # no file rewritten, no mtime touched
     assert not [p for p in tserver.log if p.startswith("/dna/")]  # the same images are not fetched again
+
+
+def test_old_skins_and_entry_links_end_to_end(cli, tserver, tblog, tmp_path):
+    """Issue 10 through the CLI: the 2011 skin served without its JSON (tags and category inside
+    div.category_list), the 2016 skin (junk inside the tt_article div), the old fold and layout table, and
+    links written /entry/<title> to posts known by id."""
+    p1 = next(x for x in tblog.posts if x["id"] == 1)
+    p1["html"] += ('<p><a href="@BLOG@/entry/접어-둔-설정-파일-2012-예전-에디터">나중 글</a>과 '
+                   '<a href="@BLOG@/entry/%EC%A7%80%EC%9A%B4-%EA%B8%80">지운 글</a></p>')
+    res, site = run(cli, tserver, tmp_path, "--report", tmp_path / "r.json")
+    assert res.code == 0, res
+    posts = json.loads((site / ".migrator/manifest.json").read_text())["posts"]
+    doc1, doc8, doc9 = (frontmatter.load(site / posts[i]["path"]) for i in ("1", "8", "9"))
+
+    # /entry/<title> links to posts known by id: the id (from the title's slug, else read once from the page)
+    assert "[나중 글](/8)" in doc1.content and "[2013년 메모](/9)" in doc8.content and "[서버 메모](/1)" in doc9.content
+    assert "[서버 상태 확인](/1)" in doc8.content
+    assert len(tserver.requests_to("/entry/%EC%A0%91%EC%96%B4")) <= 1  # post 8's title URL: at most once
+    # a link to a post that is gone stays as written and is listed
+    assert f"[지운 글]({tserver.url}/entry/" in doc1.content
+    assert len(tserver.requests_to("/entry/%EC%A7%80%EC%9A%B4")) == 1
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [unquote(u["url"]).rsplit("/", 1)[-1] for u in report["unresolved_links"]] == ["지운-글"]
+
+    # the 2011 skin without entryInfo/tiara: the skin's own category and tags, never the menu's
+    assert doc8["categories"] == ["IT", "Linux"] and doc8["tags"] == ["설정", "옛날 에디터"]
+    # the old fold, the layout table's images (local), the data table kept, no ad, no button text
+    assert '<details markdown="1">\n<summary>더보기</summary>\n\n접힌 내용' in doc8.content
+    assert "화면 두 장을 위아래로 붙였습니다.\n\n![](/assets/img/" in doc8.content and "| ![" not in doc8.content
+    assert "| port | 8080 |" in doc8.content
+    for junk in ("접기", "google_ad_client", "show_ads", "things_16", "반응형"):
+        assert junk not in doc8.content, junk
+    # the 2016 skin: compact dates, category and tags of the skin, nothing of the junk inside the body
+    assert str(doc9["date"]) == "2013-10-26 23:21:37 +0900" and doc9["categories"] == ["도구"]
+    assert '<summary>펼치기</summary>\n\n접어 둔 두 번째 문단' in doc9.content
+    for junk in ("카카오스토리", "트위터", "신고", "카테고리의 다른 글", "adsbygoogle", "Prev"):
+        assert junk not in doc9.content, junk
