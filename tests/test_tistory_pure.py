@@ -258,6 +258,7 @@ def test_tags_and_category_are_read_inside_a_category_list_wrapper():
         ('<ul class="tt_category"><li>{}</li></ul>', True),
         ('<ul class="box"><li>{}</li><li><a href="/category/B">B</a></li></ul>', True),  # a list of categories
         ('<ul class="box"><li>{}</li><li><a href="/tag/x">x</a></li></ul>', False),
+        ('<ul class="breadcrumb"><li>{}</li><li><a href="/category/A/B">B</a></li></ul>', False),  # one category
     ],
 )
 def test_chrome_is_decided_by_what_an_element_is(wrapper, chrome):

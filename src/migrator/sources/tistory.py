@@ -6,8 +6,9 @@ enumerated down from the newest one until a configurable run of ids is missing. 
 ``/<id>`` are one post: the numeric id read from the page decides.
 
 Extraction does not depend on the skin: metadata from the head (``og:*``, ``article:*_time``) and the
-``window.T.entryInfo`` / ``tiara`` JSON; the body from ``.tt_article_useless_p_margin``, then known skin
-containers, then the uniform mobile page ``/m/<id>``. The editor's markup (``figure.imageblock``, grids,
+``window.T.entryInfo`` / ``tiara`` JSON, else the skin's category and tag links nearest the article (menus
+are told by what they are); the body from ``.tt_article_useless_p_margin``, then ``.contents_style``, then
+known skin containers, then the uniform mobile page ``/m/<id>``. The editor's markup (``figure.imageblock``, grids,
 file blocks, code blocks, ``moreLess`` folds, opengraph cards, video and map embeds, ``data-ke-*``) is turned
 into ordinary HTML here, and every image URL is resolved to its original (``thumb?fname=`` unwrapped,
 ``cfile`` + ``?original``), so nothing downstream knows about Tistory.
@@ -1342,13 +1343,17 @@ def _category_path(a: Tag) -> str | None:
 
 
 def _is_category_menu(lst: Tag) -> bool:
-    """A list whose items link to different categories: a category menu (with or without Tistory's class)."""
+    """A list whose items link to different categories: a category menu (with or without Tistory's class).
+    A breadcrumb of one category ("Parent", then "Parent/Child") is not."""
     paths = set()
     for li in lst.find_all("li", recursive=False):
         a = li.find("a", href=True)
-        if a is not None and _category_path(a) is not None:
-            paths.add(_category_path(a))
-    return len(paths) >= 2
+        path = _category_path(a) if a is not None else None
+        if path is not None:
+            paths.add(path)
+    return any(
+        not (a == b or b.startswith(a + "/") or a.startswith(b + "/") or "" in (a, b)) for a in paths for b in paths
+    )
 
 
 def _in_chrome(el: Tag) -> bool:
