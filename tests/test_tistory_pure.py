@@ -399,9 +399,9 @@ def test_link_cards_keep_their_host(html, expected):
 @pytest.mark.parametrize(
     ("title", "slug"),
     [
-        ("[Java] 날짜와 시간", "Java-날짜와-시간"),
-        ("Java 14 Buffered Input/Output Stream 일반 Stream과 속도 비교", "Java-14-Buffered-InputOutput-Stream-일반-Stream과-속도-비교"),
-        ("가비지 컬렉션(GC) 동작 원리 & 알고리즘 💯 총정리", "가비지-컬렉션GC-동작-원리-알고리즘-💯-총정리"),
+        ("[Python] 날짜 다루기", "Python-날짜-다루기"),
+        ("입력/출력 속도 비교 (v1.2)", "입력출력-속도-비교-v12"),
+        ("캐시(LRU) 원리 & 구현 💡 정리", "캐시LRU-원리-구현-💡-정리"),
     ],
 )
 def test_entry_slug_of_a_title(title, slug):
@@ -418,12 +418,12 @@ def test_entry_links_to_posts_known_by_id():
 
     later = '<html><head><meta property="article:txid" content="7_42"/></head><body></body></html>'
     src = source({f"{BLOG}/entry/{quote('나중-글')}": later})
-    meta = PageMeta("1", f"{BLOG}/1", "[Java] 날짜와 시간", None, None, None, None, "", ())
+    meta = PageMeta("1", f"{BLOG}/1", "[Python] 날짜 다루기", None, None, None, None, "", ())
     src._remember(meta)
     src._remember(PageMeta("3", f"{BLOG}/entry/my-slug", "Slug 글", None, None, None, None, "", ()))
     # known by its title's slug, in any URL form: no request
-    assert src.internal_path(f"{BLOG}/entry/Java-%EB%82%A0%EC%A7%9C%EC%99%80-%EC%8B%9C%EA%B0%84") == "/1"
-    assert src.internal_path(f"{BLOG}/m/entry/Java-날짜와-시간#top") == "/1#top"
+    assert src.internal_path(f"{BLOG}/entry/Python-%EB%82%A0%EC%A7%9C-%EB%8B%A4%EB%A3%A8%EA%B8%B0") == "/1"
+    assert src.internal_path(f"{BLOG}/m/entry/python-날짜-다루기#top") == "/1#top"
     # a post that lives at its /entry/ path stays there
     assert src.internal_path(f"{BLOG}/entry/my-slug") == "/entry/my-slug"
     assert src.http.requests == []

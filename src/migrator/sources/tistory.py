@@ -319,8 +319,8 @@ def visible_date(soup: BeautifulSoup) -> datetime | None:
 
 
 def entry_slug(title: str) -> str:
-    """The ``/entry/<slug>`` Tistory makes of a title, as observed on real blogs ("[Java] 날짜와 시간" ->
-    "Java-날짜와-시간"): ASCII punctuation dropped, spaces to hyphens. The owner can edit a slug."""
+    """The ``/entry/<slug>`` Tistory makes of a title, as observed on real blogs ("[Python] 날짜 다루기" ->
+    "Python-날짜-다루기"): ASCII punctuation dropped, spaces to hyphens. The owner can edit a slug."""
     s = re.sub(r"[!-,./:-@\[-^`{-~]", "", title)
     s = re.sub(r"\s+", "-", s.strip())
     return re.sub(r"-{2,}", "-", s).strip("-")
