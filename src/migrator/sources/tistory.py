@@ -6,8 +6,9 @@ enumerated down from the newest one until a configurable run of ids is missing. 
 ``/<id>`` are one post: the numeric id read from the page decides.
 
 Extraction does not depend on the skin: metadata from the head (``og:*``, ``article:*_time``) and the
-``window.T.entryInfo`` / ``tiara`` JSON; the body from ``.tt_article_useless_p_margin``, then known skin
-containers, then the uniform mobile page ``/m/<id>``. The editor's markup (``figure.imageblock``, grids,
+``window.T.entryInfo`` / ``tiara`` JSON, else the skin's category and tag links nearest the article (menus
+are told by what they are); the body from ``.tt_article_useless_p_margin``, then ``.contents_style``, then
+known skin containers, then the uniform mobile page ``/m/<id>``. The editor's markup (``figure.imageblock``, grids,
 file blocks, code blocks, ``moreLess`` folds, opengraph cards, video and map embeds, ``data-ke-*``) is turned
 into ordinary HTML here, and every image URL is resolved to its original (``thumb?fname=`` unwrapped,
 ``cfile`` + ``?original``), so nothing downstream knows about Tistory.
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -60,6 +63,7 @@ JUNK_SELECTORS = (
     ".area_reply",
     ".area_comment",
     ".tt-sns-wrap",
+    ".tt-share-entry-with-sns",
     ".tt_box_namecard",
     ".subscription",
     ".btn_subscription",
@@ -127,7 +131,21 @@ def stable_image_key(url: str) -> str:
 
 def is_chrome_image(url: str) -> bool:
     """Tistory's own UI images (emoticons, no-image placeholders, profile pictures): not content."""
-    return "/tistory_admin/" in url or re.search(r"tistory\d*\.daumcdn\.net/tistory/\d+/attach/", url) is not None
+    return (
+        "/tistory_admin/" in url
+        or is_emoticon_image(url)
+        or re.search(r"tistory\d*\.daumcdn\.net/tistory/\d+/attach/", url) is not None
+    )
+
+
+def is_emoticon_image(url: str) -> bool:
+    """An editor emoticon: the new editor's ``t1.daumcdn.net/keditor/emoticon/…``, ``tistory_admin`` emoticons,
+    and the old (Daum) editor's ``…/deco/contents/emoticon/…``."""
+    return (
+        "/keditor/emoticon/" in url
+        or "/deco/contents/emoticon/" in url
+        or ("/tistory_admin/" in url and "emoticon" in url)
+    )
 
 
 def kage_url(ref: str) -> str:
@@ -202,7 +220,122 @@ def _json_after(html: str, marker: str) -> dict | None:
     return obj if isinstance(obj, dict) else None
 
 
+# --- one post page: metadata that does not depend on the skin ----------------------------------------
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """What a post page's head and inline JSON say about the post."""
+
+    entry_id: str  # "123", else "entry:<title>" or the URL
+    canonical: str
+    title: str
+    published: datetime | None
+    modified: datetime | None
+    summary: str | None
+    thumbnail: str | None
+    category: str  # entryInfo's categoryLabel or tiara's categoryName ("" when the page has neither)
+    tags: tuple[str, ...]  # tiara's
+
+
+def _meta(soup: BeautifulSoup, prop: str) -> str | None:
+    el = soup.find("meta", attrs={"property": prop}) or soup.find("meta", attrs={"name": prop})
+    v = el.get("content") if el is not None else None
+    return str(v).strip() if v else None
+
+
+def _json_ld(soup: BeautifulSoup) -> dict:
+    ld: dict = {}
+    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+        try:
+            data = json.loads(script.string or "")
+        except ValueError:
+            continue
+        if isinstance(data, dict) and data.get("@type") in ("BlogPosting", "Article"):
+            ld = data
+    return ld
+
+
+def page_entry_id(soup: BeautifulSoup, html: str, url: str) -> str:
+    """The post's numeric id: ``window.T.entryInfo``, ``tiara``, ``article:txid`` (``<blogId>_<entryId>``),
+    then a numeric ``dg:plink``, ``og:url`` or ``url``; "" when none of them has it."""
+    entry_info = _json_after(html, "window.T.entryInfo") or {}
+    tiara = (_json_after(html, "window.tiara") or {}).get("entry") or {}
+    entry_id = str(entry_info.get("entryId") or tiara.get("entryId") or "")
+    if not entry_id:
+        txid = _meta(soup, "article:txid") or ""
+        entry_id = txid.rsplit("_", 1)[-1] if "_" in txid else ""
+    if not entry_id:
+        for candidate in (_meta(soup, "dg:plink"), _meta(soup, "og:url"), url):
+            key = classify_path(urlsplit(candidate or "").path)
+            if key and key[0] == "id":
+                return key[1]
+    return entry_id
+
+
+def read_page_meta(soup: BeautifulSoup, html: str, url: str, origin: str) -> PageMeta:
+    """The post's id, address, title, dates and JSON metadata from the page head (never ``og:regDate``)."""
+    entry_info = _json_after(html, "window.T.entryInfo") or {}
+    tiara = (_json_after(html, "window.tiara") or {}).get("entry") or {}
+    ld = _json_ld(soup)
+    entry_id = page_entry_id(soup, html, url)
+    canonical = None
+    link = soup.find("link", attrs={"rel": "canonical"})
+    for candidate in (link.get("href") if link else None, _meta(soup, "og:url"), _meta(soup, "dg:plink"), url):
+        if candidate and classify_path(urlsplit(candidate).path):
+            canonical = origin + urlsplit(candidate).path
+            break
+    canonical = canonical or url
+    if not entry_id:
+        key = classify_path(urlsplit(canonical).path)
+        entry_id = f"entry:{key[1]}" if key else url
+    return PageMeta(
+        entry_id=entry_id,
+        canonical=canonical,
+        title=_meta(soup, "og:title") or _meta(soup, "title") or ld.get("headline") or tiara.get("entryTitle") or "",
+        published=parse_tistory_date(_meta(soup, "article:published_time"))
+        or parse_tistory_date(ld.get("datePublished")),
+        modified=parse_tistory_date(_meta(soup, "article:modified_time")) or parse_tistory_date(ld.get("dateModified")),
+        summary=_meta(soup, "og:description"),
+        thumbnail=_meta(soup, "og:image"),
+        category=str(entry_info.get("categoryLabel") or tiara.get("categoryName") or ""),
+        tags=tuple(str(t) for t in tiara.get("tags") or [] if str(t).strip()),
+    )
+
+
+def is_protected_page(soup: BeautifulSoup) -> bool:
+    """A password-protected post: the skin's notice and a password field instead of the text."""
+    return PROTECTED_TEXT in soup.get_text(" ") and soup.find("input", attrs={"type": "password"}) is not None
+
+
+def visible_date(soup: BeautifulSoup) -> datetime | None:
+    """The date the skin shows, for pages whose head has none."""
+    for sel in ("time.date", "span.date", ".date", "time"):
+        el = soup.select_one(sel)
+        found = parse_visible_date(el.get("datetime") or el.get_text(" ", strip=True)) if el else None
+        if found:
+            return found
+    return None
+
+
+def entry_slug(title: str) -> str:
+    """The ``/entry/<slug>`` Tistory makes of a title, as observed on real blogs ("[Python] 날짜 다루기" ->
+    "Python-날짜-다루기"): ASCII punctuation dropped, spaces to hyphens. The owner can edit a slug."""
+    s = re.sub(r"[!-,./:-@\[-^`{-~]", "", title)
+    s = re.sub(r"\s+", "-", s.strip())
+    return re.sub(r"-{2,}", "-", s).strip("-")
+
+
+def slug_key(text: str) -> str:
+    """A title or an ``/entry/`` slug reduced to its letters and digits (case-folded), so that a slug matches
+    the title it was made from whatever punctuation Tistory dropped."""
+    return "".join(ch for ch in unicodedata.normalize("NFC", text).casefold() if ch.isalnum())
+
+
 # --- editor markup -> ordinary HTML ------------------------------------------------------------------
+#
+# ``clean_editor_html`` runs the passes below in order; each is a small named function. ``ELEMENT_RULES`` is
+# the table of "editor construct (a CSS selector) -> what it becomes"; the other passes work on the whole body.
 
 
 def _img_from(span_or_img: Tag, soup: BeautifulSoup, name: str | None, alt: str | None) -> Tag | None:
@@ -225,147 +358,384 @@ def _img_from(span_or_img: Tag, soup: BeautifulSoup, name: str | None, alt: str 
     return new
 
 
-def clean_editor_html(body: Tag, soup: BeautifulSoup, base: str) -> None:
-    """Rewrite Tistory editor constructs in ``body`` (in place) into ordinary HTML."""
+_MEDIA = ("img", "iframe", "video", "audio", "embed", "object", "picture", "svg", "canvas")
+
+
+def _is_empty(el: Tag) -> bool:
+    """No visible text and no media left in ``el``."""
+    return not el.get_text(strip=True).replace("\xa0", "") and el.find(_MEDIA) is None and el.name not in _MEDIA
+
+
+def _drop(el: Tag, body: Tag) -> None:
+    """Remove ``el``, then every wrapper around it (up to ``body``) that it leaves empty: a skin's ad in a
+    ``<p>``, a ``<table>`` or a ``<div>`` goes with its wrapper, not leaving an empty table behind."""
+    parent = el.parent
+    el.decompose()
+    while parent is not None and parent is not body and isinstance(parent, Tag) and _is_empty(parent):
+        up = parent.parent
+        parent.decompose()
+        parent = up
+
+
+def _caption(soup: BeautifulSoup, caption: Tag | None) -> Tag | None:
+    if caption is None or not caption.get_text(strip=True):
+        return None
+    fc = soup.new_tag("figcaption")
+    fc.string = caption.get_text(" ", strip=True)
+    return fc
+
+
+def _image_block(fig: Tag, soup: BeautifulSoup, base: str) -> None:
+    """``figure.imageblock`` (new editor) and ``span.imageblock`` (old editor) -> one original-size image."""
+    name = fig.get("data-filename")
+    span = fig.find("span", attrs={"data-url": True}) or fig
+    caption = fig.find("figcaption")
+    alt = (span.get("data-alt") if span is not fig else None) or (
+        caption.get_text(" ", strip=True) if caption else None
+    )
+    img = _img_from(span if span is not fig else (fig.find("img") or fig), soup, name, alt)
+    if img is None:
+        fig.decompose()
+        return
+    if fig.name != "figure":
+        fig.replace_with(img)
+        return
+    new = soup.new_tag("figure")
+    new.append(img)
+    fc = _caption(soup, caption)
+    if fc is not None:
+        new.append(fc)
+    fig.replace_with(new)
+
+
+def _image_grid(fig: Tag, soup: BeautifulSoup, base: str) -> None:
+    """``figure.imagegridblock``: several images, one caption."""
+    new = soup.new_tag("figure")
+    for span in fig.select("span[data-url]") or fig.find_all("img"):
+        img = _img_from(span, soup, None, span.get("data-alt") if span.name == "span" else None)
+        if img is not None:
+            new.append(img)
+    fc = _caption(soup, fig.find("figcaption"))
+    if fc is not None:
+        new.append(fc)
+    fig.replace_with(new)
+
+
+def _file_block(fig: Tag, soup: BeautifulSoup, base: str) -> None:
+    """``figure.fileblock`` -> a download link, relinked to the local copy like an image."""
+    a = fig.find("a", href=True)
+    if a is None:
+        fig.decompose()
+        return
+    name_el = fig.select_one(".name")
+    name = name_el.get_text(strip=True) if name_el else unquote(urlsplit(a["href"]).path.rsplit("/", 1)[-1])
+    p = soup.new_tag("p")
+    link = soup.new_tag("a", href=urljoin(base + "/", a["href"]))
+    link["data-migrator-attachment"] = name
+    link.string = name
+    p.append(link)
+    size = fig.select_one(".size")
+    if size is not None and size.get_text(strip=True):
+        p.append(NavigableString(f" ({size.get_text(strip=True)})"))
+    fig.replace_with(p)
+
+
+def _details(soup: BeautifulSoup, label: str, children: list) -> Tag:
+    details = soup.new_tag("details")
+    summary = soup.new_tag("summary")
+    summary.string = label or "더보기"
+    details.append(summary)
+    for child in children:
+        details.append(child.extract() if getattr(child, "parent", None) is not None else child)
+    return details
+
+
+def _more_less(div: Tag, soup: BeautifulSoup, base: str) -> None:
+    """The new editor's fold ``div[data-ke-type=moreLess]`` -> ``<details><summary>``."""
+    content = div.select_one(".moreless-content") or div
+    children = [
+        c
+        for c in content.contents
+        if not (isinstance(c, Tag) and "btn-toggle-moreless" in (c.get("class") or []))
+    ]
+    div.replace_with(_details(soup, str(div.get("data-text-more") or "더보기"), children))
+
+
+# the old editor's fold (before 2019): a label or button, the content, and a "less" button; and the forms a
+# Tistory backup leaves (``span.txt_fold`` + ``div.moreless_content``, or a ``tt_moretext`` label broken into text)
+_FOLD_OPENER = frozenset({"moreless_fold", "moreless_top", "txt_fold", "btn_more", "tt-more-before"})
+_FOLD_CLOSER = frozenset({"btn_less", "moreless_bottom", "moreless_top", "tt-less-after", "tt-less-before"})
+_TT_ATTR_END = re.compile(r"\btt_id=\"\d+\"\s*(?:>|&gt;)")
+
+
+def _classes(el: object) -> set[str]:
+    return set(el.get("class") or []) if isinstance(el, Tag) else set()
+
+
+def _element_sibling(el: Tag, forward: bool) -> Tag | None:
+    sib = el.next_sibling if forward else el.previous_sibling
+    while sib is not None and not isinstance(sib, Tag):
+        if str(sib).strip():
+            return None  # text in between: not the fold's own button
+        sib = sib.next_sibling if forward else sib.previous_sibling
+    return sib
+
+
+def _is_fold_button(el: Tag | None, names: frozenset[str]) -> bool:
+    """``el`` is the fold's label or button (``button.btn_more``, ``span.txt_fold``, ``p.moreless_fold > span``)."""
+    if el is None:
+        return False
+    if _classes(el) & names:
+        return True
+    kids = [c for c in el.children if isinstance(c, Tag) or str(c).strip()]
+    return el.name in ("p", "div") and len(kids) == 1 and isinstance(kids[0], Tag) and bool(_classes(kids[0]) & names)
+
+
+def _label_text(el: Tag) -> str:
+    """A fold's visible label: its text, else ``tt_moretext`` (which may hold HTML), else the onclick's argument."""
+    text = " ".join(el.get_text(" ", strip=True).split())
+    if not text:
+        attr = el.get("tt_moretext") or next((c.get("tt_moretext") for c in el.find_all(True)), None)
+        text = BeautifulSoup(str(attr or ""), "html.parser").get_text(" ", strip=True)
+    if not text:
+        m = re.search(r"toggleMoreLess\([^,]*,\s*'[^']*',\s*'([^']*)'", str(el))
+        text = m.group(1) if m else ""
+    return text.strip("▼▶▽ ")
+
+
+def _strip_attribute_junk(content: Tag) -> str:
+    """A ``tt_moretext`` attribute that a backup broke into text leaves ``보기</b> " tt_lesstext=" <b>닫기</b> "
+    tt_id="1">`` before the content: removed. Returns the label it held when it starts with one (``<b>…</b>``)."""
+    leading: list = []
+    seen = ""
+    for child in list(content.contents):
+        text = child.get_text() if isinstance(child, Tag) else str(child)
+        m = _TT_ATTR_END.search(text) if isinstance(child, NavigableString) else None
+        if m is not None and "tt_" in seen + text[: m.start()]:
+            label = leading[0].get_text(" ", strip=True) if leading and isinstance(leading[0], Tag) else ""
+            for node in leading:
+                node.extract()
+            child.replace_with(NavigableString(text[m.end() :]))
+            return label
+        seen += text
+        leading.append(child)
+        if len(seen) > 400 or (isinstance(child, Tag) and child.name not in ("b", "strong", "span", "i", "em")):
+            return ""
+    return ""
+
+
+def _old_fold(content: Tag, soup: BeautifulSoup, base: str) -> None:
+    """``div.moreless_content`` of the old editor (and of backups) -> ``<details><summary>``; the more/less
+    buttons go, so no button text is left in the post."""
+    label = ""
+    holder = content.parent if "txt_fold" in _classes(content.parent) else None
+    opener = _element_sibling(content, forward=False)
+    if holder is not None:  # <span class="txt_fold" tt_moretext="…"><div class="moreless_content">…</div></span>
+        label = BeautifulSoup(str(holder.get("tt_moretext") or ""), "html.parser").get_text(" ", strip=True)
+    elif _is_fold_button(opener, _FOLD_OPENER):
+        assert opener is not None
+        label = _label_text(opener)
+        opener.decompose()
+    for closer in content.find_all(True):
+        if not closer.decomposed and closer.parent is not None and _is_fold_button(closer, _FOLD_CLOSER):
+            closer.decompose()
+    after = _element_sibling(holder or content, forward=True)
+    if _is_fold_button(after, _FOLD_CLOSER):
+        assert after is not None
+        after.decompose()
+    label = _strip_attribute_junk(content) or label
+    details = _details(soup, label or "더보기", list(content.contents))
+    (holder or content).replace_with(details)
+
+
+def _drop_buttons(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    """A button left in a post (a fold's more/less button out of place) is the skin's, not text to keep."""
+    for button in body.find_all("button"):
+        if not button.decomposed and button.parent is not None:
+            _drop(button, body)
+
+
+def _opengraph(fig: Tag, soup: BeautifulSoup, base: str) -> None:
+    """A link card -> a quoted link with its title, description and host name."""
+
+    def text(cls: str) -> str:
+        el = fig.select_one(cls)
+        return el.get_text(" ", strip=True) if el is not None else ""
+
+    a = fig.find("a", href=True)
+    url = fig.get("data-og-url") or fig.get("data-og-source-url") or (a["href"] if a else None)
+    title = fig.get("data-og-title") or text(".og-title") or url or ""
+    desc = fig.get("data-og-description") or text(".og-desc")
+    host = fig.get("data-og-host") or text(".og-host") or (urlsplit(str(url)).hostname if url else "") or ""
+    quote_el = soup.new_tag("blockquote")
+    p = soup.new_tag("p")
+    if url:
+        link = soup.new_tag("a", href=url)
+        link.string = title
+        strong = soup.new_tag("strong")
+        strong.append(link)
+        p.append(strong)
+    else:
+        p.string = title
+    quote_el.append(p)
+    if desc or host:
+        d = soup.new_tag("p")
+        d.string = f"{desc} ({host})" if desc and host else desc or host
+        quote_el.append(d)
+    fig.replace_with(quote_el)
+
+
+def _video(fig: Tag, soup: BeautifulSoup, base: str) -> None:
+    """Video figures keep the player iframe, else a link."""
+    iframe = fig.find("iframe")
+    if iframe is not None:
+        fig.replace_with(iframe.extract())
+    elif fig.get("data-video-url"):
+        p = soup.new_tag("p")
+        a = soup.new_tag("a", href=fig["data-video-url"])
+        a.string = fig.get("data-video-title") or fig["data-video-url"]
+        p.append(a)
+        fig.replace_with(p)
+    else:
+        fig.decompose()
+
+
+def _map(iframe: Tag, soup: BeautifulSoup, base: str) -> None:
+    """Kakao map embeds only work on Tistory: a link to the place instead."""
+    data = parse_qs(str(iframe.get("data-maps-data") or iframe.get("mapdata") or ""))
+    addr = (data.get("addr") or [""])[0]
+    title = (data.get("title") or [""])[0]
+    label = title or addr or "지도"
+    p = soup.new_tag("p")
+    a = soup.new_tag("a", href="https://map.kakao.com/?q=" + quote(addr or label))
+    a.string = f"지도: {label}"
+    p.append(a)
+    iframe.replace_with(p)
+
+
+_GENERIC_ALT = frozenset({"", "emoticon", "emoticons", "이모티콘", "image", "img", "icon"})
+
+
+def _emoticon_text(img: Tag | None) -> str:
+    """The words an emoticon stands for (its alt text), or "" for a bare picture."""
+    alt = " ".join(str((img.get("alt") if img is not None else "") or "").split())
+    src = str((img.get("src") if img is not None else "") or "")
+    if alt.lower() in _GENERIC_ALT or alt == src.rsplit("/", 1)[-1].split("?")[0]:
+        return ""
+    return alt
+
+
+def _replace_emoticon(el: Tag, img: Tag | None) -> None:
+    """An emoticon is Tistory chrome: it goes, but its alt text stays so that no word is lost."""
+    words = _emoticon_text(img)
+    if not words:
+        el.decompose()
+        return
+    prev = el.previous_sibling
+    pad = " " if isinstance(prev, NavigableString) and str(prev) and not str(prev)[-1].isspace() else ""
+    el.replace_with(NavigableString(pad + words))
+
+
+def _emoticon_figure(fig: Tag, soup: BeautifulSoup, base: str) -> None:
+    """``figure[data-ke-type=emoticon]``: Tistory's own sticker goes (its alt stays); any other picture placed
+    with the emoticon tool is an ordinary image."""
+    img = fig.find("img")
+    src = str((img.get("src") if img is not None else None) or fig.get("data-emoticon-src") or "")
+    if img is None or is_emoticon_image(src) or is_chrome_image(src):
+        _replace_emoticon(fig, img)
+    else:
+        fig.replace_with(img.extract())
+
+
+def _layout_table(table: Tag, soup: BeautifulSoup, base: str) -> None:
+    """An old-editor ``table.txc-table`` of one column that stacks images is layout, not data: its cells
+    become blocks (the images, and any caption text), not a Markdown table."""
+    rows = table.find_all("tr")
+    if not rows or table.find("img") is None:
+        return
+    if any(len(r.find_all(["td", "th"], recursive=False)) > 1 for r in rows) or table.find("table") is not None:
+        return
+    blocks = []
+    for cell in table.find_all(["td", "th"]):
+        div = soup.new_tag("div")
+        for child in list(cell.contents):
+            div.append(child.extract())
+        blocks.append(div)
+    for div in reversed(blocks):
+        table.insert_after(div)
+    table.decompose()
+
+
+# the editor's constructs, in the order they are rewritten: (CSS selector, what each match becomes)
+ELEMENT_RULES: tuple[tuple[str, Callable[[Tag, BeautifulSoup, str], None]], ...] = (
+    ('figure[data-ke-type="emoticon"]', _emoticon_figure),
+    ("figure.imageblock, span.imageblock", _image_block),
+    ("figure.imagegridblock", _image_grid),
+    ("figure.fileblock", _file_block),
+    ('div[data-ke-type="moreLess"]', _more_less),
+    ("div.moreless_content", _old_fold),
+    ('figure[data-ke-type="opengraph"]', _opengraph),
+    ('figure[data-ke-type="video"]', _video),
+    ('iframe[data-ke-type="map"], iframe[src*="plusmapViewer"]', _map),
+    ("table.txc-table", _layout_table),
+)
+
+# ads and the skin's own boxes that can sit inside the body (AdSense, Tistory's ad mounts, the abuse-report link)
+AD_SELECTORS = (
+    "ins.adsbygoogle",
+    "[data-tistory-react-app]",
+    ".revenue_unit_wrap",
+    "iframe[src*='googlesyndication']",
+    "iframe[src*='doubleclick']",
+    "a[href*='/toolbar/popup/abuseReport']",
+)
+
+
+def _drop_junk(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    """The skin's and the platform's chrome (buttons, related posts, comments, share boxes, scripts)."""
     for sel in JUNK_SELECTORS:
         for el in body.select(sel):
             el.decompose()
 
-    # images: figure.imageblock / span.imageblock (legacy)
-    for fig in body.select("figure.imageblock, span.imageblock"):
-        name = fig.get("data-filename")
-        span = fig.find("span", attrs={"data-url": True}) or fig
-        caption = fig.find("figcaption")
-        alt = (span.get("data-alt") if span is not fig else None) or (
-            caption.get_text(" ", strip=True) if caption else None
-        )
-        img = _img_from(span if span is not fig else (fig.find("img") or fig), soup, name, alt)
-        if img is None:
-            fig.decompose()
-            continue
-        if fig.name == "figure":
-            new = soup.new_tag("figure")
-            new.append(img)
-            if caption is not None and caption.get_text(strip=True):
-                fc = soup.new_tag("figcaption")
-                fc.string = caption.get_text(" ", strip=True)
-                new.append(fc)
-            fig.replace_with(new)
-        else:
-            fig.replace_with(img)
 
-    # image grids: several images, one caption
-    for fig in body.select("figure.imagegridblock"):
-        new = soup.new_tag("figure")
-        for span in fig.select("span[data-url]") or fig.find_all("img"):
-            img = _img_from(span, soup, None, span.get("data-alt") if span.name == "span" else None)
-            if img is not None:
-                new.append(img)
-        caption = fig.find("figcaption")
-        if caption is not None and caption.get_text(strip=True):
-            fc = soup.new_tag("figcaption")
-            fc.string = caption.get_text(" ", strip=True)
-            new.append(fc)
-        fig.replace_with(new)
+def _drop_ads(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    """Ads with the wrappers they leave empty (a skin's AdSense ``<table>`` or ``<p>``); ad scripts
+    (``google_ad_client`` snippets, ``adsbygoogle`` pushes) go before the other scripts."""
+    for script in body.find_all("script"):
+        if script.decomposed or script.parent is None:
+            continue  # went with an ad removed before it
+        code = (script.string or "") + str(script.get("src") or "")
+        if re.search(r"google_ad_client|adsbygoogle|googlesyndication|show_ads\.js", code):
+            _drop(script, body)
+    for sel in AD_SELECTORS:
+        for el in body.select(sel):
+            if not el.decomposed and el.parent is not None:
+                _drop(el, body)
 
-    # file attachments: a download link, relinked to the local copy like an image
-    for fig in body.select("figure.fileblock"):
-        a = fig.find("a", href=True)
-        if a is None:
-            fig.decompose()
-            continue
-        name_el = fig.select_one(".name")
-        name = name_el.get_text(strip=True) if name_el else unquote(urlsplit(a["href"]).path.rsplit("/", 1)[-1])
-        p = soup.new_tag("p")
-        link = soup.new_tag("a", href=urljoin(base + "/", a["href"]))
-        link["data-migrator-attachment"] = name
-        link.string = name
-        p.append(link)
-        size = fig.select_one(".size")
-        if size is not None and size.get_text(strip=True):
-            p.append(NavigableString(f" ({size.get_text(strip=True)})"))
-        fig.replace_with(p)
+
+def _apply_element_rules(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    for selector, rewrite in ELEMENT_RULES:
+        for el in body.select(selector):
+            if not el.decomposed and el.parent is not None:  # not inside something an earlier match removed
+                rewrite(el, soup, base)
+
+
+def _attachment_links(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    """Old ``/attachment/`` links are files to download, like ``figure.fileblock``."""
     for a in body.find_all("a", href=True):
         href = str(a["href"])
         if "/attachment/" in href and not a.get("data-migrator-attachment"):
             a["data-migrator-attachment"] = a.get_text(strip=True) or unquote(href.rsplit("/", 1)[-1])
             a["href"] = urljoin(base + "/", href)
 
-    # more/less folds -> <details>
-    for div in body.select('div[data-ke-type="moreLess"]'):
-        details = soup.new_tag("details")
-        summary = soup.new_tag("summary")
-        summary.string = div.get("data-text-more") or "더보기"
-        details.append(summary)
-        content = div.select_one(".moreless-content") or div
-        for child in list(content.contents):
-            if isinstance(child, Tag) and "btn-toggle-moreless" in (child.get("class") or []):
-                continue
-            details.append(child.extract())
-        div.replace_with(details)
 
-    # opengraph link cards -> a readable link with title and description
-    for fig in body.select('figure[data-ke-type="opengraph"]'):
-        url = fig.get("data-og-url") or fig.get("data-og-source-url")
-        a = fig.find("a", href=True)
-        url = url or (a["href"] if a else None)
-        title = fig.get("data-og-title") or (
-            fig.select_one(".og-title").get_text(strip=True) if fig.select_one(".og-title") else url
-        )
-        desc = fig.get("data-og-description") or (
-            fig.select_one(".og-desc").get_text(strip=True) if fig.select_one(".og-desc") else ""
-        )
-        host = fig.get("data-og-host") or ""
-        quote_el = soup.new_tag("blockquote")
-        p = soup.new_tag("p")
-        if url:
-            link = soup.new_tag("a", href=url)
-            link.string = title or url
-            strong = soup.new_tag("strong")
-            strong.append(link)
-            p.append(strong)
-        else:
-            p.string = title or ""
-        quote_el.append(p)
-        if desc:
-            d = soup.new_tag("p")
-            d.string = desc + (f" ({host})" if host else "")
-            quote_el.append(d)
-        fig.replace_with(quote_el)
-
-    # video figures: keep the player iframe, else a link
-    for fig in body.select('figure[data-ke-type="video"]'):
-        iframe = fig.find("iframe")
-        if iframe is not None:
-            fig.replace_with(iframe.extract())
-        elif fig.get("data-video-url"):
-            p = soup.new_tag("p")
-            a = soup.new_tag("a", href=fig["data-video-url"])
-            a.string = fig.get("data-video-title") or fig["data-video-url"]
-            p.append(a)
-            fig.replace_with(p)
-        else:
-            fig.decompose()
-
-    # Kakao map embeds only work on Tistory: a link to the place instead
-    for iframe in body.select('iframe[data-ke-type="map"], iframe[src*="plusmapViewer"]'):
-        data = parse_qs(str(iframe.get("data-maps-data") or iframe.get("mapdata") or ""))
-        addr = (data.get("addr") or [""])[0]
-        title = (data.get("title") or [""])[0]
-        label = title or addr or "지도"
-        p = soup.new_tag("p")
-        a = soup.new_tag("a", href="https://map.kakao.com/?q=" + quote(addr or label))
-        a.string = f"지도: {label}"
-        p.append(a)
-        iframe.replace_with(p)
-
-    # code blocks keep their language; every other data-ke-* attribute goes
-    for pre in body.find_all("pre"):
-        lang = pre.get("data-ke-language")
-        if lang:
-            pre["data-lang"] = lang
+def _images(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    """Every image at its original URL; Tistory's own UI pictures and emoticons go (an emoticon's alt stays)."""
     for img in body.find_all("img"):
         src = str(img.get("src") or "")
+        if is_emoticon_image(src) or "txc-emo" in (img.get("class") or []):
+            _replace_emoticon(img, img)
+            continue
         if is_chrome_image(src):
             img.decompose()
             continue
@@ -376,29 +746,43 @@ def clean_editor_html(body: Tag, soup: BeautifulSoup, base: str) -> None:
         for attr in ("srcset", "onerror", "onclick", "loading", "data-src", "data-phocus-index", "style"):
             if attr in img.attrs:
                 del img[attr]
+
+
+_EDITOR_ATTRS = frozenset(
+    {
+        "contenteditable",
+        "data-origin-width",
+        "data-origin-height",
+        "data-is-animation",
+        "data-widthpercent",
+        "data-phocus",
+        "data-url",
+        "data-alt",
+        "data-highlighted",
+        "id",
+    }
+)
+_STYLED = frozenset({"p", "span", "div", "blockquote", "ul", "ol", "table", "td", "th", "h2", "h3", "h4"})
+
+
+def _editor_attributes(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    """Code blocks keep their language; every other ``data-ke-*`` attribute, and editor ids and styles, go."""
+    for pre in body.find_all("pre"):
+        lang = pre.get("data-ke-language")
+        if lang:
+            pre["data-lang"] = lang
     for el in body.find_all(True):
         for attr in list(el.attrs):
-            if attr.startswith("data-ke") or attr in (
-                "contenteditable",
-                "data-origin-width",
-                "data-origin-height",
-                "data-is-animation",
-                "data-widthpercent",
-                "data-phocus",
-                "data-url",
-                "data-alt",
-                "data-highlighted",
-                "id",
-            ):
+            if attr.startswith("data-ke") or attr in _EDITOR_ATTRS:
                 if attr == "id" and el.name not in ("pre", "figure"):
                     continue
                 del el[attr]
-        if el.name in ("p", "span", "div", "blockquote", "ul", "ol", "table", "td", "th", "h2", "h3", "h4") and el.get(
-            "style"
-        ):
+        if el.name in _STYLED and el.get("style"):
             del el["style"]
 
-    # raw editor placeholders left in old content: [##_Image|kage@a/b/c/img.png|...|{json}_##]
+
+def _placeholders(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    """Raw editor placeholders left in old content: ``[##_Image|kage@a/b/c/img.png|…|{json}_##]``."""
     for text in body.find_all(string=re.compile(r"\[##_(?:Image|ImageGrid|1[CLR]|2C)\|")):
         html = str(text)
         html = re.sub(
@@ -412,6 +796,26 @@ def clean_editor_html(body: Tag, soup: BeautifulSoup, base: str) -> None:
             html,
         )
         text.replace_with(BeautifulSoup(html, "html.parser"))
+
+
+# the passes of clean_editor_html, in order
+EDITOR_PASSES: tuple[tuple[str, Callable[[Tag, BeautifulSoup, str], None]], ...] = (
+    ("ads", _drop_ads),
+    ("junk", _drop_junk),
+    ("editor constructs", _apply_element_rules),
+    ("buttons", _drop_buttons),
+    ("attachments", _attachment_links),
+    ("images", _images),
+    ("attributes", _editor_attributes),
+    ("placeholders", _placeholders),
+)
+
+
+def clean_editor_html(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    """Rewrite Tistory editor constructs in ``body`` (in place) into ordinary HTML: :data:`EDITOR_PASSES`."""
+    for _name, run in EDITOR_PASSES:
+        run(body, soup, base)
+
 
 
 # --- the source ----------------------------------------------------------------------------------------
@@ -457,6 +861,11 @@ class TistorySource:
         self.listed_ids: set[str] | None = None
         self.expected_total: int | None = None  # posts discovery found (for the progress bar)
         self._hosts = {(parts.hostname or "").lower()}
+        # links written as /entry/<title>: the posts known by that path, title slugs -> ids, ids read from pages
+        self._links_lock = threading.Lock()
+        self._entry_paths: set[str] = set()
+        self._title_ids: dict[str, set[str]] = {}
+        self._entry_ids: dict[str, str | None] = {}
         if self.tcfg.delay > 0:
             http.set_host_delay(parts.netloc, self.tcfg.delay)
 
@@ -482,8 +891,11 @@ class TistorySource:
         m = _MOBILE.match(path)
         if m:
             path = "/" + m.group(1)
-        if classify_path(path) is None:
+        key = classify_path(path)
+        if key is None:
             return None
+        if key[0] == "entry":
+            path = self._entry_target(key[1], path)
         return path + (f"#{parts.fragment}" if parts.fragment else "")
 
     # --- fetching --------------------------------------------------------------------------------------
@@ -528,6 +940,9 @@ class TistorySource:
                             "description": item.findtext("description") or "",
                         }
                     )
+                    key = classify_path(urlsplit(self._rss_items[-1]["link"]).path)
+                    if key and key[0] == "id" and self._rss_items[-1]["title"].strip():
+                        self._title_ids.setdefault(slug_key(self._rss_items[-1]["title"]), set()).add(key[1])
         if not title:
             home = self._get_text("/")
             if home is None:
@@ -605,11 +1020,15 @@ class TistorySource:
             if key is None:
                 continue  # /m/<id> duplicates, /category, /tag, /guestbook, the home page
             listed.setdefault(key, Listed(self.origin + parts.path, key, lastmod))
+            if key[0] == "entry":
+                self._entry_paths.add(key[1])
         for item in self._rss_items:
             parts = urlsplit(item["link"])
             key = classify_path(parts.path)
             if key is not None and key not in listed:
                 listed[key] = Listed(self.origin + parts.path, key, None, from_rss=True)
+                if key[0] == "entry":
+                    self._entry_paths.add(key[1])
         ids = [int(k[1]) for k in listed if k[0] == "id"]
         capped = found and len(sitemap) >= self.tcfg.sitemap_cap
         mode = self.tcfg.enumerate
@@ -745,134 +1164,131 @@ class TistorySource:
         )
 
     def parse_page(self, html: str, url: str) -> Post | None:
+        """One post page -> a Post (or a skipped/failed one), in named steps: the page's metadata, the
+        protected-post check, the body, the date, the category and tags, the editor clean-up."""
         soup = BeautifulSoup(html, "lxml")
-
-        def meta(prop: str) -> str | None:
-            el = soup.find("meta", attrs={"property": prop}) or soup.find("meta", attrs={"name": prop})
-            v = el.get("content") if el is not None else None
-            return str(v).strip() if v else None
-
-        entry_info = _json_after(html, "window.T.entryInfo") or {}
-        tiara = (_json_after(html, "window.tiara") or {}).get("entry") or {}
-        ld: dict = {}
-        for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
-            try:
-                data = json.loads(script.string or "")
-            except ValueError:
-                continue
-            if isinstance(data, dict) and data.get("@type") in ("BlogPosting", "Article"):
-                ld = data
-        entry_id = str(entry_info.get("entryId") or tiara.get("entryId") or "")
-        if not entry_id:
-            txid = meta("article:txid") or ""
-            entry_id = txid.rsplit("_", 1)[-1] if "_" in txid else ""
-        if not entry_id:
-            for candidate in (meta("dg:plink"), meta("og:url"), url):
-                key = classify_path(urlsplit(candidate or "").path)
-                if key and key[0] == "id":
-                    entry_id = key[1]
-                    break
-        canonical = None
-        link = soup.find("link", attrs={"rel": "canonical"})
-        for candidate in (link.get("href") if link else None, meta("og:url"), meta("dg:plink"), url):
-            if candidate and classify_path(urlsplit(candidate).path):
-                canonical = self.origin + urlsplit(candidate).path
-                break
-        canonical = canonical or url
-        if not entry_id:
-            key = classify_path(urlsplit(canonical).path)
-            entry_id = f"entry:{key[1]}" if key else url
-        title = meta("og:title") or meta("title") or ld.get("headline") or tiara.get("entryTitle") or ""
-        published = parse_tistory_date(meta("article:published_time")) or parse_tistory_date(ld.get("datePublished"))
-        modified = parse_tistory_date(meta("article:modified_time")) or parse_tistory_date(ld.get("dateModified"))
-
-        body_text = soup.get_text(" ")
-        if PROTECTED_TEXT in body_text and soup.find("input", attrs={"type": "password"}) is not None:
+        meta = read_page_meta(soup, html, url, self.origin)
+        if is_protected_page(soup):
             return self._skipped_post(
-                canonical,
+                meta.canonical,
                 "protected by a password: its text cannot be read",
-                post_id=entry_id,
-                title=title,
+                post_id=meta.entry_id,
+                title=meta.title,
+                published=meta.published,
+            )
+        body, soup = self._find_body(soup, meta.entry_id)
+        published = meta.published or self._rss_date(meta.canonical) or visible_date(soup)
+        if published is None:
+            published = datetime(1970, 1, 1, tzinfo=KST)
+            self.warnings.append(
+                f"{meta.canonical}: no publication date found; dated 1970-01-01 (edit the post's date)"
+            )
+        if body is None:
+            return self._skipped_post(
+                meta.canonical,
+                "no post body found in the page (skin not recognised); set tistory.body_selectors",
+                failed=True,
+                post_id=meta.entry_id,
+                title=meta.title,
                 published=published,
             )
+        # category: entryInfo, tiara, then the skin's category link near the article (never a menu)
+        category = meta.category or skin_category(soup, near=body)
+        categories = tuple(c.strip() for c in str(category).split("/") if c.strip() and c.strip() not in NO_CATEGORY)
+        tags = list(dict.fromkeys([*meta.tags, *skin_tags(soup, near=body)]))
+        for sel in self.tcfg.remove_selectors:
+            for el in body.select(sel):
+                el.decompose()
+        clean_editor_html(body, soup, self.origin)
+        self._remember(meta)
+        return self._post(meta, body, published, categories, tags)
 
-        body = None
+    def _find_body(self, soup: BeautifulSoup, entry_id: str) -> tuple[Tag | None, BeautifulSoup]:
+        """The article's content (never a skin wrapper when the content's own container is there), else the
+        uniform mobile page's; with the soup it belongs to."""
         for sel in self.tcfg.body_selectors or DEFAULT_BODY_SELECTORS:
             found = soup.select_one(sel)
-            if found is not None and found.get_text(strip=True) or (found is not None and found.find("img")):
-                body = found
-                break
-        if body is None and entry_id.isdigit():
+            if found is not None and (found.get_text(strip=True) or found.find("img")):
+                return found, soup
+        if entry_id.isdigit():
             mobile = self._get_text(f"/m/{entry_id}")
             if mobile:
                 msoup = BeautifulSoup(mobile, "lxml")
                 for sel in MOBILE_BODY_SELECTORS:
                     found = msoup.select_one(sel)
                     if found is not None:
-                        body, soup = found, msoup
-                        break
-        if published is None:
-            published = self._rss_date(canonical)
-        if published is None:
-            for sel in ("time.date", "span.date", ".date", "time"):
-                el = soup.select_one(sel)
-                published = parse_visible_date(el.get("datetime") or el.get_text(" ", strip=True)) if el else None
-                if published:
-                    break
-        if published is None:
-            published = datetime(1970, 1, 1, tzinfo=KST)
-            self.warnings.append(f"{canonical}: no publication date found; dated 1970-01-01 (edit the post's date)")
-        if body is None:
-            return self._skipped_post(
-                canonical,
-                "no post body found in the page (skin not recognised); set tistory.body_selectors",
-                failed=True,
-                post_id=entry_id,
-                title=title,
-                published=published,
-            )
-        # category: entryInfo, tiara, then the skin's category link near the article (never a menu)
-        category = entry_info.get("categoryLabel") or tiara.get("categoryName") or ""
-        if not category:
-            category = skin_category(soup)
-        categories = tuple(c.strip() for c in str(category).split("/") if c.strip() and c.strip() not in NO_CATEGORY)
-        tags = [str(t) for t in tiara.get("tags") or [] if str(t).strip()]
-        for a in soup.select("a[rel=tag]"):
-            if _in_chrome(a):
-                continue
-            t = a.get_text(strip=True)
-            if t and t not in tags:
-                tags.append(t)
-        for sel in self.tcfg.remove_selectors:
-            for el in body.select(sel):
-                el.decompose()
-        clean_editor_html(body, soup, self.origin)
-        thumb = meta("og:image")
-        path = urlsplit(canonical).path
+                        return found, msoup
+        return None, soup
+
+    def _post(
+        self, meta: PageMeta, body: Tag, published: datetime, categories: tuple[str, ...], tags: list[str]
+    ) -> Post:
+        entry_id = meta.entry_id
+        path = urlsplit(meta.canonical).path
         key = classify_path(path)
         old = [f"/m/{entry_id}"] if entry_id.isdigit() else []
         if key and key[0] == "entry":
             old.append("/m" + path)
             if entry_id.isdigit():
                 old.append(f"/{entry_id}")
-        slug = key[1] if key and key[0] == "entry" else (title or entry_id)
+        slug = key[1] if key and key[0] == "entry" else (meta.title or entry_id)
+        thumb = meta.thumbnail
         return Post(
             id=entry_id,
             kind="post",
             status="live",
-            title=title,
+            title=meta.title,
             html=body.decode_contents(),
             published=published,
-            updated=modified,
-            url=canonical,
+            updated=meta.modified,
+            url=meta.canonical,
             path=path,
             slug=slug,
             categories=categories,
             tags=tuple(tags),
-            summary=meta("og:description"),
+            summary=meta.summary,
             thumbnail=original_image_url(thumb) if thumb and not is_chrome_image(thumb) else None,
             old_urls=tuple(old),
         )
+
+    # --- links written as /entry/<title> --------------------------------------------------------------
+    def _remember(self, meta: PageMeta) -> None:
+        """What a later link to this post may be written as: its ``/entry/`` path, or its title's slug."""
+        key = classify_path(urlsplit(meta.canonical).path)
+        with self._links_lock:
+            if key and key[0] == "entry":
+                self._entry_paths.add(key[1])
+            if meta.entry_id.isdigit() and meta.title:
+                self._title_ids.setdefault(slug_key(meta.title), set()).add(meta.entry_id)
+
+    def _entry_target(self, title: str, path: str) -> str:
+        """The path a link to ``/entry/<title>`` goes to on the new site: itself when a post lives there;
+        ``/<id>`` when the post is known by its id (its title's slug, else the id the linked page gives, read
+        once); else unchanged (the pipeline then lists it as a link to a post that was not migrated)."""
+        with self._links_lock:
+            if title in self._entry_paths:
+                return path
+            ids = self._title_ids.get(slug_key(title), set())
+            if len(ids) == 1:
+                return "/" + next(iter(ids))
+            if title in self._entry_ids:
+                found = self._entry_ids[title]
+                return f"/{found}" if found else path
+        found = self._read_entry_id(title)
+        with self._links_lock:
+            self._entry_ids[title] = found
+        return f"/{found}" if found else path
+
+    def _read_entry_id(self, title: str) -> str | None:
+        """The numeric id of the post at ``/entry/<title>``, from its page (``entryInfo``, ``article:txid``,
+        ``dg:plink``)."""
+        try:
+            got = self.http.get(f"{self.origin}/entry/{quote(title, safe='')}")
+        except FetchError:
+            return None
+        html = got.text()
+        entry_id = page_entry_id(BeautifulSoup(html, "lxml"), html, got.url)
+        return entry_id if entry_id.isdigit() else None
 
     def _rss_date(self, url: str) -> datetime | None:
         path = urlsplit(url).path
@@ -902,7 +1318,6 @@ def _ordered_map(fn, items: list, workers: int):  # type: ignore[no-untyped-def]
 
 
 NO_CATEGORY = frozenset({"분류 전체보기", "카테고리 없음", "분류없음", "분류 없음", "전체", "Uncategorized"})
-_CHROME = re.compile(r"tt_category|category_list|sidebar|menu|gnb|lnb|\bnav|cloud|widget", re.I)
 CATEGORY_SELECTORS = (
     ".heading a.category",
     ".artcle_category_info a",
@@ -913,34 +1328,109 @@ CATEGORY_SELECTORS = (
     ".category a[href^='/category']",
     "a[href^='/category/']",
 )
+_MENU_ROLES = frozenset({"navigation", "complementary", "menu", "menubar"})
+_CATEGORY_TREE_LINKS = frozenset({"link_tit", "link_item", "link_sub_item"})  # the links of ul.tt_category
+_TAG_CLOUD = re.compile(r"^cloud\d*$")  # [##_tag_class_##]: a tag cloud's link
+
+
+def _category_path(a: Tag) -> str | None:
+    path = urlsplit(str(a.get("href") or "")).path
+    if path.startswith("/category/"):
+        return unquote(path[len("/category/") :])
+    if path.rstrip("/") == "/category":
+        return ""  # the skin's link for "no category"
+    return None
+
+
+def _is_category_menu(lst: Tag) -> bool:
+    """A list whose items link to different categories: a category menu (with or without Tistory's class).
+    A breadcrumb of one category ("Parent", then "Parent/Child") is not."""
+    paths = set()
+    for li in lst.find_all("li", recursive=False):
+        a = li.find("a", href=True)
+        path = _category_path(a) if a is not None else None
+        if path is not None:
+            paths.add(path)
+    return any(
+        not (a == b or b.startswith(a + "/") or a.startswith(b + "/") or "" in (a, b)) for a in paths for b in paths
+    )
 
 
 def _in_chrome(el: Tag) -> bool:
-    """Whether an element sits in the skin's menus, sidebars or footers rather than with the article."""
+    """Whether a link is the skin's navigation rather than the post's own: decided by what the element is
+    (a link of the category tree or of a tag cloud; inside ``<nav>``, ``<aside>``, a navigation landmark, the
+    category tree ``ul.tt_category`` or another list of category links), never by a wrapper's class name
+    (the 2011 skin wraps the whole article in ``div.category_list``)."""
+    classes = set(el.get("class") or [])
+    if classes & _CATEGORY_TREE_LINKS or any(_TAG_CLOUD.match(c) for c in classes):
+        return True
     for parent in el.parents:
-        if parent.name in ("nav", "aside"):
+        if parent.name in ("nav", "aside") or parent.get("role") in _MENU_ROLES:
             return True
-        cls = " ".join(parent.get("class") or []) + " " + str(parent.get("id") or "")
-        if _CHROME.search(cls):
+        if parent.name in ("ul", "ol") and ("tt_category" in (parent.get("class") or []) or _is_category_menu(parent)):
             return True
     return False
 
 
-def skin_category(soup: BeautifulSoup) -> str:
-    """The post's category from the skin's own link, when the page has no entryInfo/tiara JSON."""
-    for sel in CATEGORY_SELECTORS:
-        for a in soup.select(sel):
-            if _in_chrome(a) or "link_item" in (a.get("class") or []) or "link_tit" in (a.get("class") or []):
+def _nearness(near: Tag | None) -> Callable[[Tag], int | None]:
+    """How close an element is to the article ``near``: the depth of their nearest common ancestor (deeper is
+    nearer), None for an element inside ``near`` (the post's own text is not its metadata)."""
+    if near is None:
+        return lambda el: 0
+    depth = {id(p): d for d, p in enumerate(reversed(list(near.parents)))}
+
+    def score(el: Tag) -> int | None:
+        for p in el.parents:
+            if p is near:
+                return None
+            if id(p) in depth:
+                return depth[id(p)]
+        return -1
+
+    return score
+
+
+def skin_category(soup: BeautifulSoup, near: Tag | None = None) -> str:
+    """The post's category from the skin's own link, when the page has no entryInfo/tiara JSON: the category
+    link nearest the article ``near`` (menus and sidebars are never read)."""
+    score = _nearness(near)
+    best: tuple[int, int, int, Tag] | None = None
+    for rank, sel in enumerate(CATEGORY_SELECTORS):
+        for order, a in enumerate(soup.select(sel)):
+            d = score(a)
+            if d is None or _in_chrome(a):
                 continue
-            path = urlsplit(str(a.get("href") or "")).path
-            if path.startswith("/category/"):
-                return unquote(path[len("/category/") :])
-            if path.rstrip("/") == "/category":
-                return ""  # the skin's link for "no category"
-            text = a.get_text(strip=True)
-            if text:
-                return text
-    return ""
+            if _category_path(a) is None and not a.get_text(strip=True):
+                continue
+            if best is None or (-d, rank, order) < (-best[0], best[1], best[2]):
+                best = (d, rank, order, a)
+    if best is None:
+        return ""
+    a = best[3]
+    path = _category_path(a)
+    if path is None:
+        return a.get_text(strip=True)
+    # '<a>Parent</a>/<a>Child</a>' (another_category's heading): the deepest of the path's links
+    for other in a.parent.find_all("a", href=True) if a.parent is not None else []:
+        deeper = _category_path(other)
+        if deeper and path and deeper.startswith(path + "/"):
+            path = deeper
+    return path
+
+
+def skin_tags(soup: BeautifulSoup, near: Tag | None = None) -> list[str]:
+    """The post's tags (``a[rel=tag]``) nearest the article ``near``; a tag cloud or a menu is never read."""
+    score = _nearness(near)
+    found: list[tuple[int, str]] = []
+    for a in soup.select("a[rel~=tag]"):
+        d = score(a)
+        text = a.get_text(strip=True)
+        if d is not None and text and not _in_chrome(a):
+            found.append((d, text))
+    if not found:
+        return []
+    nearest = max(d for d, _ in found)
+    return list(dict.fromkeys(t for d, t in found if d == nearest))
 
 
 def _child_text(el: etree._Element, name: str) -> str | None:
