@@ -48,8 +48,12 @@ def test_export_migrates_posts_pages_and_drafts(cli, tmp_path, exports, blog, na
     assert "Asia/Seoul" in (site / "_config.yml").read_text() or name == "feed.atom"
 
 
-def test_takeout_without_origin_warns_and_keeps_paths(cli, tmp_path, exports):
-    res, site = run_export(cli, tmp_path, exports / "feed.atom")
+def test_takeout_without_origin_warns_and_keeps_paths(cli, tmp_path, quiet_server, blog):
+    for e in blog.entries:  # no post links to another post of the blog: nothing tells its address
+        e["html"] = e["html"].replace("@BLOG@", "https://elsewhere.example")
+    path = tmp_path / "feed.atom"
+    path.write_text(takeout_atom(blog, "https://example.blogspot.com", quiet_server.img_url))
+    res, site = run_export(cli, tmp_path, path)
     assert res.code == 0, res
     assert "--origin" in res.out
     assert frontmatter.load(site / "_posts/2024-03-02-hello-world.md")["source_url"] == "/2024/03/hello-world.html"
