@@ -935,16 +935,23 @@ class BloggerExportSource(_Common):
             self._links[((m.group("scheme") or "https:")[:-1].lower(), m.group("netloc").lower(), m.group("path"))] += 1
 
     def _inferred_origins(self) -> list[str]:
-        """Origins whose links (in the posts' HTML) lead to the export's own paths, most linked first; https
-        when a host is linked both ways."""
-        by_netloc: Counter[str] = Counter()
+        """Origins whose links (in the posts' HTML) lead to the export's own paths, the most linked first;
+        https when a host is linked both ways. A host counts with two distinct own paths, or one that is not
+        Blogger's generic ``blog-post_NN.html`` (which many blogs share)."""
+        paths: dict[str, set[str]] = {}
+        links: Counter[str] = Counter()
         https: set[str] = set()
         for (scheme, netloc, path), n in self._links.items():
             if unquote(path) in self._filenames or path in self._filenames:
-                by_netloc[netloc] += n
+                paths.setdefault(netloc, set()).add(path)
+                links[netloc] += n
                 if scheme == "https":
                     https.add(netloc)
-        return [f"{'https' if netloc in https else 'http'}://{netloc}" for netloc, _ in by_netloc.most_common()]
+        good = [
+            h for h, p in paths.items() if len(p) > 1 or not re.search(r"/blog-post(?:_\d+)?\.html$", next(iter(p)))
+        ]
+        good.sort(key=lambda h: (-len(paths[h]), -links[h], h))
+        return [f"{'https' if h in https else 'http'}://{h}" for h in good]
 
     def posts(self, since: datetime | None = None, known: dict | None = None) -> Iterator[Post]:
         """Every entry of the file (an export is read whole: it is local and has no cheaper listing)."""
