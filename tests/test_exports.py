@@ -43,6 +43,7 @@ def test_export_migrates_posts_pages_and_drafts(cli, tmp_path, exports, blog, na
     assert hello["source_url"] == "https://example.blogspot.com/2024/03/hello-world.html"
     assert hello["permalink"] == "/2024/03/hello-world.html"
     assert str(hello["date"]) == "2024-03-02 09:15:00 +0900"
+    assert hello["tags"] == ["news", "Jekyll"]  # Takeout: scheme tag:blogger.com,1999:blog-<id>; legacy: atom/ns#
     assert frontmatter.load(site / "p/about.md")["permalink"] == "/p/about.html"
     assert all(a["status"] == "ok" for a in manifest["assets"].values())
     assert "Asia/Seoul" in (site / "_config.yml").read_text() or name == "feed.atom"

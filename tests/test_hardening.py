@@ -146,7 +146,7 @@ def test_hostile_blog(cli, blog, tmp_path):
 
 def test_a_truncated_feed_page_is_retried_then_reported(cli, blog, tmp_path):
     cut = b'{"version": "1.0", "feed": {"entry": [{"id": {"$t": "tag:blo'
-    page2 = "/feeds/posts/default?alt=json&start-index=4&max-results=100"
+    page2 = "/feeds/posts/default?alt=json&start-index=4&max-results=3"  # rel=next's query, on the origin
     with FixtureServer(blog, faults={page2: [(200, {}, cut), (200, {}, cut)]}) as server:
         res = cli("migrate", server.url, "--out", tmp_path / "s", "--config", EXAMPLE_CONFIG)
     assert res.code == 1, res  # finished, but the listing is incomplete: said so, and nothing judged deleted
