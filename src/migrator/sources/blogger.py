@@ -401,9 +401,9 @@ class BloggerFeedSource(_Common):
         ``<origin>/feeds/<kind>/<projection>`` path, which also works for custom domains."""
         query = [(k, v) for k, v in parse_qsl(urlsplit(href).query, keep_blank_values=True) if k != "alt"]
         try:
-            start = int(dict(query).get("start-index", ""))
+            start = int(dict(query).get("start-index", "1"))  # none: the first page
         except ValueError:
-            return None, 0, "has no start-index"
+            return None, 0, "has a start-index that is not a number"
         if start <= current:
             return None, 0, f"does not advance (start-index {start} after {current})"
         return f"{self.origin}/feeds/{kind}/{projection}?{urlencode([('alt', 'json'), *query])}", start, ""
