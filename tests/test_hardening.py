@@ -219,3 +219,17 @@ def test_output_does_not_depend_on_timing_or_jobs(cli, blog, tmp_path):
     a = json.loads((tmp_path / "1/.migrator/manifest.json").read_text())
     b = json.loads((tmp_path / "8/.migrator/manifest.json").read_text())
     assert json.dumps(a["posts"]) == json.dumps(b["posts"]) and json.dumps(a["assets"]) == json.dumps(b["assets"])
+
+
+def test_a_write_cut_short_by_a_kill_leaves_no_temp_file_after_the_next_run(quiet_server, migrate):
+    res, site = migrate(quiet_server)
+    assert res.code == 0, res
+    # what SIGKILL between mkstemp() and os.replace() leaves beside the file it was writing
+    strays = [site / "p/about.md.eqnndw70.tmp", site / ".migrator/manifest.json.k2_9ab1x.tmp"]
+    for stray in strays:
+        stray.write_text("half a file")
+    mine = site / "notes.tmp"  # a file of the user's own that only ends like one
+    mine.write_text("mine")
+    res, _ = migrate(quiet_server)
+    assert res.code == 0, res
+    assert not any(p.exists() for p in strays) and mine.exists()

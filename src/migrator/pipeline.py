@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("migrator")
 CHECKPOINT_SECONDS = 5.0
 LOOKAHEAD = 16  # posts whose downloads run ahead of the one being converted
+_STRAY_TMP = re.compile(r"^.+\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp(prefix=name + ".", suffix=".tmp")
 
 Progress = Callable[[str], None]
 
@@ -96,10 +97,21 @@ class Migration:
             )
 
     def _clean_leftovers(self) -> None:
+        """What a killed run leaves: image downloads (``.part``) and atomic writes cut short between their
+        temp file and the rename (``<name>.<8 random characters>.tmp`` beside the file)."""
+        import os
+
         tmp = self.out / ".migrator" / "tmp"
         if tmp.is_dir():
             for part in tmp.glob("*.part"):
                 part.unlink(missing_ok=True)
+        skip = {".git", "_site", "node_modules", "vendor", ".jekyll-cache"}
+        images = {(self.out / d).resolve() for d in (self.cfg.images.dir, self.cfg.images.files_dir)}
+        for root, dirs, files in os.walk(self.out):
+            dirs[:] = [d for d in dirs if d not in skip and (Path(root) / d).resolve() not in images]
+            for name in files:
+                if _STRAY_TMP.match(name):
+                    (Path(root) / name).unlink(missing_ok=True)
 
     # --- one post ----------------------------------------------------------------------------------------
     def _render(self, post: Post, soup: BeautifulSoup, records: dict[str, AssetRecord]) -> str:
