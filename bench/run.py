@@ -57,7 +57,8 @@ def png(seed: int) -> bytes:
 
 def make_blog(n: int, images_dir: Path, with_images: bool = True) -> FixtureBlog:
     blog = FixtureBlog()
-    blog.page_cap = 100
+    blog.page_cap = 150  # Blogger's cap
+    blog.next_links = "all"  # every page links the next the way Blogger does (www.blogger.com, by blog id)
     blog.comments = []
     blog.entries = []
     images_dir.mkdir(parents=True, exist_ok=True)
@@ -146,6 +147,9 @@ def main() -> int:
             common = ["migrate", server.url, "--config", str(cfg), "--platform", "blogger"]
             t_full, rss_full = run_cli([*common, "--out", str(tmp / "s4"), "--jobs", str(args.jobs)])
             requests = len(server.log)
+            written = len(list((tmp / "s4" / "_posts").iterdir()))
+            if written != args.posts:  # paging stopped early: the figures would measure less than the blog
+                raise SystemExit(f"the full migration wrote {written} of {args.posts} posts")
             server.log.clear()
             t_noop, _ = run_cli([*common, "--out", str(tmp / "s4"), "--jobs", str(args.jobs)])
             noop_requests = len(server.log)

@@ -43,13 +43,18 @@ def test_export_migrates_posts_pages_and_drafts(cli, tmp_path, exports, blog, na
     assert hello["source_url"] == "https://example.blogspot.com/2024/03/hello-world.html"
     assert hello["permalink"] == "/2024/03/hello-world.html"
     assert str(hello["date"]) == "2024-03-02 09:15:00 +0900"
+    assert hello["tags"] == ["news", "Jekyll"]  # Takeout: scheme tag:blogger.com,1999:blog-<id>; legacy: atom/ns#
     assert frontmatter.load(site / "p/about.md")["permalink"] == "/p/about.html"
     assert all(a["status"] == "ok" for a in manifest["assets"].values())
     assert "Asia/Seoul" in (site / "_config.yml").read_text() or name == "feed.atom"
 
 
-def test_takeout_without_origin_warns_and_keeps_paths(cli, tmp_path, exports):
-    res, site = run_export(cli, tmp_path, exports / "feed.atom")
+def test_takeout_without_origin_warns_and_keeps_paths(cli, tmp_path, quiet_server, blog):
+    for e in blog.entries:  # no post links to another post of the blog: nothing tells its address
+        e["html"] = e["html"].replace("@BLOG@/2024/03/blog-post.html", "https://elsewhere.example/")
+    path = tmp_path / "feed.atom"
+    path.write_text(takeout_atom(blog, "https://example.blogspot.com", quiet_server.img_url))
+    res, site = run_export(cli, tmp_path, path)
     assert res.code == 0, res
     assert "--origin" in res.out
     assert frontmatter.load(site / "_posts/2024-03-02-hello-world.md")["source_url"] == "/2024/03/hello-world.html"

@@ -146,7 +146,7 @@ def test_hostile_blog(cli, blog, tmp_path):
 
 def test_a_truncated_feed_page_is_retried_then_reported(cli, blog, tmp_path):
     cut = b'{"version": "1.0", "feed": {"entry": [{"id": {"$t": "tag:blo'
-    page2 = "/feeds/posts/default?alt=json&start-index=4&max-results=100"
+    page2 = "/feeds/posts/default?alt=json&start-index=4&max-results=3"  # rel=next's query, on the origin
     with FixtureServer(blog, faults={page2: [(200, {}, cut), (200, {}, cut)]}) as server:
         res = cli("migrate", server.url, "--out", tmp_path / "s", "--config", EXAMPLE_CONFIG)
     assert res.code == 1, res  # finished, but the listing is incomplete: said so, and nothing judged deleted
@@ -219,3 +219,30 @@ def test_output_does_not_depend_on_timing_or_jobs(cli, blog, tmp_path):
     a = json.loads((tmp_path / "1/.migrator/manifest.json").read_text())
     b = json.loads((tmp_path / "8/.migrator/manifest.json").read_text())
     assert json.dumps(a["posts"]) == json.dumps(b["posts"]) and json.dumps(a["assets"]) == json.dumps(b["assets"])
+
+
+def test_a_write_cut_short_by_a_kill_leaves_no_temp_file_after_the_next_run(quiet_server, migrate, monkeypatch):
+    import tempfile
+
+    made = []
+    real = tempfile.mkstemp
+
+    def recording(*a, **k):  # type: ignore[no-untyped-def]
+        made.append(k.get("dir"))
+        return real(*a, **k)
+
+    monkeypatch.setattr(tempfile, "mkstemp", recording)
+    res, site = migrate(quiet_server)
+    assert res.code == 0, res
+    # every temp file is made in .migrator/tmp, never beside a post, page or the manifest
+    assert made and all(str(d).endswith(".migrator/tmp") for d in made), set(map(str, made))
+    # what SIGKILL between mkstemp() and os.replace() leaves there is swept by the next run
+    strays = [site / ".migrator/tmp/about.md.eqnndw70.tmp", site / ".migrator/tmp/manifest.json.k2_9ab1x.tmp"]
+    for stray in strays:
+        stray.write_text("half a file")
+    mine = [site / "notes.tmp", site / "p/about.md.eqnndw70.tmp"]  # the user's own files: never touched
+    for m in mine:
+        m.write_text("mine")
+    res, _ = migrate(quiet_server)
+    assert res.code == 0, res
+    assert not any(p.exists() for p in strays) and all(m.read_text() == "mine" for m in mine)

@@ -99,8 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument(
         "--origin",
         metavar="URL",
+        action="append",
         default=S,
-        help="the blog's address, for exports that do not record it (Takeout feed.atom)",
+        help="the blog's address, for exports that do not record it; repeat it for a blog that moved "
+        "domains (every one is internal for links, the first is the canonical one) (config: origins)",
     )
     m.add_argument("--timezone", metavar="TZ", default=S, help="the blog's IANA timezone, e.g. Asia/Seoul")
     m.add_argument(
@@ -134,7 +136,7 @@ _FLAG_KEYS = {
     "allow_private_network": "allow_private_network",
     "limit": "limit",
     "full": "full",
-    "origin": "origin",
+    "origin": "origins",
     "timezone": "timezone",
     "urls": "urls",
 }
@@ -144,7 +146,8 @@ def _config_from(args: argparse.Namespace) -> Config:
     overrides: dict[str, Any] = {}
     for attr, key in _FLAG_KEYS.items():
         if hasattr(args, attr):
-            overrides[key] = getattr(args, attr)
+            value = getattr(args, attr)
+            overrides[key] = tuple(value) if isinstance(value, list) else value
     if args.quiet:
         overrides["verbosity"] = -1
     elif args.verbose:

@@ -95,7 +95,9 @@ class Config:
     out: str | None = None  # the Jekyll site directory (--out)
     platform: str = "auto"  # auto | blogger | tistory
     format: str = "markdown"  # markdown | html
-    origin: str | None = None  # the blog's URL, for exports that do not record it (Takeout)
+    # The blog's address(es): the first is the canonical one (exports that do not record it); every one is
+    # the same blog for link rewriting (a blog that moved domains). ``origin: URL`` is still accepted.
+    origins: tuple[str, ...] = ()
     urls: str = "preserve"  # preserve: permalink = old path; jekyll: site permalinks + redirect_from
     timezone: str | None = None  # the blog's IANA timezone (default: from the export, else the dates' offset)
     dry_run: bool = False
@@ -158,6 +160,9 @@ class Config:
             raise ConfigError("http.deadline must be 0 (no deadline) or more seconds")
         if self.http.retries < 1 or self.http.per_host < 1:
             raise ConfigError("http.retries and http.per_host must be at least 1")
+        origins = tuple(dict.fromkeys(normalize_origin(o) for o in self.origins))
+        if origins != self.origins:
+            return replace(self, origins=origins).validate()
         if self.timezone:
             from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -168,6 +173,35 @@ class Config:
                     f"unknown timezone {self.timezone!r}", "use an IANA name such as Asia/Seoul"
                 ) from None
         return self
+
+
+def normalize_origin(value: str) -> str:
+    """``name.blogspot.com`` or ``https://name.blogspot.com/`` -> ``https://name.blogspot.com``."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    parts = urlsplit(text if "://" in text else "https://" + text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+        raise ConfigError(f"origin {value!r} is not a blog address", "use a URL such as https://NAME.blogspot.com")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _compat(data: dict[str, Any]) -> dict[str, Any]:
+    """Older spellings: ``origin: URL`` (one address) becomes ``origins: [URL]``; a lone string is a list."""
+    data = dict(data)
+    merged: list[Any] = []
+    for key in ("origin", "origins"):
+        value = data.pop(key, None)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise ConfigError(f"{key} must be a URL or a list of URLs")
+        merged += value
+    if merged:
+        data["origins"] = merged
+    return data
 
 
 def _coerce(value: Any, tp: Any, where: str) -> Any:
@@ -241,7 +275,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             loaded = {}
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {p} must be a mapping of keys to values")
-        data = loaded
+        data = _compat(loaded)
     cfg = _build(Config, data)
     for key, value in (overrides or {}).items():
         cfg = _override(cfg, key.split("."), value)

@@ -24,6 +24,7 @@ class Blog:
     title: str = ""
     description: str = ""
     timezone: str | None = None  # IANA name when the platform says (export settings), else None
+    locale: str = ""  # the blog's language setting when the platform says (export settings), e.g. "en_US"
 
 
 @dataclass(frozen=True)

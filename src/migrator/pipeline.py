@@ -142,8 +142,10 @@ class Migration:
         check_dirs(self.out, dirs)
 
     def _clean_leftovers(self) -> None:
+        """What a killed run leaves, all in ``.migrator/tmp``: image downloads (``.part``) and atomic writes cut
+        short between their temp file and the rename (``.tmp``). Nothing elsewhere in the site is touched."""
         tmp = self.out / ".migrator" / "tmp"
-        if tmp.is_dir():  # downloads and writes a killed run left half done
+        if tmp.is_dir():
             for part in [*tmp.glob("*.part"), *tmp.glob("*.tmp")]:
                 part.unlink(missing_ok=True)
 

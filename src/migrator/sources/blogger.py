@@ -2,14 +2,19 @@
 "Back up content" XML, plus the original-size image URL helper.
 
 Facts used here (see the project docs): feeds page with ``start-index``/``max-results`` and a ``rel=next``
-link, and the server's page cap has changed over time (500, 150, 100), so no page size is trusted; export
-entries are classified by kind category (legacy) or ``blogger:type``/``blogger:status`` (Takeout), never by
-id; image size tokens (``/s320/``, ``=w640-h480``, ``s72-c``) become ``s0`` for the original.
+link that points at ``www.blogger.com/feeds/<blogId>/...`` (so only its query is kept, asked of the
+documented ``<origin>/feeds/<kind>/<projection>``), and the server's page cap has changed over time (500,
+150, 100), so no page size is trusted; export entries are classified by kind category (legacy) or
+``blogger:type``/``blogger:status`` (Takeout), never by id; Takeout labels use the blog's own tag URI as
+their scheme, and ``settings.csv`` beside ``feed.atom`` records the address and timezone; image size tokens
+(``/s320/``, ``=w640-h480``, ``s72-c``) become ``s0`` for the original.
 """
 
 from __future__ import annotations
 
+import csv
 import fnmatch
+import itertools
 import json
 import re
 from collections import Counter
@@ -17,12 +22,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from migrator.config import DEFAULT_BLOGGER_IMAGE_HOSTS, Config
-from migrator.errors import BlockedAddressError, FetchError, NotABlogError, SourceError
+from migrator.config import DEFAULT_BLOGGER_IMAGE_HOSTS, Config, normalize_origin
+from migrator.errors import BlockedAddressError, ConfigError, FetchError, NotABlogError, SourceError
 from migrator.http import HttpClient
 from migrator.models import Blog, Comment, Post
 
@@ -33,12 +38,22 @@ MEDIA = "{http://search.yahoo.com/mrss/}"
 THR = "{http://purl.org/syndication/thread/1.0}"
 KIND_SCHEME = "http://schemas.google.com/g/2005#kind"
 LABEL_SCHEME = "http://www.blogger.com/atom/ns#"
+KIND_TERM = "http://schemas.google.com/blogger/2008/kind#"
 
 _SIZE = r"(?:[swh]\d+|w\d+-h\d+)(?:-[a-zA-Z0-9]+)*"
 _SIZE_SEGMENT = re.compile(rf"^{_SIZE}$")
 _SIZE_PARAM = re.compile(rf"=({_SIZE})$")
 _ID = re.compile(r"\.(post|page)-(\d+)$")
 _POST_PATH = re.compile(r"^/(?:\d{4}/\d{2}|p)/[^/]+\.html$")
+_BLOG_TAG_SCHEME = re.compile(r"^tag:blogger\.com,1999:blog-\d+$")  # Takeout's label scheme: the blog's tag URI
+# NAME.blogspot.com and its country domains (NAME.blogspot.com.br, .kr, .jp, .co.uk, .de, ...) are one blog
+_BLOGSPOT_HOST = re.compile(
+    r"^(?P<name>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.blogspot\.(?:[a-z]{2,3}|[a-z]{2,3}\.[a-z]{2})$"
+)
+# absolute links to post-shaped paths in post HTML (to find a Takeout blog's own address)
+_LINK_TO_POST = re.compile(
+    r"""(?P<scheme>https?:)?//(?P<netloc>[A-Za-z0-9.-]+(?::\d+)?)(?P<path>/(?:\d{4}/\d{2}|p)/[^\s"'<>?#/]+\.html)"""
+)
 
 
 # --- pure helpers ------------------------------------------------------------------------------------
@@ -108,6 +123,30 @@ def looks_like_blogger(html: str) -> bool:
     return any(m.lower() in low for m in markers)
 
 
+def same_blog_host(host: str) -> str:
+    """The host a link's host stands for: ``NAME.blogspot.<country domain>`` is ``NAME.blogspot.com``, and
+    ``www.`` is dropped (a custom domain answers with and without it).
+
+    >>> same_blog_host("Name.blogspot.com.br")
+    'name.blogspot.com'
+    """
+    h = host.lower().rstrip(".")
+    m = _BLOGSPOT_HOST.match(h)
+    if m:
+        return m.group("name") + ".blogspot.com"
+    return h[4:] if h.startswith("www.") else h
+
+
+def is_label(scheme: str | None, term: str | None) -> bool:
+    """A category that is a post label: the legacy scheme, Takeout's ``tag:blogger.com,1999:blog-<id>``
+    scheme, or no scheme at all; never a kind category."""
+    if not term or not term.strip():
+        return False
+    if not scheme:
+        return not term.startswith(KIND_TERM)
+    return scheme == LABEL_SCHEME or _BLOG_TAG_SCHEME.match(scheme) is not None
+
+
 def strip_mobile_param(url: str) -> str:
     parts = urlsplit(url)
     query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("m="))
@@ -144,6 +183,14 @@ class _Common:
         self.image_hosts: tuple[str, ...] = DEFAULT_BLOGGER_IMAGE_HOSTS + tuple(cfg.blogger.extra_image_hosts)
         self.warnings: list[str] = []
         self.incomplete = False  # True when listing stopped early (deletions cannot be judged then)
+        self.extra_origins: list[str] = []  # more addresses of the blog (a Takeout's settings, its own links)
+        self._host_cache: tuple[tuple[str, ...], set[str]] | None = None
+
+    def _hosts(self) -> set[str]:
+        key = tuple(self.blog_origins())
+        if self._host_cache is None or self._host_cache[0] != key:
+            self._host_cache = (key, self.blog_hosts())
+        return self._host_cache[1]
 
     def is_platform_image(self, url: str) -> bool:
         host = urlsplit(url if "//" in url else "https://" + url).hostname or ""
@@ -155,18 +202,27 @@ class _Common:
     def asset_key(self, url: str) -> str:
         return url
 
+    def blog_origins(self) -> list[str]:
+        """Every address of this blog: the canonical one first, then the one asked for, then the others."""
+        found = [self.blog.url, getattr(self, "origin", ""), *self.cfg.origins, *self.extra_origins]
+        return list(dict.fromkeys(u for u in found if u))
+
     def blog_hosts(self) -> set[str]:
+        """The blog's hosts, as :func:`same_blog_host` writes them (http and https are the same blog)."""
         hosts = set()
-        for u in (self.blog.url, getattr(self, "origin", ""), self.cfg.origin or ""):
-            h = urlsplit(u).hostname if u else None
+        for u in self.blog_origins():
+            h = urlsplit(u).hostname
             if h:
-                hosts.add(h.lower())
+                hosts.add(same_blog_host(h))
         return hosts
 
     def internal_path(self, url: str) -> str | None:
-        """The site path of a link to one of this blog's own posts or pages (any scheme, ``?m=1`` or not)."""
+        """The site path of a link to one of this blog's own posts or pages (http or https, any of its
+        addresses and Blogspot country domains, ``?m=1`` or not)."""
         parts = urlsplit(url)
-        if (parts.hostname or "").lower() not in self.blog_hosts():
+        if parts.scheme.lower() not in ("http", "https", "") or not parts.hostname:
+            return None
+        if same_blog_host(parts.hostname) not in self._hosts():
             return None
         if not _POST_PATH.match(parts.path):
             return None
@@ -220,12 +276,47 @@ class _Common:
 # --- the public JSON feed ----------------------------------------------------------------------------
 
 
+def _same_target(text: str, href: str) -> bool:
+    """True when a link's text already says where it goes (``example.com/a`` for ``https://example.com/a``,
+    or Blogger's shortened ``https://example.com/very/lo...``)."""
+
+    def norm(u: str) -> str:
+        u = re.sub(r"^(?:https?:)?//|^mailto:", "", u.strip(), flags=re.IGNORECASE).rstrip("/").lower()
+        return u[4:] if u.startswith("www.") else u
+
+    t, h = norm(text), norm(href)
+    if t == h:
+        return True
+    for ellipsis in ("...", "\u2026"):
+        if t.endswith(ellipsis) and len(t) > len(ellipsis) + 3 and h.startswith(t[: -len(ellipsis)]):
+            return True
+    return False
+
+
 def comment_text(html: str) -> str:
-    """A comment's HTML as plain text, line breaks kept."""
+    """A comment's HTML as plain text: ``<br>`` (any case) and paragraph ends become line breaks, and a
+    link keeps its target, as ``text (URL)`` (just the URL when the text is the URL)."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(html.replace("<br>", "\n").replace("<br/>", "\n").replace("<br />", "\n"), "lxml")
-    return "\n".join(line.strip() for line in soup.get_text().splitlines()).strip()
+    soup = BeautifulSoup(html, "lxml")
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for a in soup.find_all("a"):
+        href = str(a.get("href") or "").strip()
+        text = a.get_text()
+        safe = href and not href.startswith("#") and not re.match(r"(?i)\s*(javascript|vbscript|data):", href)
+        if not safe or (text.strip() and _same_target(text, href)):
+            a.replace_with(text)
+        elif not text.strip():
+            a.replace_with(href)
+        else:
+            a.replace_with(f"{text} ({href})")
+    for block in soup.find_all(["p", "div", "blockquote", "li", "pre", "h1", "h2", "h3", "h4", "h5", "h6"]):
+        block.insert_before("\n\n")
+        block.insert_after("\n\n")
+    lines = [line.strip() for line in soup.get_text().splitlines()]
+    text = "\n".join(lines).strip()
+    return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def _comment_from_json(entry: dict) -> tuple[str | None, Comment | None]:
@@ -298,8 +389,24 @@ class BloggerFeedSource(_Common):
         self.blog = Blog(platform="blogger", url=self.origin)
 
     def _feed_url(self, kind: str, start: int, projection: str = "default", extra: dict | None = None) -> str:
+        """A page of one of the documented feeds, on the blog's own origin: ``kind`` is ``posts``, ``pages``,
+        ``comments`` or ``<postId>/comments``."""
         params = {"alt": "json", **(extra or {}), "start-index": start, "max-results": self.cfg.blogger.max_results}
         return f"{self.origin}/feeds/{kind}/{projection}?{urlencode(params)}"
+
+    def _next_url(self, kind: str, projection: str, href: str, current: int) -> tuple[str | None, int, str]:
+        """(url, start-index, problem) for a rel=next link. Blogger's links point at
+        ``https://www.blogger.com/feeds/<blogId>/posts/default?alt=json&start-index=N&max-results=M``; only the
+        query (every parameter: paging, orderby, updated-min...) is kept, on the documented
+        ``<origin>/feeds/<kind>/<projection>`` path, which also works for custom domains."""
+        query = [(k, v) for k, v in parse_qsl(urlsplit(href).query, keep_blank_values=True) if k != "alt"]
+        try:
+            start = int(dict(query).get("start-index", "1"))  # none: the first page
+        except ValueError:
+            return None, 0, "has a start-index that is not a number"
+        if start <= current:
+            return None, 0, f"does not advance (start-index {start} after {current})"
+        return f"{self.origin}/feeds/{kind}/{projection}?{urlencode([('alt', 'json'), *query])}", start, ""
 
     def _get_json(self, url: str) -> dict:
         last_error = ""
@@ -363,65 +470,89 @@ class BloggerFeedSource(_Common):
         except ValueError:
             self.expected_total = None
 
+    def _page_data(self, url: str, kind: str, projection: str, optional: bool, started: bool) -> dict | None:
+        """One feed page; None when reading should stop here (the reason is in the warnings)."""
+        if self._first and self._first[0] == url:
+            return self._first[1]
+        try:
+            return self._get_json(url)
+        except (FetchError, NotABlogError) as e:
+            if projection == "summary" or optional:
+                raise _ListingFailed(str(e)) from None
+            if kind == "pages" and not started and getattr(e, "status_code", None) == 404:
+                return None  # a blog without pages
+            self.warnings.append(f"stopped reading the {kind} feed at {url}: {e.message}")
+            self.incomplete = True
+            return None
+
     def _pages(
         self, kind: str, projection: str = "default", extra: dict | None = None, optional: bool = False
     ) -> Iterator[dict]:
-        """Every entry of one feed, following rel=next, else stepping start-index, until totalResults."""
+        """Every entry of one feed, following rel=next (its query, on the origin), else stepping start-index,
+        until totalResults. A page that adds no new entry, or a next link that does not advance, ends it."""
         url: str | None = self._feed_url(kind, 1, projection, extra)
+        asked = 1  # the start-index of the page asked for
         seen_urls: set[str] = set()
         seen_ids: set[str] = set()
         total = None
+        stuck = False
         while url and url not in seen_urls:
             seen_urls.add(url)
-            if self._first and self._first[0] == url:
-                data = self._first[1]
-            else:
-                try:
-                    data = self._get_json(url)
-                except (FetchError, NotABlogError) as e:
-                    if projection == "summary" or optional:
-                        raise _ListingFailed(str(e)) from None
-                    if kind == "pages" and not seen_ids and getattr(e, "status_code", None) == 404:
-                        return  # a blog without pages
-                    self.warnings.append(f"stopped reading the {kind} feed at {url}: {e.message}")
-                    self.incomplete = True
-                    return
+            data = self._page_data(url, kind, projection, optional, bool(seen_ids))
+            if data is None:
+                return
             feed = data["feed"]
             entries = [e for e in feed.get("entry") or [] if isinstance(e, dict)]
             try:
                 total = int(_t(feed, "openSearch$totalResults", "0"))
-                start = int(_t(feed, "openSearch$startIndex", "1"))
             except ValueError:
-                total, start = None, 1
+                total = None
             if projection == "default" and not extra and total is not None and kind in ("posts", "pages"):
                 self._totals[kind] = total
                 self.expected_total = sum(self._totals.values())
-            new = 0
+            fresh = 0
             for entry in entries:
-                eid = _t(entry, "id")
-                if eid in seen_ids:
+                if _t(entry, "id") in seen_ids:
                     continue
-                seen_ids.add(eid)
-                new += 1
+                seen_ids.add(_t(entry, "id"))
+                fresh += 1
                 yield entry
-            next_href = None
-            for link in feed.get("link") or []:
-                if isinstance(link, dict) and link.get("rel") == "next" and link.get("href"):
-                    next_href = str(link["href"])
             if not entries:
                 break
-            if next_href:
-                nxt = urlsplit(urljoin(url, next_href))
-                url = f"{self.origin}{nxt.path}?{nxt.query}"  # stay on the origin the user gave
-            elif total is not None and start - 1 + len(entries) < total:
-                url = self._feed_url(kind, start + len(entries), projection, extra)
-            else:
-                url = None
+            if not fresh:
+                self.warnings.append(
+                    f"the {kind} feed page at {url} repeated only entries already read; stopped paging there"
+                )
+                stuck = True
+                break
+            url, asked = self._advance(kind, projection, extra, feed, asked, len(entries), total)
         if total is not None and len(seen_ids) < total:
             self.warnings.append(
                 f"the {kind} feed announced {total} entries but gave {len(seen_ids)}; "
                 "an export file (Takeout) is complete"
             )
+            if stuck and not optional and kind in ("posts", "pages"):
+                self.incomplete = True
+
+    def _advance(
+        self, kind: str, projection: str, extra: dict | None, feed: dict, asked: int, count: int, total: int | None
+    ) -> tuple[str | None, int]:
+        """The next page to ask for, and its start-index: the rel=next link's query when it advances, else
+        the next start-index while totalResults says there is more, else (None, 0)."""
+        next_href = None
+        for link in feed.get("link") or []:
+            if isinstance(link, dict) and link.get("rel") == "next" and link.get("href"):
+                next_href = str(link["href"])
+        if next_href:
+            url, start, problem = self._next_url(kind, projection, next_href, asked)
+            if url:
+                return url, start
+            warning = f"ignored a rel=next link of the {kind} feed that {problem.split(' (')[0]}"
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+        if total is not None and asked - 1 + count < total:
+            return self._feed_url(kind, asked + count, projection, extra), asked + count
+        return None, 0
 
     def _entry_to_post(self, entry: dict, kind: str) -> Post | None:
         _, pid = _post_id(_t(entry, "id"))
@@ -435,7 +566,7 @@ class BloggerFeedSource(_Common):
         labels = [
             str(c.get("term", ""))
             for c in entry.get("category") or []
-            if isinstance(c, dict) and c.get("scheme", LABEL_SCHEME) == LABEL_SCHEME
+            if isinstance(c, dict) and is_label(c.get("scheme"), str(c.get("term", "")))
         ]
         content = entry.get("content")
         error = None
@@ -522,16 +653,13 @@ class BloggerFeedSource(_Common):
         if not self.cfg.comments:
             return post
         comments: list[Comment] = []
-        url: str | None = f"{self.origin}/feeds/{post.id}/comments/default?alt=json&max-results=500"
         try:
-            data = self._get_json(url)
-        except (FetchError, NotABlogError):
-            return post
-        for entry in data["feed"].get("entry") or []:
-            if isinstance(entry, dict):
+            for entry in self._pages(f"{post.id}/comments", "default", optional=True):
                 _, comment = _comment_from_json(entry)
                 if comment:
                     comments.append(comment)
+        except _ListingFailed:
+            return post
         comments.sort(key=lambda c: (c.published, c.id))
         return replace(post, comments=tuple(comments)) if comments else post
 
@@ -609,6 +737,55 @@ def sniff_export(path: Path) -> str:
     raise NotABlogError(f"{path} is an Atom feed but not a Blogger export")
 
 
+def _column(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def read_settings_csv(path: Path) -> dict[str, str]:
+    """Takeout's ``settings.csv`` (a header row, then one row of values) as {column: value}, with column names
+    lowercased and stripped of ``_``/spaces (``blog_time_zone`` -> ``blogtimezone``); {} when absent or
+    unreadable. Column order, extra and missing columns do not matter."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = list(itertools.islice(csv.reader(f), 2))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}
+    if len(rows) < 2:
+        return {}
+    return {_column(h): v.strip() for h, v in zip(rows[0], rows[1], strict=False) if _column(h)}
+
+
+def _setting(settings: dict[str, str], *names: str) -> str:
+    for name in names:
+        for key in (f"blog{name}", name):
+            if settings.get(key):
+                return settings[key]
+    return ""
+
+
+_NOT_AN_ADDRESS = ("feed", "redirect", "robots", "image", "icon", "analytics", "subdomain", "profile", "ads")
+
+
+def settings_origins(settings: dict[str, str]) -> list[str]:
+    """The blog's addresses that ``settings.csv`` records: a custom domain (any column that looks like one,
+    if there is such a column) first, since Blogger redirects to it, then ``https://<blog_subdomain>.blogspot.com``."""
+    found: list[str] = []
+    for key, value in settings.items():
+        if not value or any(word in key for word in _NOT_AN_ADDRESS):
+            continue
+        if "domain" in key or key in ("blogurl", "url", "bloghostname", "hostname", "blogaddress", "address"):
+            try:
+                origin = normalize_origin(value)
+            except ConfigError:
+                continue
+            if "." in (urlsplit(origin).hostname or ""):
+                found.append(origin)
+    sub = _setting(settings, "subdomain")
+    if re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?", sub):
+        found.append(f"https://{sub.lower()}.blogspot.com")
+    return list(dict.fromkeys(found))
+
+
 def open_export(path: Path, cfg: Config) -> BloggerExportSource:
     src = BloggerExportSource(path, cfg, sniff_export(path))
     src.scan()
@@ -622,10 +799,13 @@ class BloggerExportSource(_Common):
         super().__init__(cfg)
         self.path = path
         self.format = fmt
-        self.settings: dict[str, str] = {}
+        self.settings: dict[str, str] = {}  # the legacy export's BLOG_* settings entries
+        self.csv_settings: dict[str, str] = {}  # Takeout's settings.csv beside feed.atom (see read_settings_csv)
         self.counts: Counter[str] = Counter()
         self.comments: dict[str, list[Comment]] = {}
-        self.blog = Blog(platform="blogger", url=(cfg.origin or "").rstrip("/"))
+        self.blog = Blog(platform="blogger", url=cfg.origins[0] if cfg.origins else "")
+        self._filenames: set[str] = set()  # the paths of the export's own posts and pages
+        self._links: Counter[tuple[str, str, str]] = Counter()  # (scheme, netloc, path) of absolute links to such paths
 
     def _iter(self) -> Iterator[tuple[str, etree._Element]]:
         """('feed', element) for feed-level children, ('entry', element) for entries."""
@@ -698,6 +878,8 @@ class BloggerExportSource(_Common):
                 continue
             typ, status = self._classify(el)
             self.counts[f"{typ} ({status})" if typ in ("post", "page") else typ] += 1
+            if typ in ("post", "page"):
+                self._note_links(el)
             if typ == "comment" and status == "LIVE" and self.cfg.comments:
                 self._add_comment(el)
             if typ == "settings":
@@ -710,21 +892,66 @@ class BloggerExportSource(_Common):
                 f"{self.path} holds no posts (found: {found})",
                 "export the blog again from Blogger or Takeout; a theme-only file has no posts",
             )
-        origin = (self.cfg.origin or alternate or "").rstrip("/")
-        if not origin:
+        if self.format == "takeout":
+            self.csv_settings = read_settings_csv(self.path.parent / "settings.csv")
+        csv_ = self.csv_settings
+        recorded = list(self.cfg.origins) + settings_origins(csv_)
+        if alternate:
+            recorded.append(normalize_origin(alternate) if _is_url(alternate) else alternate.rstrip("/"))
+        inferred = self._inferred_origins()
+        origins = list(dict.fromkeys(recorded + inferred))
+        if not recorded and inferred:
+            self.warnings.append(
+                f"the export does not record the blog's address; took {inferred[0]} from the posts' own links "
+                "(pass --origin to set it)"
+            )
+        elif not origins:
             self.warnings.append(
                 "the export does not record the blog's address; pass --origin https://NAME.blogspot.com "
                 "so source_url and internal links are absolute"
             )
-        tz = self.cfg.timezone or self.settings.get("BLOG_TIME_ZONE") or None
+        self.extra_origins = origins[1:]
+        tz = self.cfg.timezone or _valid_tz(_setting(csv_, "timezone")) or self.settings.get("BLOG_TIME_ZONE") or None
         self.blog = Blog(
             platform="blogger",
-            url=origin,
+            url=origins[0] if origins else "",
             blog_id=feed_id.rsplit("blog-", 1)[-1].split(".")[0],
-            title=self.settings.get("BLOG_NAME") or title,
-            description=self.settings.get("BLOG_DESCRIPTION", ""),
+            title=_setting(csv_, "name") or self.settings.get("BLOG_NAME") or title,
+            description=_setting(csv_, "description") or self.settings.get("BLOG_DESCRIPTION", ""),
             timezone=_valid_tz(tz),
+            locale=_setting(csv_, "locale") or self.settings.get("BLOG_LOCALE", ""),
         )
+
+    def _note_links(self, el: etree._Element) -> None:
+        """Remember a post's own path, and the hosts of its absolute links to post-shaped paths: the blog's
+        address is the host whose links lead to the export's own posts (see :meth:`_inferred_origins`)."""
+        filename = (el.findtext(BLOGGER2018 + "filename") or "").strip()
+        if filename:
+            self._filenames.add(filename)
+        for link in el.findall(ATOM + "link"):
+            if link.get("rel") == "alternate" and link.get("href"):
+                self._filenames.add(urlsplit(link.get("href") or "").path)
+        for m in _LINK_TO_POST.finditer(el.findtext(ATOM + "content") or ""):
+            self._links[((m.group("scheme") or "https:")[:-1].lower(), m.group("netloc").lower(), m.group("path"))] += 1
+
+    def _inferred_origins(self) -> list[str]:
+        """Origins whose links (in the posts' HTML) lead to the export's own paths, the most linked first;
+        https when a host is linked both ways. A host counts with two distinct own paths, or one that is not
+        Blogger's generic ``blog-post_NN.html`` (which many blogs share)."""
+        paths: dict[str, set[str]] = {}
+        links: Counter[str] = Counter()
+        https: set[str] = set()
+        for (scheme, netloc, path), n in self._links.items():
+            if unquote(path) in self._filenames or path in self._filenames:
+                paths.setdefault(netloc, set()).add(path)
+                links[netloc] += n
+                if scheme == "https":
+                    https.add(netloc)
+        good = [
+            h for h, p in paths.items() if len(p) > 1 or not re.search(r"/blog-post(?:_\d+)?\.html$", next(iter(p)))
+        ]
+        good.sort(key=lambda h: (-len(paths[h]), -links[h], h))
+        return [f"{'https' if h in https else 'http'}://{h}" for h in good]
 
     def posts(self, since: datetime | None = None, known: dict | None = None) -> Iterator[Post]:
         """Every entry of the file (an export is read whole: it is local and has no cheaper listing)."""
@@ -761,9 +988,7 @@ class BloggerExportSource(_Common):
                 if link.get("rel") == "alternate" and link.get("href") and not draft:
                     url = strip_mobile_param(link.get("href") or "")
         labels = [
-            c.get("term") or ""
-            for c in el.findall(ATOM + "category")
-            if c.get("scheme") in (LABEL_SCHEME, None) and c.get("term")
+            c.get("term") or "" for c in el.findall(ATOM + "category") if is_label(c.get("scheme"), c.get("term"))
         ]
         thumb = el.find(MEDIA + "thumbnail")
         author = el.findtext(f"{ATOM}author/{ATOM}name")
@@ -781,6 +1006,14 @@ class BloggerExportSource(_Common):
             author=author,
             summary=(el.findtext(BLOGGER2018 + "metaDescription") or None) if self.format == "takeout" else None,
         )
+
+
+def _is_url(value: str) -> bool:
+    try:
+        normalize_origin(value)
+    except ConfigError:
+        return False
+    return "://" in value
 
 
 def _valid_tz(name: str | None) -> str | None:
