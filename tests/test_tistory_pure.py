@@ -324,7 +324,7 @@ def test_layout_tables_become_images():
     md = cleaned(layout + data + text_column)
     assert md.startswith(
         "![](https://t1.daumcdn.net/cfile/tistory/AAA?original)\n\n![](https://t1.daumcdn.net/cfile/tistory/BBB?original)"
-        "\n\n설명\n\n| 항목 | 값 |"
+        "\n\n설명\n\n|  |  |\n| --- | --- |\n| 항목 | 값 |"  # a table without a header row gets an empty one
     )
     assert "| 주문번호 |" in md  # a one-column table of text is data: it stays a table
 

@@ -16,11 +16,12 @@ import csv
 import fnmatch
 import itertools
 import json
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -54,6 +55,8 @@ _BLOGSPOT_HOST = re.compile(
 _LINK_TO_POST = re.compile(
     r"""(?P<scheme>https?:)?//(?P<netloc>[A-Za-z0-9.-]+(?::\d+)?)(?P<path>/(?:\d{4}/\d{2}|p)/[^\s"'<>?#/]+\.html)"""
 )
+
+log = logging.getLogger("migrator")
 
 
 # --- pure helpers ------------------------------------------------------------------------------------
@@ -166,6 +169,19 @@ def parse_date(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value.strip())
     except ValueError:
         return None
+
+
+def _unreadable(pid: str, kind: str, title: str, error: Exception) -> Post:
+    """A post whose entry could not be read: failed, with the reason, so the run reports and retries it."""
+    return Post(
+        id=pid,
+        kind="page" if kind == "page" else "post",
+        status="live",
+        title=title,
+        html="",
+        published=datetime(1970, 1, 1, tzinfo=UTC),
+        error=f"cannot read this entry ({type(error).__name__}: {error})",
+    )
 
 
 def _post_id(raw_id: str) -> tuple[str | None, str | None]:
@@ -555,6 +571,18 @@ class BloggerFeedSource(_Common):
         return None, 0
 
     def _entry_to_post(self, entry: dict, kind: str) -> Post | None:
+        """The entry as a Post; an entry this reader cannot make sense of is a failed post (reported,
+        retried next run), never the end of the listing."""
+        try:
+            return self._read_entry(entry, kind)
+        except Exception as e:  # noqa: BLE001
+            _, pid = _post_id(str(_t(entry, "id")))
+            if not pid:
+                raise
+            log.debug("cannot read feed entry %s", pid, exc_info=True)
+            return _unreadable(pid, kind, str(_t(entry, "title")), e)
+
+    def _read_entry(self, entry: dict, kind: str) -> Post | None:
         _, pid = _post_id(_t(entry, "id"))
         if not pid:
             self.warnings.append(f"skipped a feed entry without a post id ({_t(entry, 'id')!r})")
@@ -968,7 +996,14 @@ class BloggerExportSource(_Common):
             draft = status in ("DRAFT", "SCHEDULED")
             if draft and not self.cfg.blogger.drafts:
                 continue
-            post = self._entry(el, typ, draft)
+            try:
+                post = self._entry(el, typ, draft)
+            except Exception as e:  # noqa: BLE001 - one entry fails alone, the rest of the file is read
+                _, pid = _post_id(el.findtext(ATOM + "id") or "")
+                if not pid:
+                    raise
+                log.debug("cannot read export entry %s", pid, exc_info=True)
+                post = _unreadable(pid, typ, el.findtext(ATOM + "title") or "", e)
             if post is not None:
                 found = sorted(self.comments.get(post.id, ()), key=lambda c: (c.published, c.id))
                 yield replace(post, comments=tuple(found)) if found else post

@@ -17,6 +17,7 @@ into ordinary HTML here, and every image URL is resolved to its original (``thum
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import unicodedata
@@ -81,6 +82,8 @@ JUNK_SELECTORS = (
 _NUMERIC = re.compile(r"^/(\d+)/?$")
 _ENTRY = re.compile(r"^/entry/([^/]+)/?$")
 _MOBILE = re.compile(r"^/m/(\d+|entry/[^/]+)/?$")
+
+log = logging.getLogger("migrator")
 
 
 # --- pure helpers ------------------------------------------------------------------------------------
@@ -1133,7 +1136,11 @@ class TistorySource:
         final_path = urlsplit(got.url).path
         if not listed and classify_path(final_path) is None and final_path != urlsplit(url).path:
             return None  # an enumerated id that redirects elsewhere (the home page): not a post
-        post = self.parse_page(html, url)
+        try:
+            post = self.parse_page(html, url)
+        except Exception as e:  # noqa: BLE001 - one page the parser cannot read fails alone (retried next run)
+            log.debug("cannot parse %s", url, exc_info=True)
+            return self._skipped_post(url, f"cannot read the page ({type(e).__name__}: {e})", failed=True)
         if post is not None and (got.etag or got.last_modified):
             post = replace(post, etag=got.etag, last_modified=got.last_modified)
         return post
