@@ -56,6 +56,13 @@ class FrontMatterConfig:
 
 
 @dataclass(frozen=True)
+class EmbedsConfig:
+    # hosts (and their sub-domains) whose iframes, embeds and <script src> a post may keep, besides the
+    # built-in list (YouTube, Vimeo, gist, Kakao TV, maps...) and the platform's own
+    allow_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CleanConfig:
     # Boilerplate removed from every post before conversion: CSS selectors, or "text:<regex>" to drop the
     # smallest block (paragraph, list item, div...) whose text matches.
@@ -86,6 +93,9 @@ class TistoryConfig:
     sitemap_cap: int = 1000  # a sitemap with this many URLs is taken as capped: older ids are enumerated
     enumerate: str = "auto"  # auto | always | never: walk numeric post ids down from the newest one
     max_missing_run: int = 50  # stop enumerating after this many missing ids in a row
+    max_enumerate: int = 20000  # ids tried at most when enumerating (0: no cap); past it the run is incomplete
+    enumerate_seconds: float = 3600  # time spent enumerating at most (0: no cap)
+    max_listed: int = 200000  # post URLs read from the sitemap at most
     body_selectors: tuple[str, ...] = ()  # CSS selectors for the post body, tried first (default: built-in list)
     remove_selectors: tuple[str, ...] = ()  # more CSS selectors of skin junk to drop from the body
 
@@ -118,6 +128,7 @@ class Config:
     blogger: BloggerConfig = field(default_factory=BloggerConfig)
     tistory: TistoryConfig = field(default_factory=TistoryConfig)
     clean: CleanConfig = field(default_factory=CleanConfig)
+    embeds: EmbedsConfig = field(default_factory=EmbedsConfig)
 
     def validate(self) -> Config:
         choices = {

@@ -151,6 +151,7 @@ class RunStats:
     unresolved_links: list[tuple[str, str]] = field(default_factory=list)  # (file, link to a post not migrated)
     comments: int = 0  # comments saved to _data/comments/
     removed: list[str] = field(default_factory=list)  # files --prune removed
+    sanitized: list[tuple[str, str]] = field(default_factory=list)  # (file, what the sanitiser removed)
     fallbacks: list[tuple[str, str, dict]] = field(default_factory=list)  # (file, post, fallback) of the loss guard
     warnings: list[str] = field(default_factory=list)
 

@@ -28,6 +28,7 @@ from migrator.http import HttpClient
 from migrator.manifest import Action, Manifest, SiteLock, plan
 from migrator.models import AssetRecord, Blog, Post, PostRecord, scrub
 from migrator.report import Report, ReportItem
+from migrator.sanitize import Removed
 from migrator.sinks import DryRunSink, FileSink, check_dirs, sha256_text, unified_diff
 from migrator.sources.base import Source
 
@@ -52,6 +53,7 @@ def render_key(cfg: Config) -> str:
         "front_matter": dataclasses.asdict(cfg.front_matter),
         "images": dataclasses.asdict(cfg.images),
         "clean": dataclasses.asdict(cfg.clean),
+        "embeds": dataclasses.asdict(cfg.embeds),
     }
     return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -123,6 +125,14 @@ class Migration:
         self.ext = "html" if cfg.format == "html" else "md"
         self.render_key = render_key(cfg)
         self._source_error: str | None = None  # an unexpected error inside the source ended its listing
+        self._sanitized: dict[str, Removed] = {}  # post id -> what the sanitiser removed from it
+        from migrator.sanitize import DEFAULT_EMBED_HOSTS
+
+        self.embed_hosts = (
+            *DEFAULT_EMBED_HOSTS,
+            *getattr(source, "embed_hosts", ()),
+            *cfg.embeds.allow_hosts,
+        )
 
     # --- set-up ----------------------------------------------------------------------------------------
     def _check_same_blog(self) -> None:
@@ -169,11 +179,7 @@ class Migration:
         first = [soup]
 
         def reparse() -> BeautifulSoup:
-            if first:
-                return first.pop()
-            fresh = convert.parse(post.html)
-            convert.apply_clean_rules(fresh, self.cfg.clean.remove)
-            return fresh
+            return first.pop() if first else self._parse(post)
 
         if self.cfg.format == "html":
             converted = guard.convert_html(reparse, amap, base, links)
@@ -236,12 +242,9 @@ class Migration:
         cached = self._prepared.pop(post.id, None)
         if cached is not None:
             return cached
-        from migrator import convert  # imported on first use: a no-op resync never converts
         from migrator.assets import find_images
 
-        soup = convert.parse(post.html)
-        for rule in convert.apply_clean_rules(soup, self.cfg.clean.remove):
-            self.report.stats.cleaned[rule] = self.report.stats.cleaned.get(rule, 0) + 1
+        soup = self._parse(post, count=True)
         refs = find_images(soup, post.url or self.source.blog.url or None, self.source.is_platform_image)
         if (
             post.thumbnail
@@ -252,6 +255,22 @@ class Migration:
         if not self.cfg.images.download:
             refs = []
         return soup, refs
+
+    def _parse(self, post: Post, *, count: bool = False) -> BeautifulSoup:
+        """The post's body made safe (the allow-list sanitiser), parsed, with clean.remove applied. ``count``:
+        record what was removed (once per post)."""
+        from migrator import convert, sanitize  # imported on first use: a no-op resync never converts
+
+        html, removed = sanitize.clean(post.html, self.embed_hosts)
+        soup = convert.parse(html)
+        sanitize.restore_scripts(soup)
+        rules = convert.apply_clean_rules(soup, self.cfg.clean.remove)
+        if count:
+            for rule in rules:
+                self.report.stats.cleaned[rule] = self.report.stats.cleaned.get(rule, 0) + 1
+            if removed.total():
+                self._sanitized[post.id] = removed
+        return soup
 
     def _prefetch(self, post: Post, store: AssetStore) -> None:
         """Start the downloads of a post that will be written, while the posts before it are converted."""
@@ -358,6 +377,9 @@ class Migration:
             path = jekyll.allocate_path(lambda n: jekyll.post_path(post, slug, date, self.ext, n), free)
         if fallback is not None:
             self.report.stats.fallbacks.append((path, post.url or post.title or post.id, fallback.to_json()))
+        removed = self._sanitized.pop(post.id, None)
+        if removed is not None:
+            self.report.stats.sanitized.append((path, removed.describe()))
         if self.cfg.comments and post.comments:
             self._write_comments(post, path)
         old_text = self.sink.read(path) if action == Action.UPDATE else None
@@ -402,6 +424,7 @@ class Migration:
             diff=diff,
             preview=preview,
             fallback=rec.fallback,
+            sanitized=removed.to_json() if removed else None,
         )
 
     def _write_comments(self, post: Post, path: str) -> None:

@@ -29,6 +29,7 @@ class ReportItem:
     error: str | None = None
     preview: str | None = None  # a dry run's rendered new file (front matter + body), for the HTML report
     fallback: dict | None = None  # the loss guard wrote (part of) the post as HTML: format, reason, lost_words
+    sanitized: dict | None = None  # what the sanitiser removed (elements, event handlers, URLs, embeds)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Report:
                     "diff": i.diff,
                     **({"error": i.error} if i.error else {}),
                     **({"fallback": i.fallback} if i.fallback else {}),
+                    **({"sanitized": i.sanitized} if i.sanitized else {}),
                 }
                 for i in self.items
             ],
@@ -151,6 +153,16 @@ def print_summary(report: Report, console: Console) -> None:
         )
     if len(st.fallbacks) > 50:
         console.print(f"... and {len(st.fallbacks) - 50} more posts kept as HTML (see the manifest's fallback)")
+    if st.sanitized:
+        console.print(
+            f"[yellow]unsafe markup removed[/yellow] from {len(st.sanitized)} post(s) (scripts, event handlers, "
+            "javascript: links, embeds from hosts not allowed):",
+            highlight=False,
+        )
+        for where, what in st.sanitized[:20]:
+            console.print(f"  {where}: {what}", highlight=False, markup=False)
+        if len(st.sanitized) > 20:
+            console.print(f"  ... and {len(st.sanitized) - 20} more (see the report)")
     for rule, n in st.cleaned.items():
         console.print(f"clean.remove {rule!r} removed boilerplate from {n} post(s)", highlight=False)
     for what, why in st.skips[:50]:
@@ -254,7 +266,14 @@ def _preview_html(doc: str) -> str:
     body = re.sub(r"(?m)^\{:[^}\n]*\}$", "", body)  # kramdown attribute lists are not CommonMark
     body = re.sub(r"(?is)<script\b.*?</script>", "", body)  # the report runs no code
     md = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
-    return f"<pre class='frontmatter'>{html.escape(front)}</pre><div class='rendered'>{md.render(body)}</div>"
+    from migrator.sanitize import clean
+
+    rendered, _ = clean(md.render(body), embed_hosts=())  # the report embeds nothing and runs nothing
+    return f"<pre class='frontmatter'>{html.escape(front)}</pre><div class='rendered'>{rendered}</div>"
+
+
+# the reviewer's page runs no script, loads no frame or plugin, submits nothing: whatever a post holds
+REPORT_CSP = "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'"
 
 
 def render_html(report: Report) -> str:
@@ -298,6 +317,7 @@ def render_html(report: Report) -> str:
         )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{REPORT_CSP}\">"
         f"<title>migrator: {esc(report.blog_title or report.blog_url)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{title}: {esc(report.blog_title or report.blog_url)}</h1>"
         f"<table class='summary' id='summary'>{rows}</table>{note}{''.join(parts)}</body></html>\n"

@@ -190,6 +190,7 @@ def _post_id(raw_id: str) -> tuple[str | None, str | None]:
 
 
 class _Common:
+    embed_hosts: tuple[str, ...] = ("blogger.com",)  # Blogger's own video player (www.blogger.com/video.g)
     """What the feed and the export sources share: configuration-derived helpers."""
 
     name = "blogger"

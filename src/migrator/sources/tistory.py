@@ -827,6 +827,30 @@ def clean_editor_html(body: Tag, soup: BeautifulSoup, base: str) -> None:
 _NOT_MODIFIED = object()
 
 
+class Budget:
+    """A cap on a walk by count and by time (so no host can make one run forever)."""
+
+    def __init__(self, max_count: int, max_seconds: float) -> None:
+        import time
+
+        self.max_count, self.max_seconds = max_count, max_seconds
+        self.count = 0
+        self.started = time.monotonic()
+
+    def spent(self) -> bool:
+        import time
+
+        self.count += 1
+        over_count = self.max_count > 0 and self.count > self.max_count
+        over_time = self.max_seconds > 0 and time.monotonic() - self.started > self.max_seconds
+        return over_count or over_time
+
+    def why(self) -> str:
+        if self.max_count > 0 and self.count > self.max_count:
+            return f"{self.max_count:,} ids tried"
+        return f"{self.max_seconds:g} s spent"
+
+
 @dataclass(frozen=True)
 class Listed:
     """A post URL found by discovery, before its page is read."""
@@ -838,6 +862,7 @@ class Listed:
 
 
 class TistorySource:
+    embed_hosts: tuple[str, ...] = ("kakao.com", "tvpot.daum.net", "videofarm.daum.net")  # Kakao TV, old Daum TV
     name = "tistory"
 
     @staticmethod
@@ -967,12 +992,15 @@ class TistorySource:
         )
 
     # --- discovery -------------------------------------------------------------------------------------
-    def _sitemap_urls(self) -> tuple[list[tuple[str, str | None]], bool]:
-        """(URL, lastmod) pairs from /sitemap.xml (an index is followed); found=False when there is none."""
+    def _sitemap_urls(self) -> tuple[list[tuple[str, str | None]], bool, int]:
+        """(URL, lastmod) of every post URL in /sitemap.xml (an index is followed), whether there is one, and
+        how many URLs it lists in all. Streamed: a sitemap of a million URLs is read element by element, and
+        only post URLs (one per post) are kept, at most ``tistory.max_listed``."""
         out: list[tuple[str, str | None]] = []
+        keys: set[tuple[str, str]] = set()
         todo = [self.origin + "/sitemap.xml"]
         seen: set[str] = set()
-        found = False
+        found, total = False, 0
         while todo:
             url = todo.pop(0)
             if url in seen or len(seen) > 50:
@@ -985,27 +1013,52 @@ class TistorySource:
                 continue
             if text is None:
                 continue
-            try:
-                root = etree.fromstring(
-                    text.encode("utf-8"), parser=etree.XMLParser(recover=True, resolve_entities=False)
-                )
-            except etree.XMLSyntaxError:
-                root = None
-            if root is None:
+            read = self._read_sitemap(text.encode("utf-8"), todo, out, keys)
+            if read is None:
                 self.warnings.append(f"the sitemap {url} is not XML")
                 continue
             found = True
-            for el in root.iter():
+            total += read
+        if len(out) >= self.tcfg.max_listed:
+            self.warnings.append(
+                f"the sitemap lists more than {self.tcfg.max_listed:,} posts; only that many were read"
+            )
+        return out, found, total
+
+    def _read_sitemap(
+        self, data: bytes, todo: list[str], out: list[tuple[str, str | None]], keys: set[tuple[str, str]]
+    ) -> int | None:
+        """Stream one sitemap (or index) document into ``out``/``todo``; how many URLs it had, None if not XML."""
+        import io
+
+        count = 0
+        try:
+            for _event, el in etree.iterparse(
+                io.BytesIO(data), events=("end",), recover=True, resolve_entities=False, no_network=True
+            ):
                 tag = etree.QName(el).localname if isinstance(el.tag, str) else ""
                 if tag == "sitemap":
                     loc = _child_text(el, "loc")
                     if loc:
                         todo.append(self._on_origin(loc))
                 elif tag == "url":
+                    count += 1
                     loc = _child_text(el, "loc")
-                    if loc:
+                    key = classify_path(urlsplit(loc).path) if loc else None
+                    if loc and key is None:  # /m/ twins, categories, tags: only their host matters
+                        host = (urlsplit(loc).hostname or "").lower()
+                        if host and urlsplit(loc).netloc != urlsplit(self.origin).netloc:
+                            self._hosts.add(host)
+                    elif loc and key not in keys and len(out) < self.tcfg.max_listed:
+                        keys.add(key)
                         out.append((loc, _child_text(el, "lastmod")))
-        return out, found
+                if tag in ("url", "sitemap"):
+                    el.clear()  # what was read is dropped: memory stays flat for any size
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
+        except etree.XMLSyntaxError:
+            return count or None
+        return count
 
     def _on_origin(self, url: str) -> str:
         parts = urlsplit(url)
@@ -1014,7 +1067,7 @@ class TistorySource:
     def discover(self) -> list[Listed]:
         """Every post URL we know of, each post once where the URL tells; ordered by id, then title."""
         listed: dict[tuple[str, str], Listed] = {}
-        sitemap, found = self._sitemap_urls()
+        sitemap, found, total = self._sitemap_urls()
         for loc, lastmod in sitemap:
             parts = urlsplit(loc)
             if (parts.hostname or "").lower() not in self._hosts and parts.netloc != urlsplit(self.origin).netloc:
@@ -1033,14 +1086,14 @@ class TistorySource:
                 if key[0] == "entry":
                     self._entry_paths.add(key[1])
         ids = [int(k[1]) for k in listed if k[0] == "id"]
-        capped = found and len(sitemap) >= self.tcfg.sitemap_cap
+        capped = found and total >= self.tcfg.sitemap_cap
         mode = self.tcfg.enumerate
         if mode == "always" or (mode == "auto" and (not found or capped or any(x.from_rss for x in listed.values()))):
             if not found:
                 self.warnings.append("the blog has no sitemap.xml: post ids were enumerated instead")
             elif capped:
                 self.warnings.append(
-                    f"the sitemap lists {len(sitemap)} URLs, its cap: older post ids were enumerated as well"
+                    f"the sitemap lists {total} URLs, its cap: older post ids were enumerated as well"
                 )
             self._enumerate_from = max(ids) if ids else None
         else:
@@ -1098,20 +1151,27 @@ class TistorySource:
             floor = max(known_ids, default=0)
         missing_run = 0
         missing: list[int] = []
+        budget = Budget(self.tcfg.max_enumerate, self.tcfg.enumerate_seconds)
         for n in range(start, floor, -1):
             if str(n) in seen_ids:
                 missing_run = 0
                 continue
+            if budget.spent():
+                self.incomplete = True
+                self.warnings.append(
+                    f"stopped enumerating post ids at /{n}: {budget.why()} (tistory.max_enumerate, "
+                    "tistory.enumerate_seconds); the run is incomplete"
+                )
+                break
             post = self._read(f"{self.origin}/{n}", listed=False)
-            if post is None:
+            if post is None or post.id in seen_ids or (post.id.isdigit() and post.id != str(n)):
+                # missing, or a page that is not post n (a host that answers every id with one page)
                 missing_run += 1
                 missing.append(n)
                 if missing_run >= self.tcfg.max_missing_run:
                     break
                 continue
             missing_run = 0
-            if post.id in seen_ids:
-                continue
             seen_ids.add(post.id)
             yield post
         if missing:
@@ -1310,7 +1370,8 @@ def _ordered_map(fn, items: list, workers: int):  # type: ignore[no-untyped-def]
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="tistory-page")
+    try:
         window: deque = deque()
         it = iter(items)
         for item in it:
@@ -1322,6 +1383,9 @@ def _ordered_map(fn, items: list, workers: int):  # type: ignore[no-untyped-def]
             nxt = next(it, None)
             if nxt is not None:
                 window.append(pool.submit(fn, nxt))
+    finally:
+        # Ctrl-C, or the caller stopped early: pages not started are dropped at once, not waited for
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 NO_CATEGORY = frozenset({"분류 전체보기", "카테고리 없음", "분류없음", "분류 없음", "전체", "Uncategorized"})
