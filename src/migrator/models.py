@@ -24,6 +24,7 @@ class Blog:
     title: str = ""
     description: str = ""
     timezone: str | None = None  # IANA name when the platform says (export settings), else None
+    language: str | None = None  # the blog's language ("ko", "en_US": Blogger's locale, Tistory's <html lang>)
 
 
 @dataclass(frozen=True)
