@@ -13,16 +13,26 @@ $(PY):
 setup: $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 
-# Debian's jekyll (with the minima theme and jekyll-redirect-from) for the site-build tests and the demo,
-# and chromium for the test that opens the dry-run HTML report in a real browser
+# Debian's jekyll (with the minima theme and the plugins a scaffolded site lists) for the site-build tests
+# and the demo; chromium for the tests that open the dry-run report and follow the redirects in a real
+# browser; and Debian's nginx binary, unpacked into $(VENV)/nginx (not installed: no service starts), for
+# the test that runs the generated nginx map
 jekyll:
 	@need=""; \
 	command -v jekyll >/dev/null 2>&1 || need="$$need jekyll jekyll-theme-minima ruby-jekyll-redirect-from ruby-jekyll-feed"; \
+	for gem in jekyll-seo-tag jekyll-sitemap; do \
+	  ls -d /usr/share/rubygems-integration/all/gems/$$gem-* >/dev/null 2>&1 || need="$$need ruby-$$gem"; \
+	done; \
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	if [ -n "$$need" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && $(SUDO) apt-get update -qq && \
 	     DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; then :; \
 	  else echo "note: could not install$$need; the tests that need them will be skipped"; fi; \
+	fi; \
+	if ! command -v nginx >/dev/null 2>&1 && [ ! -x $(VENV)/nginx/usr/sbin/nginx ] && command -v apt-get >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d) && (cd $$tmp && apt-get download -qq nginx >/dev/null 2>&1) && \
+	  dpkg-deb -x $$tmp/nginx_*.deb $(VENV)/nginx || echo "note: could not fetch nginx; its test will be skipped"; \
+	  rm -rf $$tmp; \
 	fi
 
 demo: setup jekyll
