@@ -605,10 +605,10 @@ def _same(rmap: RedirectMap, old: str, new: str) -> bool:
     )
 
 
-def _nginx_str(value: str) -> str:
-    """A double-quoted nginx string: ``\\`` and ``"`` escaped; ``$`` (a variable) and control characters
-    percent-encoded (they never reach a key: paths are decoded, but nginx reads a map value's ``$``)."""
-    value = re.sub(r"[\x00-\x1f\x7f$]", lambda m: f"%{ord(m.group(0)):02X}", value)
+def _nginx_str(value: str, *, key: bool = False) -> str:
+    """A double-quoted nginx string: ``\\`` and ``"`` escaped, control characters percent-encoded, and in a
+    value (a URL) ``$`` too, which nginx would read as a variable (a map's keys are literal)."""
+    value = re.sub(r"[\x00-\x1f\x7f]" if key else r"[\x00-\x1f\x7f$]", lambda m: f"%{ord(m.group(0)):02X}", value)
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -633,9 +633,9 @@ def nginx_map(rmap: RedirectMap) -> str:
     ]
     for old, new in keys:
         key = old if not old.startswith("~") else "\\" + old
-        body.append(f"    {_nginx_str(key)} {_nginx_str(new)};")
+        body.append(f"    {_nginx_str(key, key=True)} {_nginx_str(new)};")
     for prefix, new in rmap.prefixes:
-        body.append(f"    {_nginx_str('~^' + re.escape(prefix))} {_nginx_str(new)};")
+        body.append(f"    {_nginx_str('~^' + re.escape(prefix), key=True)} {_nginx_str(new)};")
     body += [
         "}",
         "",
