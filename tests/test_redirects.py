@@ -14,7 +14,6 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
-from redirect_harness import CHROMIUM, NewSite, OldBlog, land, parse_theme, render_blogger
 
 from migrator.redirects import (
     RedirectMap,
@@ -30,6 +29,7 @@ from migrator.redirects import (
     redirect_script,
     tistory_snippet,
 )
+from redirect_harness import CHROMIUM, NewSite, OldBlog, land, parse_theme, render_blogger
 
 ROOT = Path(__file__).resolve().parent.parent
 JEKYLL = shutil.which("jekyll")
