@@ -41,7 +41,7 @@ GEM_VERSIONS = {
 DEFAULT_PLUGINS = ("jekyll-redirect-from", "jekyll-feed", "jekyll-seo-tag", "jekyll-sitemap")
 PAGES_WORKFLOW = ".github/workflows/pages.yml"
 RESYNC_WORKFLOW = ".github/workflows/migrator-resync.yml"
-REPORT = "$RUNNER_TEMP/migrator-report.md"
+REPORT = "${{ runner.temp }}/migrator-report.md"  # env: values are not shell-expanded
 BODY_LIMIT = 60_000  # a pull request's body holds 65,536 characters
 
 
@@ -172,15 +172,25 @@ jobs:
 
 
 RESYNC_SCRIPT = """set +e
-args=(migrate "$SOURCE" --out . --report "$REPORT")
-if [ -f .migrator/config.yaml ]; then args+=(--config .migrator/config.yaml); fi
-migrator "${args[@]}"
+cfg=()
+if [ -f .migrator/config.yaml ]; then cfg=(--config .migrator/config.yaml); fi
+# first the plan, with a diff per updated post: the pull request's body; then the resync itself
+migrator migrate "$SOURCE" --out . "${cfg[@]}" --dry-run --report "$REPORT" -q
 code=$?
+if [ "$code" -le 1 ]; then
+  migrator migrate "$SOURCE" --out . "${cfg[@]}"
+  code=$?
+fi
 set -e
 rm -rf .migrator/lock .migrator/tmp
 if [ "$code" -gt 1 ]; then
   echo "::error::migrator stopped with exit status $code"
   exit "$code"
+fi
+# new posts need new redirects: refresh what `migrator redirects` wrote (the theme to paste again is in the PR)
+if [ -f _migrator/redirects/map.json ]; then
+  home=$(python3 -c 'import json; print(json.load(open("_migrator/redirects/map.json"))["home"])')
+  migrator redirects . --to "$home" -q
 fi
 # a run that changed nothing but the manifest's last_sync is not worth a pull request
 if [ -z "$(git status --porcelain -- . ':(exclude).migrator/manifest.json')" ]; then
