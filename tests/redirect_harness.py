@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import json
+import mimetypes
 import re
 import shutil
 import subprocess
@@ -190,7 +191,7 @@ class NewSite(_Server):
                 data = file.read_bytes() if file else b"<html><head><title>404</title></head><body>404</body></html>"
                 ctype = "text/html; charset=utf-8"
                 if file and not file.name.endswith(".html"):
-                    ctype = "application/xml" if file.suffix == ".xml" else "application/octet-stream"
+                    ctype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
                 if ctype.startswith("text/html"):
                     data = data.replace(b"</body>", (PROBE % status).encode() + b"</body>", 1)
                 _send(self, status, data, ctype)

@@ -386,3 +386,31 @@ def _add_hostile_post(site: Path) -> None:
 def test_tistory_snippet_is_plain_html_for_the_skin_head():
     text = tistory_snippet(_hostile_map())
     assert text.count("<script>") == 1 and text.count("</script>") == 1 and "[##_" not in text.split("-->", 1)[1]
+
+
+@need_browser
+def test_screenshots_of_the_new_site_and_a_redirect_landing(quiet_server, migrate, cli, tmp_path):
+    """The README's pictures, taken here: the built site's home page, and an old post URL opened through the
+    Blogger theme, landed on the new site. `UPDATE_DOCS=1 pytest -k screenshots` writes them to docs/."""
+    from redirect_harness import chromium_flags
+
+    res, site = migrate(quiet_server)
+    origin = json.loads((site / ".migrator/manifest.json").read_text())["source"]["url"]
+    with NewSite(site / "_site") as new:
+        assert cli("redirects", site, "--to", new.url).code == 0
+        assert cli("publish", site, "--github-pages").code == 0  # the comments include, as the README's steps
+        _build(site)
+        theme = (site / "_migrator/redirects/blogger-theme.xml").read_text()
+        with OldBlog(lambda path: render_blogger(theme, origin + urlsplit(path).path)) as old:
+            shots = {"after-migration-home.png": new.url + "/",
+                     "redirect-landing.png": old.url + "/2024/03/hello-world.html?m=1"}  # fmt: skip
+            for name, url in shots.items():
+                out = tmp_path / name
+                subprocess.run([CHROMIUM, *chromium_flags(tmp_path / "profile"), "--hide-scrollbars",
+                                "--virtual-time-budget=10000", "--window-size=900,640", f"--screenshot={out}", url],
+                               capture_output=True, timeout=120)  # fmt: skip
+                assert out.exists() and out.stat().st_size > 5_000, name
+                if os.environ.get("UPDATE_DOCS"):
+                    (ROOT / "docs").mkdir(exist_ok=True)
+                    shutil.copyfile(out, ROOT / "docs" / name)
+        assert "/2024/03/hello-world.html" in new.paths  # the landing was the new post, not the old page

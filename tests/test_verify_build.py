@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+
 from conftest import TISTORY_CONFIG
 
 JEKYLL = shutil.which("jekyll")
