@@ -30,7 +30,8 @@ jekyll:
 	  else echo "note: could not install$$need; the tests that need them will be skipped"; fi; \
 	fi; \
 	if ! command -v nginx >/dev/null 2>&1 && [ ! -x $(VENV)/nginx/usr/sbin/nginx ] && command -v apt-get >/dev/null 2>&1; then \
-	  tmp=$$(mktemp -d) && (cd $$tmp && apt-get download -qq nginx >/dev/null 2>&1) && \
+	  tmp=$$(mktemp -d) && (cd $$tmp && { apt-get download -qq nginx >/dev/null 2>&1 || \
+	    { $(SUDO) apt-get update -qq && apt-get download -qq nginx >/dev/null 2>&1; }; }) && \
 	  dpkg-deb -x $$tmp/nginx_*.deb $(VENV)/nginx || echo "note: could not fetch nginx; its test will be skipped"; \
 	  rm -rf $$tmp; \
 	fi

@@ -200,3 +200,15 @@ def test_the_resync_workflow_step_gives_the_report_a_reviewer_reads(migrate, qui
     assert "_migrator/redirects" not in status or "map.json" in status  # redirects refreshed, not broken
     data = json.loads((site / ".migrator/manifest.json").read_text())
     assert data["posts"]["1000000000000000001"]["status"] == "ok"
+
+
+def test_an_unwritable_site_is_one_line_exit_5(migrate, quiet_server, cli):
+    _, site = migrate(quiet_server)
+    (site / "_migrator").write_text("a file where the redirects folder goes")
+    res = cli("redirects", site, "--to", "https://me.github.io")
+    assert res.code == 5 and "cannot write into" in res.err and "Traceback" not in res.err
+    (site / ".github").write_text("a file")
+    res = cli("publish", site, "--github-pages")
+    assert res.code == 5 and "cannot write" in res.err
+    res = cli("redirects", site / "nowhere", "--to", "https://me.github.io")
+    assert res.code == 2 and "no migration manifest" in res.err

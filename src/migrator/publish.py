@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from migrator.errors import UsageError
+from migrator.errors import OutputError, UsageError
 from migrator.jekyll import scaffold_files
 from migrator.manifest import Manifest, atomic_write_text
 
@@ -357,7 +357,10 @@ def publish(
         if target.exists() or target.is_symlink():
             done.kept.append(rel)
             continue
-        atomic_write_text(target, content)
+        try:
+            atomic_write_text(target, content)
+        except OSError as e:
+            raise OutputError(f"cannot write {target}: {e.strerror or e}", "check the permissions") from e
         done.written.append(rel)
     if classic:
         done.warnings += classic_warnings(config)

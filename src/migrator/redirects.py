@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from migrator.errors import UsageError
+from migrator.errors import OutputError, UsageError
 from migrator.jekyll import normalize_baseurl
 from migrator.manifest import Manifest, atomic_write_text
 
@@ -715,6 +715,13 @@ def _has_page(out: Path, name: str) -> str | None:
 def write_redirects(out: Path, to: str | None, formats: Iterable[str]) -> Written:
     """Write each format into ``out/_migrator/redirects/`` (replacing what an earlier run wrote there), the
     map as JSON beside them, and the landing pages the map needs unless the site has them."""
+    try:
+        return _write_redirects(out, to, formats)
+    except OSError as e:
+        raise OutputError(f"cannot write into {out}: {e.strerror or e}", "check the permissions and free space") from e
+
+
+def _write_redirects(out: Path, to: str | None, formats: Iterable[str]) -> Written:
     site = read_site(out)
     config = site.config
     to = to or (str(config.get("url") or "") or None)
