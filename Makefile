@@ -14,9 +14,17 @@ setup: $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 
 # Debian's jekyll, the minima theme and the plugins the sites use, and chromium for the tests that open
-# pages and reports in a real browser: each missing package is installed (best effort outside CI)
+# pages and reports and follow the redirects in a real browser: each missing package is installed (best
+# effort outside CI); and Debian's nginx binary, unpacked into $(VENV)/nginx (not installed: no service
+# starts), for the test that runs the generated nginx map
 jekyll:
 	@bash .ci/system-deps || echo "note: could not install every system package; the tests that need them will be skipped"
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x $(VENV)/nginx/usr/sbin/nginx ] && command -v apt-get >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d) && (cd $$tmp && { apt-get download -qq nginx >/dev/null 2>&1 || \
+	    { $(SUDO) apt-get update -qq && apt-get download -qq nginx >/dev/null 2>&1; }; }) && \
+	  dpkg-deb -x $$tmp/nginx_*.deb $(VENV)/nginx || echo "note: could not fetch nginx; its test will be skipped"; \
+	  rm -rf $$tmp; \
+	fi
 
 demo: setup jekyll
 	$(PY) fixtures/demo.py example-site

@@ -22,7 +22,9 @@ EPILOG = """examples:
   migrator migrate feed.atom --out site --origin https://NAME.blogspot.com
   migrator migrate https://blog.example.com --platform blogger --out site --dry-run --report plan.html
   migrator status site
-  migrator verify site
+  migrator verify site --build
+  migrator redirects site --to https://USER.github.io
+  migrator publish site --github-pages --sync-workflow
 
 exit status: 0 all migrated; 1 finished but some items failed (listed, retried next run);
 2 usage or config error; 3 source unreachable; 4 not a blog / export without posts; 5 cannot write output.
@@ -118,10 +120,93 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dir", metavar="DIR", help="a migrated site directory")
     v = sub.add_parser("verify", help="check that the site's files and images match the manifest")
     v.add_argument("dir", metavar="DIR", help="a migrated site directory")
-    for q in (s, v):
+    _verify_build_flags(v)
+    r = _redirects_parser(sub)
+    pub = _publish_parser(sub)
+    for q in (s, v, r, pub):
         q.add_argument("-v", "--verbose", action="count", default=0, help="tracebacks on errors")
         q.add_argument("-q", "--quiet", action="store_true", help="only the exit status")
     return p
+
+
+def _verify_build_flags(v: argparse.ArgumentParser) -> None:
+    v.add_argument(
+        "--build",
+        action="store_true",
+        help="also run `jekyll build` (into a temporary folder) and check every internal link, image and "
+        "redirect of the built site offline; no page may link to the old blog for migrated content",
+    )
+    v.add_argument("--built", metavar="DIR", help="with --build: check this finished build (e.g. _site) instead")
+    v.add_argument(
+        "--baseurl", metavar="PATH", help="with --build: the base path the site was built with (default: _config.yml's)"
+    )
+    v.add_argument(
+        "--jekyll", metavar="CMD", help="with --build: the jekyll command (default: jekyll; e.g. 'bundle exec jekyll')"
+    )
+
+
+def _redirects_parser(sub: Any) -> argparse.ArgumentParser:
+    from migrator.redirects import FORMATS
+
+    r = sub.add_parser(
+        "redirects",
+        help="what makes the old blog send readers to the new site (a Blogger theme, a Tistory snippet...)",
+        description="From the manifest, write into DIR/_migrator/redirects/ (not published) what sends every "
+        "old URL (posts, pages, labels, categories, tags, archives, feeds) to its new address.",
+    )
+    r.add_argument("dir", metavar="DIR", help="a migrated site directory")
+    r.add_argument(
+        "--to", metavar="URL", help="the new site's address, e.g. https://USER.github.io (default: _config.yml's url)"
+    )
+    r.add_argument(
+        "--format",
+        choices=[*FORMATS, "all"],
+        default="all",
+        help="blogger-theme: a replacement Blogger theme; tistory-skin: a snippet for the skin's <head>; "
+        "netlify: _redirects (Netlify, Cloudflare Pages); nginx: a map; all: the old platform's own and both "
+        "server formats (default)",
+    )
+    return r
+
+
+def _publish_parser(sub: Any) -> argparse.ArgumentParser:
+    pub = sub.add_parser(
+        "publish",
+        help="add what hosting needs (Gemfile, GitHub Pages workflow), never touching a file you have",
+        description="Add the files a host needs to build and serve the site; a file that exists is kept.",
+    )
+    pub.add_argument("dir", metavar="DIR", help="a migrated site directory")
+    pub.add_argument(
+        "--github-pages",
+        action="store_true",
+        required=True,
+        help="GitHub Pages: a Gemfile and .github/workflows/pages.yml (build, check links, deploy)",
+    )
+    pub.add_argument(
+        "--classic",
+        action="store_true",
+        help="build as GitHub Pages' classic build does: the github-pages gem (Jekyll 3.10, allowed plugins only)",
+    )
+    pub.add_argument(
+        "--sync-workflow",
+        action="store_true",
+        help="also .github/workflows/migrator-resync.yml: resync on a schedule, as a pull request with the report",
+    )
+    pub.add_argument(
+        "--install",
+        metavar="SPEC",
+        help="the pip requirement the workflows install migrator from, e.g. "
+        "'migrator @ git+https://github.com/YOU/migrator@v0.1.0' (default: where this copy was installed from)",
+    )
+    pub.add_argument(
+        "--source", metavar="SOURCE", help="the blog the resync reads (default: the address the manifest recorded)"
+    )
+    pub.add_argument(
+        "--config", metavar="FILE", help="a migrator config file for the resync, copied to .migrator/config.yaml"
+    )
+    pub.add_argument("--schedule", metavar="CRON", default="17 4 * * *", help="when the resync runs (default: daily)")
+    pub.add_argument("--branch", metavar="NAME", default="main", help="the branch whose pushes deploy (default: main)")
+    return pub
 
 
 _FLAG_KEYS = {
@@ -270,7 +355,94 @@ def _verify(args: argparse.Namespace, out_console: Console) -> int:
             out_console.print(f"{len(problems)} problem(s) found.")
         else:
             out_console.print("OK: every image is local and matches its checksum; manifest and files agree.")
-    return int(ExitStatus.PARTIAL if problems else ExitStatus.OK)
+    broken = _verify_build(args, out_console) if getattr(args, "build", False) else 0
+    return int(ExitStatus.PARTIAL if problems or broken else ExitStatus.OK)
+
+
+def _verify_build(args: argparse.Namespace, out_console: Console) -> int:
+    from migrator.sitecheck import verify_build
+
+    result = verify_build(
+        Path(args.dir),
+        built=Path(args.built) if args.built else None,
+        baseurl=args.baseurl,
+        jekyll=args.jekyll,
+    )
+    if not args.quiet:
+        for page, problems in sorted(result.problems.items()):
+            out_console.print(f"[bold]{page}[/bold]", highlight=False)
+            for p in problems:
+                out_console.print(f"  [red]broken[/red] {p}", highlight=False)
+        if result.broken:
+            out_console.print(f"{result.broken} broken reference(s) on {len(result.problems)} page(s).")
+        else:
+            out_console.print(
+                f"OK: the site builds; {result.links} internal links, images and redirects on "
+                f"{result.pages} pages all resolve.",
+                highlight=False,
+            )
+    return result.broken
+
+
+def _redirects(args: argparse.Namespace, out_console: Console) -> int:
+    from migrator.redirects import formats_for, read_site, write_redirects
+
+    out = Path(args.dir)
+    formats = formats_for(args.format, read_site(out).platform)
+    done = write_redirects(out, args.to, formats)
+    if args.quiet:
+        return 0
+    rmap = done.rmap
+    assert rmap is not None
+    kinds: dict[str, int] = {}
+    for r in rmap.redirects:
+        kinds[r.kind] = kinds.get(r.kind, 0) + 1
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    out_console.print(f"{len(rmap.redirects)} old paths mapped ({counts}); anything else -> {rmap.home}")
+    for f in done.files:
+        out_console.print(f"  wrote {f}", highlight=False)
+    for page in done.pages:
+        out_console.print(f"  added {out / page} (where those old URLs land)", highlight=False)
+    for page in done.kept:
+        out_console.print(f"  kept your {out / page}", highlight=False)
+    hints = {
+        "blogger-theme": "Blogger: Theme -> Backup (download the old theme first), then Edit HTML: replace all "
+        "with blogger-theme.xml, Save. Settings -> Site feed -> Post feed redirect URL: the new feed.xml.",
+        "tistory-skin": "Tistory: 꾸미기 -> 스킨 편집 -> html 편집: paste tistory-head.html right after <head>, 적용.",
+        "netlify": "A domain you keep: publish _redirects at the root of the Netlify / Cloudflare Pages site.",
+        "nginx": "A domain you keep: include nginx-redirects.conf in nginx's http block; nginx -t && nginx -s reload.",
+    }
+    for fmt in formats:
+        out_console.print(f"Next: {hints[fmt]}", highlight=False)
+    return 0
+
+
+def _publish(args: argparse.Namespace, out_console: Console) -> int:
+    from migrator.publish import publish
+
+    out = Path(args.dir)
+    done = publish(
+        out,
+        classic=args.classic,
+        sync=args.sync_workflow,
+        install=args.install,
+        source=args.source,
+        config_file=Path(args.config) if args.config else None,
+        schedule=args.schedule,
+        branch=args.branch,
+    )
+    if args.quiet:
+        return 0
+    for rel in done.written:
+        out_console.print(f"  wrote {out / rel}", highlight=False)
+    for rel in done.kept:
+        out_console.print(f"  kept your {out / rel}", highlight=False)
+    for w in done.warnings:
+        out_console.print(f"[yellow]warning[/yellow] {w}", highlight=False)
+    out_console.print(
+        "Next: push the site to a GitHub repository; Settings -> Pages -> Source: GitHub Actions.", highlight=False
+    )
+    return 0
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -309,6 +481,10 @@ def _main(argv: list[str] | None) -> int:
             return _migrate(args, out_console, err_console)
         if args.command == "status":
             return _status(args, out_console)
+        if args.command == "redirects":
+            return _redirects(args, out_console)
+        if args.command == "publish":
+            return _publish(args, out_console)
         return _verify(args, out_console)
     except MigratorError as e:
         if verbose:

@@ -234,6 +234,9 @@ def scaffold_config(blog: Blog, cfg: Config) -> str:
     tz = cfg.timezone or blog.timezone
     if tz:
         data["timezone"] = tz
+    lang = site_language(blog)
+    if lang:
+        data["lang"] = lang  # minima writes <html lang="...">
     data["permalink"] = cfg.site.permalink
     if cfg.site.theme:
         data["theme"] = cfg.site.theme
@@ -241,12 +244,92 @@ def scaffold_config(blog: Blog, cfg: Config) -> str:
             {"scope": {"path": "", "type": "posts"}, "values": {"layout": "post"}},
             {"scope": {"path": "", "type": "pages"}, "values": {"layout": "page"}},
         ]
+        data["show_excerpts"] = True  # the home page lists each post with its excerpt
     data["excerpt_separator"] = "<!--more-->"
-    data["plugins"] = ["jekyll-redirect-from"]
+    data["plugins"] = ["jekyll-redirect-from", "jekyll-feed", "jekyll-seo-tag", "jekyll-sitemap"]
     data["exclude"] = [".migrator"]
     data["kramdown"] = {"input": "GFM", "hard_wrap": False}
-    head = "# Written by migrator for a new site; edit freely: migrator never overwrites this file.\n"
+    head = SCAFFOLD_HEAD + "; edit freely: migrator never overwrites this file.\n"
     return head + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+def site_language(blog: Blog) -> str | None:
+    """The site's ``lang`` (BCP 47, as ``<html lang>`` wants it) from the blog's language or locale
+    (``en_US`` -> ``en-US``); a Tistory blog that does not say is Korean."""
+    raw = (blog.locale or "").strip().replace("_", "-")
+    if re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", raw):
+        return raw
+    return "ko" if blog.platform == "tistory" else None
+
+
+SCAFFOLD_HEAD = "# Written by migrator for a new site"
+
+# The comments include (the README's, every field escaped) and minima's post layout with it hooked in: what
+# a new site needs for its saved comments (_data/comments/) to show. Never written over a file you have.
+COMMENTS_INCLUDE = """{% assign key = page.path | split: "/" | last | split: "." | first %}
+{% assign comments = site.data.comments[key] %}
+{% if comments %}
+<section class="comments">
+  <h2>{{ comments | size }} comments</h2>
+  {% for c in comments %}
+  <article id="c{{ c.id | escape }}" class="comment{% if c.parent %} reply{% endif %}">
+    <p><strong>{{ c.author | escape }}</strong> · {{ c.date | date: "%Y-%m-%d" }}
+       {% if c.parent %}(replying to <a href="#c{{ c.parent | escape }}">a comment</a>){% endif %}</p>
+    <p>{{ c.text | escape | newline_to_br }}</p>
+  </article>
+  {% endfor %}
+</section>
+{% endif %}
+"""
+
+MINIMA_POST_LAYOUT = """---
+layout: default
+---
+{%- comment -%} minima 2.5's post layout, written by migrator with the comments include added {%- endcomment -%}
+<article class="post h-entry" itemscope itemtype="http://schema.org/BlogPosting">
+
+  <header class="post-header">
+    <h1 class="post-title p-name" itemprop="name headline">{{ page.title | escape }}</h1>
+    <p class="post-meta">
+      <time class="dt-published" datetime="{{ page.date | date_to_xmlschema }}" itemprop="datePublished">
+        {%- assign date_format = site.minima.date_format | default: "%b %-d, %Y" -%}
+        {{ page.date | date: date_format }}
+      </time>
+      {%- if page.author -%}
+        • <span itemprop="author" itemscope itemtype="http://schema.org/Person">
+          <span class="p-author h-card" itemprop="name">{{ page.author | escape }}</span></span>
+      {%- endif -%}</p>
+  </header>
+
+  <div class="post-content e-content" itemprop="articleBody">
+    {{ content }}
+  </div>
+
+  {%- include comments.html -%}
+
+  {%- if site.disqus.shortname -%}
+    {%- include disqus_comments.html -%}
+  {%- endif -%}
+
+  <a class="u-url" href="{{ page.url | relative_url }}" hidden></a>
+</article>
+"""
+
+
+def scaffold_files(config_text: str | None) -> dict[str, str]:
+    """The theme files a site that migrator scaffolded (its ``_config.yml`` starts with migrator's header)
+    needs to show saved comments: ``_includes/comments.html`` and, for minima, the post layout that includes
+    it. Nothing for a site whose ``_config.yml`` is someone else's."""
+    if not config_text or not config_text.startswith(SCAFFOLD_HEAD):
+        return {}
+    try:
+        data = yaml.safe_load(config_text) or {}
+    except yaml.YAMLError:
+        return {}
+    files = {"_includes/comments.html": COMMENTS_INCLUDE}
+    if isinstance(data, dict) and data.get("theme") == "minima":
+        files["_layouts/post.html"] = MINIMA_POST_LAYOUT
+    return files
 
 
 def scaffold_index(blog: Blog, cfg: Config) -> str | None:

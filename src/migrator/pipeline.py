@@ -689,7 +689,10 @@ class Migration:
     def _site_config(self, needs_redirects: bool) -> None:
         existing = self.sink.read("_config.yml")
         if existing is None:
-            self.sink.write_if_absent("_config.yml", jekyll.scaffold_config(self.source.blog, self.cfg))
+            config_text = jekyll.scaffold_config(self.source.blog, self.cfg)
+            self.sink.write_if_absent("_config.yml", config_text)
+            for rel, text in jekyll.scaffold_files(config_text).items():  # saved comments show on a new site
+                self.sink.write_if_absent(rel, text)
             index = jekyll.scaffold_index(self.source.blog, self.cfg)
             if index and not any(self.sink.exists(n) for n in ("index.md", "index.html", "index.markdown")):
                 self.sink.write_if_absent("index.md", index)
