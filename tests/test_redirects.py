@@ -350,8 +350,8 @@ def test_tistory_snippet_sends_every_old_url_home_in_chromium(tserver, tblog, cl
         with OldBlog(lambda path: skin.replace("{canon}", "https://old.example" + path)) as old:
             slug = "/entry/" + quote("새-에디터로-쓴-글")
             expected = {
-                old.url + "/1": (new.url + "/1", "top 명령어"),
-                old.url + "/m/1": (new.url + "/1", "top 명령어"),
+                old.url + "/1": (new.url + "/1", "리눅스 서버 상태"),
+                old.url + "/m/1": (new.url + "/1", "리눅스 서버 상태"),
                 old.url + "/4?category=3": (new.url + "/4", "성능 측정"),
                 old.url + "/3": (new.url + slug, "새 에디터로 쓴 글"),
                 old.url + slug: (new.url + slug, "새 에디터로 쓴 글"),

@@ -120,9 +120,9 @@ def test_the_readme_comments_include_works(quiet_server, migrate):
         "  parent: '\"><script>alert(3)</script>'\n"
     )
     data.write_text(data.read_text() + hostile)
-    (site / "_includes").mkdir()
+    (site / "_includes").mkdir(exist_ok=True)
     (site / "_includes/comments.html").write_text(snippet)
-    (site / "_layouts").mkdir()
+    (site / "_layouts").mkdir(exist_ok=True)
     (site / "_layouts/post.html").write_text("---\nlayout: default\n---\n{{ content }}\n{% include comments.html %}\n")
     jekyll_build(site)
     page = (site / "_site/2024/03/hello-world.html").read_text()
