@@ -1,0 +1,222 @@
+"""The benchmark on the real shape (not a timed test):  python bench/realistic.py [--posts 1000] [--jobs 8]
+
+A generated Blogger blog served over **HTTPS** (a CA made here, handed to the tool through REQUESTS_CA_BUNDLE)
+under its real host names: the blog at ``https://bench.blogspot.com``, its feed paged through real-shaped
+``rel=next`` links on ``www.blogger.com`` (150 a page), and its images spread over the hosts of real Blogger
+posts (``blogger.googleusercontent.com`` for most, ``1.bp.blogspot.com`` ... ``4.bp.blogspot.com`` for older
+ones). Every name resolves to its own loopback address (127.0.0.2 and up, port 443) through a
+``sitecustomize`` that only the measured process loads; every request waits ``--latency`` seconds.
+
+Measured in one run, as ratios: the full migration against the ideal (requests x latency / jobs), ``--jobs 1``
+against ``--jobs N``, a no-op resync (time share and request count), and peak RSS. Needs root (port 443 on
+loopback addresses) and openssl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
+
+from run import png  # noqa: E402
+from server import FixtureBlog, FixtureServer  # noqa: E402
+
+BLOG_HOST = "bench.blogspot.com"
+CDN_HOSTS = ["blogger.googleusercontent.com", "1.bp.blogspot.com", "2.bp.blogspot.com", "3.bp.blogspot.com",
+             "4.bp.blogspot.com"]
+HOSTS = [BLOG_HOST, "www.blogger.com", *CDN_HOSTS]
+
+BODY = """<h2>Section {i}</h2>
+<p>Post number {i} of the benchmark blog. It has <b>bold</b>, <i>italic</i> and a
+<a href="https://example.com/{i}">link</a>, and enough words to look like a real paragraph of a real post,
+which is what a blog mostly is: paragraphs of text, one after the other, with the odd list and picture.</p>
+<div class="separator"><a href="{a_href}"><img src="{a_src}"></a></div>
+<ul><li>first point</li><li>second point<ul><li>nested</li></ul></li><li>third point</li></ul>
+<p>Another paragraph, with <code>inline code</code> and a second image below it.</p>
+<img src="{b_src}" alt="second">
+<pre class="prettyprint lang-python">def f(x):
+    return x * {i}
+</pre>
+<table><tr><th>key</th><th>value</th></tr><tr><td>i</td><td>{i}</td></tr></table>
+<p>A last paragraph and a third image: <img src="{c_src}" alt="third"></p>
+"""
+
+
+def image_url(i: int, suffix: str, size: str) -> str:
+    """Real Blogger shapes: most posts on googleusercontent (path tokens, or ``=sN`` for widget uploads),
+    every fourth post (an older one) on N.bp.blogspot.com."""
+    key = f"k{i}{suffix}"
+    if i % 4 == 3:
+        return f"https://{1 + (i + 'abc'.index(suffix)) % 4}.bp.blogspot.com/-AbCdEf/XyZ/AAAAAAAAAAA/{key}/{size}/{suffix}.png"
+    if suffix == "c":
+        return f"https://blogger.googleusercontent.com/img/a/{key}={size}"
+    return f"https://blogger.googleusercontent.com/img/b/R29vZ2xl/{key}/{size}/{suffix}.png"
+
+
+def make_blog(n: int, images_dir: Path) -> FixtureBlog:
+    blog = FixtureBlog()
+    blog.page_cap = 150
+    blog.next_links = "all"
+    blog.comments = []
+    blog.entries = []
+    images_dir.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        day = 1 + i % 28
+        html = BODY.format(i=i, a_href=image_url(i, "a", "s1600"), a_src=image_url(i, "a", "s320"),
+                           b_src=image_url(i, "b", "s640"), c_src=image_url(i, "c", "s400"))
+        blog.entries.append({
+            "id": str(7_000_000_000_000_000_000 + i), "kind": "post", "status": "live",
+            "title": f"Benchmark post {i}", "published": f"2020-{1 + i % 12:02d}-{day:02d}T10:00:00.000+09:00",
+            "updated": f"2020-{1 + i % 12:02d}-{day:02d}T10:00:00.000+09:00",
+            "path": f"/2020/{1 + i % 12:02d}/bench-{i}.html", "labels": ["bench", f"group {i % 10}"], "html": html,
+        })
+        for suffix in "abc":
+            path = images_dir / f"k{i}{suffix}.png"
+            path.write_bytes(png(i * 3 + "abc".index(suffix)))
+            blog.images[f"k{i}{suffix}"] = path
+    return blog
+
+
+def make_certs(tmp: Path) -> tuple[Path, Path, Path]:
+    """(CA certificate, server certificate, server key): one certificate for every host name."""
+    ca_key, ca, key, csr, cert = (tmp / n for n in ("ca.key", "ca.pem", "srv.key", "srv.csr", "srv.pem"))
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)  # noqa: E731
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "2",
+        "-subj", "/CN=migrator bench CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={BLOG_HOST}")
+    ext = tmp / "ext.cnf"
+    ext.write_text("subjectAltName=" + ",".join(f"DNS:{h}" for h in HOSTS) + "\n")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(cert),
+        "-days", "2", "-extfile", str(ext))
+    return ca, cert, key
+
+
+SITECUSTOMIZE = '''
+import os, socket
+_real = socket.getaddrinfo
+_map = dict(p.split("=") for p in os.environ["MIGRATOR_BENCH_HOSTS"].split(","))
+def getaddrinfo(host, port, *a, **k):
+    ip = _map.get(str(host).rstrip(".").lower())
+    return _real(ip if ip else host, port, *a, **k)
+socket.getaddrinfo = getaddrinfo
+'''
+
+
+class Web:
+    """One TLS server per host name, each on its own loopback address, all answering from one fixture."""
+
+    def __init__(self, blog: FixtureBlog, latency: float, cert: Path, key: Path) -> None:
+        self.fixture = FixtureServer(blog, faults={}, latency=latency)
+        self.fixture.httpd.server_close()  # only its handler and its log are used
+        self.fixture.url = f"https://{BLOG_HOST}"
+        self.fixture.img_url = ""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(cert), str(key))
+        self.ips = {h: f"127.0.0.{2 + n}" for n, h in enumerate(HOSTS)}
+        self.servers = []
+        for ip in self.ips.values():
+            httpd = ThreadingHTTPServer((ip, 443), self.fixture._handler(), bind_and_activate=False)
+            httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+            httpd.server_bind()
+            httpd.server_activate()
+            httpd.daemon_threads = True
+            threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+            self.servers.append(httpd)
+
+    @property
+    def log(self) -> list[str]:
+        return self.fixture.log
+
+    def close(self) -> None:
+        for s in self.servers:
+            s.shutdown()
+            s.server_close()
+
+
+CONFIG = """allow_private_network: true
+timezone: Asia/Seoul
+comments: false
+"""
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int]:
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "migrator", *args, "-q"], env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"migrator {' '.join(args)} failed")
+    return seconds, usage.ru_maxrss // 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--posts", type=int, default=1000)
+    ap.add_argument("--latency", type=float, default=0.03)
+    ap.add_argument("--jobs", type=int, default=8)
+    ap.add_argument("--skip-jobs-1", action="store_true", help="leave out the --jobs 1 comparison (slow)")
+    args = ap.parse_args()
+    if shutil.which("openssl") is None or os.geteuid() != 0:
+        print("bench/realistic.py needs openssl and root (port 443 on loopback addresses); skipped")
+        return 0
+    tmp = Path(tempfile.mkdtemp(prefix="migrator-bench-tls-"))
+    try:
+        ca, cert, key = make_certs(tmp)
+        blog = make_blog(args.posts, tmp / "images")
+        web = Web(blog, args.latency, cert, key)
+        (tmp / "py").mkdir()
+        (tmp / "py" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        env = dict(os.environ, PYTHONPATH=f"{tmp / 'py'}{os.pathsep}{ROOT / 'src'}", REQUESTS_CA_BUNDLE=str(ca),
+                   MIGRATOR_BENCH_HOSTS=",".join(f"{h}={ip}" for h, ip in web.ips.items()))
+        cfg = tmp / "bench.yaml"
+        cfg.write_text(CONFIG)
+        common = ["migrate", f"https://{BLOG_HOST}", "--config", str(cfg), "--platform", "blogger"]
+        try:
+            socket.create_connection((web.ips[BLOG_HOST], 443), timeout=2).close()
+            t_full, rss = run_cli([*common, "--out", str(tmp / "site"), "--jobs", str(args.jobs)], env)
+            requests = len(web.log)
+            written = len(list((tmp / "site" / "_posts").iterdir()))
+            if written != args.posts:
+                raise SystemExit(f"the full migration wrote {written} of {args.posts} posts")
+            images = len(list((tmp / "site" / "assets" / "img").rglob("*.png")))
+            web.log.clear()
+            t_noop, _ = run_cli([*common, "--out", str(tmp / "site"), "--jobs", str(args.jobs)], env)
+            noop_requests = len(web.log)
+            web.log.clear()
+            t_one = None
+            if not args.skip_jobs_1:
+                t_one, _ = run_cli([*common, "--out", str(tmp / "one"), "--jobs", "1"], env)
+        finally:
+            web.close()
+        ideal = requests * args.latency / args.jobs
+        rows = [
+            (f"full migration over HTTPS, {args.posts} posts, {images} images on {len(CDN_HOSTS)} CDN hosts, "
+             f"{args.latency * 1000:.0f} ms a request, --jobs {args.jobs}", f"{t_full:.1f} s, {requests} requests"),
+            ("  against the ideal (requests x latency / jobs)", f"{t_full / ideal:.2f}x ({ideal:.1f} s ideal)"),
+            ("no-op resync", f"{t_noop / t_full:.1%} of the full run's time, {noop_requests} requests"),
+            ("peak RSS of the full run", f"{rss} MiB"),
+        ]
+        if t_one is not None:
+            rows.insert(2, (f"  --jobs 1 against --jobs {args.jobs}", f"{t_one / t_full:.2f}x slower ({t_one:.1f} s)"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    width = max(len(a) for a, _ in rows)
+    for a, b in rows:
+        print(f"{a:{width}}  {b}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
