@@ -273,3 +273,27 @@ def test_written_files_respect_the_umask(quiet_server, migrate):
     want = 0o666 & ~mask
     for rel in ("_config.yml", ".migrator/manifest.json", "_posts/2024-03-02-hello-world.md"):
         assert (site / rel).stat().st_mode & 0o777 == want, rel
+
+
+def test_an_attachment_never_becomes_the_posts_image():
+    from migrator.models import AssetRecord
+    from migrator.pipeline import lead_image
+
+    records = {
+        "https://x/notes.txt": AssetRecord(url="https://x/notes.txt", path="assets/files/p/notes.txt"),
+        "https://x/a.png": AssetRecord(url="https://x/a.png", path="assets/img/p/a.png"),
+    }
+    amap = {u: "/" + r.path for u, r in records.items()}
+    assert lead_image(None, records, amap) == "/assets/img/p/a.png"
+    assert lead_image(None, {"https://x/notes.txt": records["https://x/notes.txt"]}, amap) is None
+    assert lead_image("https://x/a.png", records, amap) == "/assets/img/p/a.png"
+    assert lead_image("https://yt/0.jpg", {}, {}) == "https://yt/0.jpg"  # a remote thumbnail stays remote
+
+
+def test_embed_is_a_void_element():
+    from migrator.convert import html_to_clean_html, html_to_markdown
+
+    md = html_to_markdown('<p>a <embed src="https://www.youtube.com/v/x"> b</p><p>the rest of the post</p>')
+    assert "</embed>" not in md and "the rest of the post" in md.split("<embed")[1].split(">", 1)[1]
+    out = html_to_clean_html('<video><source src="a.mp4">fallback</video><p>rest</p>')
+    assert "</source>" not in out and "fallback</video><p>rest</p>" in out

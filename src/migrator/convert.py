@@ -147,9 +147,24 @@ def _blank_flags(tags: list[Tag]) -> dict[int, bool]:
     return {k: not v for k, v in content.items()}
 
 
+# elements that hold nothing in HTML; lxml's parser lets some (embed, source, track...) swallow what follows
+_VOID = ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr")
+
+
+def _unswallow(body: Tag) -> None:
+    """Move what a void element swallowed back after it (``<embed> text`` is not ``<embed>text</embed>``)."""
+    for el in body.find_all(_VOID):
+        if el.contents:
+            for child in reversed(list(el.contents)):
+                el.insert_after(child.extract())
+
+
 def parse(html: str) -> BeautifulSoup:
     """A post body as a soup (the one parse a post gets in a run); ``body`` is the post."""
-    return BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+    if soup.body is not None and ("<embed" in html or "<source" in html or "<track" in html or "<param" in html):
+        _unswallow(soup.body)
+    return soup
 
 
 def _as_soup(html: str | BeautifulSoup) -> BeautifulSoup:

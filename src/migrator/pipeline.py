@@ -67,6 +67,17 @@ MAX_PREVIEWS = 300  # a dry run keeps the rendered text of this many new posts f
 MAX_DIFF_CHARS = 200_000  # stays small for any blog size (one diff or preview at most this long)
 
 
+def lead_image(thumbnail: str | None, records: dict[str, AssetRecord], amap: dict[str, str]) -> str | None:
+    """The post's ``image:`` (pure): its thumbnail stored locally, else its first stored image (never an
+    attachment: a .txt or .pdf is not a picture), else the thumbnail's remote URL, else none."""
+    if thumbnail and thumbnail in amap:
+        return amap[thumbnail]
+    for url, rec in records.items():
+        if url in amap and rec.path and rec.path.rsplit(".", 1)[-1].lower() in IMAGE_EXTENSIONS:
+            return amap[url]
+    return thumbnail or None
+
+
 def cap_text(text: str | None, limit: int) -> str | None:
     """``text`` cut to ``limit`` characters, with a line that says so."""
     if text is None or len(text) <= limit:
@@ -187,16 +198,7 @@ class Migration:
             converted = guard.convert_markdown(reparse, amap, base, links)
         body = converted.body
         self._last_links = list(dict.fromkeys(rewritten))
-        image = None
-        if post.thumbnail:
-            image = amap.get(post.thumbnail)
-        if image is None:
-            for url, rec in records.items():
-                if url in amap and rec.path and rec.path.rsplit(".", 1)[-1].lower() in IMAGE_EXTENSIONS:
-                    image = amap[url]  # the first image; an attachment (.txt, .pdf) never is the post's image
-                    break
-        if image is None and post.thumbnail:
-            image = post.thumbnail
+        image = lead_image(post.thumbnail, records, amap)
         excerpt = convert.plain_excerpt(soup, self.cfg.front_matter.excerpt_length, post.summary, prepared=True)
         fm = jekyll.front_matter(post, self.cfg, self.source.blog, image=image, excerpt=excerpt or None)
         return jekyll.render(fm, body), converted.fallback
