@@ -79,7 +79,7 @@ def test_publish_writes_only_what_is_missing(migrate, quiet_server, cli, tmp_pat
     (site / "Gemfile").write_text("# mine\n")
     res = cli("publish", site, "--github-pages", "--install", SPEC)
     assert res.code == 0, res
-    assert (site / "Gemfile").read_text() == "# mine\n" and "kept your" in res.out
+    assert (site / "Gemfile").read_text() == "# mine\n" and "(already there)" in res.out
     assert "your Gemfile does not name jekyll" in res.out
     for rel in (".github/workflows/pages.yml", ".gitignore", "_includes/comments.html", "_layouts/post.html"):
         assert (site / rel).exists(), rel

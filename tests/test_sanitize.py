@@ -160,3 +160,19 @@ def test_no_vector_runs_in_the_built_site_or_the_report(tmp_path, fmt):
     finally:
         beacon.close()
     assert beacon.hits == [], beacon.hits
+
+
+def test_an_interrupt_inside_the_sanitiser_is_not_swallowed(monkeypatch):
+    calls = []
+    real = sanitize.safe_url
+
+    def interrupting(value, *, image=False):  # type: ignore[no-untyped-def]
+        calls.append(value)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sanitize, "safe_url", interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        sanitize.clean('<p><a href="https://example.com/">link</a></p>')
+    assert calls
+    monkeypatch.setattr(sanitize, "safe_url", real)
+    assert 'href="https://example.com/"' in sanitize.clean('<p><a href="https://example.com/">link</a></p>')[0]

@@ -279,6 +279,7 @@ class AssetStore:
         self._claimed_folded: set[str] = {p.casefold() for p in self._claimed}
         self._inflight: dict[str, Future] = {}
         self.downloaded = 0
+        self.would_download = 0  # a dry run: what a real run would fetch
         self.reused = 0
         self.failed = 0
 
@@ -339,6 +340,7 @@ class AssetStore:
                 self.reused += 1
             elif self.dry_run:
                 result[ref.url] = AssetRecord(url=ref.url, status="failed", error="not downloaded (dry run)")
+                self.would_download += 1
             else:
                 fut = self._inflight.pop(ref.url, None) or self.pool.submit(self._download, ref)
                 todo.append((ref, fut))

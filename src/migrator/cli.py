@@ -24,7 +24,7 @@ EPILOG = """examples:
   migrator status site
   migrator verify site --build
   migrator redirects site --to https://USER.github.io
-  migrator publish site --github-pages --sync-workflow
+  migrator publish site --github-pages --sync-workflow --install 'git+https://github.com/USER/migrator'
 
 exit status: 0 all migrated; 1 finished but some items failed (listed, retried next run);
 2 usage or config error; 3 source unreachable; 4 not a blog / export without posts; 5 cannot write output.
@@ -268,7 +268,9 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
         raise UsageError("no output directory", "pass --out DIR (or set out: in the config file)")
     out = Path(cfg.out)
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
+        raise OutputError(f"--out {out} exists and is not a directory", "pass a folder for the site (new or existing)")
+    if cfg.report and Path(cfg.report).suffix.lower() not in (".json", ".md", ".html", ".htm"):
+        raise UsageError(f"--report {cfg.report}: use a .json, .md or .html file name")
     http = HttpClient(
         cfg.http,
         allow_private=cfg.allow_private_network,
@@ -320,8 +322,7 @@ def _status(args: argparse.Namespace, out_console: Console) -> int:
     from migrator.verify import status
 
     out = Path(args.dir)
-    if not (out / ".migrator" / "manifest.json").exists():
-        raise UsageError(f"{out} has no migration manifest", "run `migrator migrate SOURCE --out DIR` first")
+    _need_manifest(out)
     st = status(out)
     if args.quiet:
         return 0
@@ -329,6 +330,12 @@ def _status(args: argparse.Namespace, out_console: Console) -> int:
         f"source: {st.source.get('platform', '?')} {st.source.get('url', '')}  last sync: {st.last_sync or 'never'}",
         highlight=False,
     )
+    if not st.last_sync:
+        out_console.print(
+            "No run has finished on this site yet (the first one was stopped): run the same migrate command "
+            "again to complete it.",
+            highlight=False,
+        )
     table = Table(show_header=True, header_style="bold")
     table.add_column("posts by status")
     table.add_column("count", justify="right")
@@ -344,9 +351,15 @@ def _status(args: argparse.Namespace, out_console: Console) -> int:
     return 0
 
 
+def _need_manifest(out: Path) -> None:
+    if not (out / ".migrator" / "manifest.json").exists() and not (out / ".migrator" / "journal.jsonl").exists():
+        raise UsageError(f"{out} has no migration manifest", "run `migrator migrate SOURCE --out DIR` first")
+
+
 def _verify(args: argparse.Namespace, out_console: Console) -> int:
     from migrator.verify import verify
 
+    _need_manifest(Path(args.dir))
     problems = verify(Path(args.dir))
     if not args.quiet:
         for p in problems:
@@ -404,7 +417,7 @@ def _redirects(args: argparse.Namespace, out_console: Console) -> int:
     for page in done.pages:
         out_console.print(f"  added {out / page} (where those old URLs land)", highlight=False)
     for page in done.kept:
-        out_console.print(f"  kept your {out / page}", highlight=False)
+        out_console.print(f"  kept {out / page} (already there)", highlight=False)
     hints = {
         "blogger-theme": "Blogger: Theme -> Backup (download the old theme first), then Edit HTML: replace all "
         "with blogger-theme.xml, Save. Settings -> Site feed -> Post feed redirect URL: the new feed.xml.",
@@ -436,7 +449,7 @@ def _publish(args: argparse.Namespace, out_console: Console) -> int:
     for rel in done.written:
         out_console.print(f"  wrote {out / rel}", highlight=False)
     for rel in done.kept:
-        out_console.print(f"  kept your {out / rel}", highlight=False)
+        out_console.print(f"  kept {out / rel} (already there)", highlight=False)
     for w in done.warnings:
         out_console.print(f"[yellow]warning[/yellow] {w}", highlight=False)
     out_console.print(
@@ -509,4 +522,8 @@ def _main(argv: list[str] | None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C before main() could catch it (while Python imports the modules)
+        sys.stderr.write("migrator: interrupted\n")
+        sys.exit(int(ExitStatus.INTERRUPTED))

@@ -154,6 +154,7 @@ class RunStats:
     sanitized: list[tuple[str, str]] = field(default_factory=list)  # (file, what the sanitiser removed)
     fallbacks: list[tuple[str, str, dict]] = field(default_factory=list)  # (file, post, fallback) of the loss guard
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what a dry run would also do (not a problem)
 
     def count(self, action: str) -> None:
         self.actions[action] = self.actions.get(action, 0) + 1

@@ -447,7 +447,7 @@ class Migration:
         rel = f"_data/comments/{stem}.yml"
         if self.sink.read(rel) != text:
             self.sink.write(rel, text)
-        self.report.stats.comments += len(rows)
+            self.report.stats.comments += len(rows)  # written (or, in a dry run, to be written) this run
 
     # --- deletions ----------------------------------------------------------------------------------------
     def _deletions(self, seen: set[str]) -> None:
@@ -646,7 +646,7 @@ class Migration:
             store.close()
             st = self.report.stats
             st.images_downloaded, st.images_reused, st.images_failed = (
-                store.downloaded,
+                store.downloaded if not self.dry_run else store.would_download,
                 store.reused,
                 store.failed,
             )
@@ -699,13 +699,16 @@ class Migration:
             if index and not any(self.sink.exists(n) for n in ("index.md", "index.html", "index.markdown")):
                 self.sink.write_if_absent("index.md", index)
             if self.dry_run:
-                self.report.stats.warnings.append("would create _config.yml")
+                self.report.stats.notes.append("would create _config.yml")
             if not self.cfg.site.url:
                 self.report.stats.warnings.append(jekyll.URL_HINT)
         else:
             olds = (self.source.blog.url,)
-            self.report.stats.warnings.extend(jekyll.config_warnings(existing, needs_redirects, olds))
-        if not (self.cfg.timezone or self.source.blog.timezone):
+            found = jekyll.config_warnings(existing, needs_redirects, olds)
+            if self.manifest.last_sync:  # said on the first run; a resync does not repeat it
+                found = [w for w in found if w != jekyll.URL_HINT]
+            self.report.stats.warnings.extend(found)
+        if not (self.cfg.timezone or self.source.blog.timezone) and not self.manifest.last_sync:
             self.report.stats.warnings.append(
                 "the blog's timezone is unknown; dates keep the source's UTC offset. Set timezone: in the "
                 "config (e.g. Asia/Seoul) so Jekyll shows the same dates"

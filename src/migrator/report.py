@@ -89,6 +89,21 @@ class Report:
         }
 
 
+def describe_removed(data: dict) -> str:
+    """One line for a post's ``sanitized`` record (what the sanitiser removed)."""
+    from collections import Counter
+
+    from migrator.sanitize import Removed
+
+    r = Removed(
+        elements=Counter(data.get("elements") or {}),
+        urls=list(data.get("urls") or []),
+        embeds=list(data.get("embeds") or []),
+        event_handlers=int(data.get("event_handlers") or 0),
+    )
+    return r.describe()
+
+
 def print_plan(report: Report, console: Console, limit: int = 50) -> None:
     """A dry run's plan, post by post (unchanged posts left out)."""
     changes = [i for i in report.items if i.action != "unchanged"]
@@ -126,11 +141,11 @@ def print_summary(report: Report, console: Console) -> None:
             label = label.replace("created", "to create").replace("updated", "to update")
         table.add_row(label, str(n), style=style)
     st = report.stats
-    table.add_row("images downloaded", str(st.images_downloaded))
+    table.add_row("images to download" if report.dry_run else "images downloaded", str(st.images_downloaded))
     table.add_row("images already local", str(st.images_reused))
     table.add_row("images failed", str(st.images_failed), style="red" if st.images_failed else None)
     if st.comments:
-        table.add_row("comments saved", str(st.comments))
+        table.add_row("comments to save" if report.dry_run else "comments saved", str(st.comments))
     table.add_row("HTTP requests", str(report.requests))
     console.print(table)
     for what, why in st.failures[:50]:
@@ -169,6 +184,8 @@ def print_summary(report: Report, console: Console) -> None:
         console.print(f"[yellow]skipped[/yellow] {what}: {why}", highlight=False)
     for w in st.warnings:
         console.print(f"[yellow]warning[/yellow] {w}", highlight=False)
+    for n in st.notes:
+        console.print(f"note: {n}", highlight=False)
     conflicts = [i for i in report.items if i.action == "conflict"]
     for c in conflicts:
         console.print(
@@ -206,6 +223,8 @@ def render_markdown(report: Report) -> str:
     for action, n in report.summary().items():
         lines.append(f"| {action} | {n} |")
     lines.append("")
+    if report.stats.warnings:
+        lines += ["## Warnings", "", *(f"- {w}" for w in report.stats.warnings), ""]
     for item in report.items:
         if item.action == "unchanged":
             continue
@@ -217,6 +236,8 @@ def render_markdown(report: Report) -> str:
             lines.append(f"- error: {item.error}")
         if item.fallback:
             lines.append(f"- kept as HTML ({item.fallback.get('format')}): {item.fallback.get('reason')}")
+        if item.sanitized:
+            lines.append(f"- unsafe markup removed: {describe_removed(item.sanitized)}")
         if item.diff:
             lines += ["", "```diff", item.diff.rstrip("\n"), "```"]
         lines.append("")
@@ -295,6 +316,8 @@ def render_html(report: Report) -> str:
                 f"<p class='fallback'>Kept as HTML ({esc(str(item.fallback.get('format')))}): "
                 f"{esc(str(item.fallback.get('reason')))}</p>"
             )
+        if item.sanitized:
+            body += f"<p class='fallback'>Unsafe markup removed: {esc(describe_removed(item.sanitized))}</p>"
         if item.diff:
             body += _diff_html(item.diff)
         if item.preview:
@@ -307,6 +330,11 @@ def render_html(report: Report) -> str:
             f"<h2><span class='action'>{esc(item.action)}</span>{esc(item.title or '(untitled)')}</h2>"
             f"<p class='paths'>{link} &rarr; <code>{esc(item.path or '(not written)')}</code></p>{body}</section>"
         )
+    warnings = ""
+    if report.stats.warnings:
+        warnings = "<section id='warnings'><h2>Warnings</h2><ul>" + "".join(
+            f"<li>{esc(w)}</li>" for w in report.stats.warnings
+        ) + "</ul></section>"
     title = "Dry run" if report.dry_run else "Migration report"
     unchanged = report.summary().get("unchanged", 0)
     note = f"<p>{unchanged} unchanged post(s) are not listed.</p>" if unchanged else ""
@@ -320,5 +348,5 @@ def render_html(report: Report) -> str:
         f"<meta http-equiv='Content-Security-Policy' content=\"{REPORT_CSP}\">"
         f"<title>migrator: {esc(report.blog_title or report.blog_url)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{title}: {esc(report.blog_title or report.blog_url)}</h1>"
-        f"<table class='summary' id='summary'>{rows}</table>{note}{''.join(parts)}</body></html>\n"
+        f"<table class='summary' id='summary'>{rows}</table>{note}{warnings}{''.join(parts)}</body></html>\n"
     )

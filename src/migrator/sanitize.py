@@ -183,7 +183,18 @@ def clean(html: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> tupl
     marked = _SCRIPT_SRC.sub(keep_script, html)
     before = Counter(t.lower() for t in _START_TAG.findall(marked))
 
+    interrupted: list[BaseException] = []
+
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
+        # nh3 swallows what a callback raises (it prints "Exception ignored" and drops the attribute): a
+        # Ctrl-C here would be lost and a half-cleaned post written, so it is kept and raised afterwards
+        try:
+            return _filter(tag, attr, value)
+        except BaseException as e:  # noqa: BLE001
+            interrupted.append(e)
+            return None
+
+    def _filter(tag: str, attr: str, value: str) -> str | None:
         if attr == SCRIPT_MARKER:
             return value
         if tag in _EMBEDS and attr == _EMBEDS[tag]:
@@ -216,6 +227,8 @@ def clean(html: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> tupl
         link_rel=None,
         strip_comments=False,
     )
+    if interrupted:
+        raise interrupted[0]
     after = Counter(t.lower() for t in _START_TAG.findall(out))
     if before != after:  # something went: count it on the parsed trees (a regex also sees text in attributes)
         gone = _element_counts(marked) - _element_counts(out)
