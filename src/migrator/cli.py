@@ -16,6 +16,7 @@ from rich.table import Table
 from migrator import __version__
 from migrator.config import Config, load_config
 from migrator.errors import ExitStatus, MigratorError, OutputError, UsageError
+from migrator.sources import names as platform_names
 
 EPILOG = """examples:
   migrator migrate https://NAME.blogspot.com --out site
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--config", "-c", metavar="FILE", help="YAML config file (see config.example.yaml)")
     m.add_argument(
         "--platform",
-        choices=["auto", "blogger", "tistory"],
+        choices=["auto", *platform_names()],
         default=S,
         help="source platform; auto detects it from the URL or the page (default: auto)",
     )
@@ -146,7 +147,7 @@ def _verify_build_flags(v: argparse.ArgumentParser) -> None:
 
 
 def _redirects_parser(sub: Any) -> argparse.ArgumentParser:
-    from migrator.redirects import FORMATS
+    from migrator.redirects import FORMATS, SERVER_FORMATS
 
     r = sub.add_parser(
         "redirects",
@@ -162,9 +163,9 @@ def _redirects_parser(sub: Any) -> argparse.ArgumentParser:
         "--format",
         choices=[*FORMATS, "all"],
         default="all",
-        help="blogger-theme: a replacement Blogger theme; tistory-skin: a snippet for the skin's <head>; "
-        "netlify: _redirects (Netlify, Cloudflare Pages); nginx: a map; all: the old platform's own and both "
-        "server formats (default)",
+        help=f"the old platform's own ({', '.join(f for f in FORMATS if f not in SERVER_FORMATS)}: a theme or a "
+        "snippet it runs); netlify: _redirects (Netlify, Cloudflare Pages); nginx: a map; all: the old "
+        "platform's own and both server formats (default)",
     )
     return r
 
@@ -244,7 +245,7 @@ def _recorded_platform(out: Path, source: str) -> str | None:
     """The platform an earlier run into ``out`` recorded for this same source URL, if any."""
     import json
 
-    from migrator.sources.base import normalize_source_url
+    from migrator.sources import normalize_source_url
 
     try:
         data = json.loads((out / ".migrator" / "manifest.json").read_text(encoding="utf-8"))
@@ -294,7 +295,7 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
 
             def tick(title: str) -> None:
                 # a bar once the source knows how many posts there are (Blogger's feed total, Tistory's listing)
-                total = getattr(source, "expected_total", None)
+                total = source.expected_total
                 progress.update(task, advance=1, current=title[:60], total=total or None)
 
             migration = Migration(source, cfg, out, http, tick)
@@ -385,7 +386,7 @@ def _verify_build(args: argparse.Namespace, out_console: Console) -> int:
 
 
 def _redirects(args: argparse.Namespace, out_console: Console) -> int:
-    from migrator.redirects import formats_for, read_site, write_redirects
+    from migrator.redirects import formats_for, hint, read_site, write_redirects
 
     out = Path(args.dir)
     formats = formats_for(args.format, read_site(out).platform)
@@ -405,15 +406,8 @@ def _redirects(args: argparse.Namespace, out_console: Console) -> int:
         out_console.print(f"  added {out / page} (where those old URLs land)", highlight=False)
     for page in done.kept:
         out_console.print(f"  kept your {out / page}", highlight=False)
-    hints = {
-        "blogger-theme": "Blogger: Theme -> Backup (download the old theme first), then Edit HTML: replace all "
-        "with blogger-theme.xml, Save. Settings -> Site feed -> Post feed redirect URL: the new feed.xml.",
-        "tistory-skin": "Tistory: 꾸미기 -> 스킨 편집 -> html 편집: paste tistory-head.html right after <head>, 적용.",
-        "netlify": "A domain you keep: publish _redirects at the root of the Netlify / Cloudflare Pages site.",
-        "nginx": "A domain you keep: include nginx-redirects.conf in nginx's http block; nginx -t && nginx -s reload.",
-    }
     for fmt in formats:
-        out_console.print(f"Next: {hints[fmt]}", highlight=False)
+        out_console.print(f"Next: {hint(fmt)}", highlight=False)
     return 0
 
 

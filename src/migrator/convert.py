@@ -226,7 +226,7 @@ def _more_breaks_out(breaks: list[NavigableString]) -> None:
 
 
 def _relink_img(el: Tag, local: Callable[[str | None], str | None]) -> None:
-    from migrator.assets import srcset_urls
+    from migrator.urls import srcset_urls
 
     new = local(el.get("src"))
     if new:
@@ -252,7 +252,7 @@ def _relink_a(
     el: Tag, local: Callable[[str | None], str | None], links: Callable[[str], str | None] | None, base: str | None
 ) -> None:
     """Links to the full-size image go to the local copy; links to the blog's own posts to the new site."""
-    from migrator.assets import absolute_url
+    from migrator.urls import absolute_url
 
     if el.get("data-migrator-attachment"):
         del el["data-migrator-attachment"]
@@ -506,7 +506,7 @@ def prepare(
     order that matters: structure first (the excerpt break, split emphasis, captions, code, lists, links),
     then breaks, then blank elements (on a fresh traversal, so nothing a pass made is mistaken for blank),
     then ``<br>`` runs."""
-    from migrator.assets import absolute_url, other_scheme
+    from migrator.urls import absolute_url, other_scheme
 
     soup = _as_soup(html)
     body = soup.body

@@ -267,7 +267,7 @@ def raw_html(
             if new:
                 el["href"] = new
             elif links is not None:
-                from migrator.assets import absolute_url
+                from migrator.urls import absolute_url
 
                 absolute = absolute_url(el["href"], base)
                 target = links(absolute) if absolute else None
@@ -279,7 +279,7 @@ def raw_html(
 def _local(url: str | None, asset_map: Mapping[str, str], base: str | None) -> str | None:
     if not url:
         return None
-    from migrator.assets import absolute_url
+    from migrator.urls import absolute_url
 
     absolute = absolute_url(url, base)
     return asset_map.get(absolute) if absolute else None

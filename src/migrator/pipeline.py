@@ -128,18 +128,14 @@ class Migration:
         self._sanitized: dict[str, Removed] = {}  # post id -> what the sanitiser removed from it
         from migrator.sanitize import DEFAULT_EMBED_HOSTS
 
-        self.embed_hosts = (
-            *DEFAULT_EMBED_HOSTS,
-            *getattr(source, "embed_hosts", ()),
-            *cfg.embeds.allow_hosts,
-        )
+        self.embed_hosts = (*DEFAULT_EMBED_HOSTS, *source.embed_hosts, *cfg.embeds.allow_hosts)
 
     # --- set-up ----------------------------------------------------------------------------------------
     def _check_same_blog(self) -> None:
         old = self.manifest.source
         if not old or not self.manifest.posts:
             return
-        if not same_blog(old, self.source.blog, getattr(self.source, "origins", ())):
+        if not same_blog(old, self.source.blog, self.source.origins):
             raise UsageError(
                 f"{self.out} holds a migration of another blog ({old.get('url') or old.get('blog_id')}, "
                 f"{old.get('platform')})",
@@ -479,9 +475,9 @@ class Migration:
         valid: set[str] = set()
         for post_id, rec in self.manifest.posts.items():
             if rec.status in ("ok", "conflict") and rec.source_url:
-                valid.add(urlsplit(rec.source_url).path)
-                if post_id.isdigit():
-                    valid.update({f"/{post_id}", f"/m/{post_id}"})
+                path = urlsplit(rec.source_url).path
+                valid.add(path)
+                valid.update(self.source.aliases(post_id, path))  # the post's other old paths
         for item in self.report.items:
             if item.action in ("create", "update", "unchanged") and item.source_url:
                 valid.add(urlsplit(item.source_url).path)
@@ -602,7 +598,8 @@ class Migration:
             dry_run=self.dry_run,
             headers_for=self.source.asset_headers,
             on_record=self.manifest.record_asset if not self.dry_run else (lambda r: None),
-            key_for=getattr(self.source, "asset_key", lambda u: u),
+            key_for=self.source.asset_key,
+            name_for=self.source.image_name,
         )
         seen: set[str] = set()
         last_checkpoint = time.monotonic()
@@ -648,7 +645,7 @@ class Migration:
                 store.reused,
                 store.failed,
             )
-        self.report.incomplete = bool(getattr(self.source, "incomplete", False)) or bool(self._source_error)
+        self.report.incomplete = bool(self.source.incomplete) or bool(self._source_error)
         if self._source_error:
             self.report.stats.failures.append(
                 (
@@ -657,7 +654,7 @@ class Migration:
                     "to retry (use -v for the details)",
                 )
             )
-        listed = getattr(self.source, "listed_ids", None) or set()
+        listed = self.source.listed_ids or set()
         for post_id in sorted(listed - seen):  # known, still there, and not changed: not even fetched
             entry = self.manifest.posts.get(post_id)
             if entry is not None and entry.status == "ok":
@@ -668,15 +665,15 @@ class Migration:
             self._deletions(seen | listed)
         self._unresolved_links()
         self._site_config(needs_redirects)
-        self.report.stats.warnings.extend(getattr(self.source, "warnings", []))
+        self.report.stats.warnings.extend(self.source.warnings)
         blog = self.source.blog
         self.manifest.source = {"platform": blog.platform, "url": blog.url, "blog_id": blog.blog_id}
-        origins = [u for u in getattr(self.source, "origins", ()) if u and u != blog.url]
+        origins = [u for u in self.source.origins if u and u != blog.url]
         if origins:
             self.manifest.source["urls"] = " ".join(origins)
         if not limited and not self.report.incomplete:
             self.manifest.source["complete"] = "yes"  # a later run may ask only for what changed since
-        requested = getattr(self.source, "origin", None)
+        requested = self.source.origin
         if requested:
             self.manifest.source["requested"] = requested
         if not self.dry_run:

@@ -24,6 +24,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from migrator.urls import on_domains
+
 # hosts whose players and widgets a post may embed (any sub-domain of these too)
 DEFAULT_EMBED_HOSTS: tuple[str, ...] = (
     "youtube.com",
@@ -139,14 +141,7 @@ class Removed:
 
 def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
     """``url`` is https/http (or protocol-relative) on one of ``hosts`` or a sub-domain of one."""
-    try:
-        parts = urlsplit(url.strip() if not url.startswith("//") else "https:" + url.strip())
-        host = (parts.hostname or "").lower().rstrip(".")
-    except ValueError:
-        return False
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    return any(host == h or host.endswith("." + h) for h in (x.lower().lstrip(".") for x in hosts))
+    return on_domains(url, hosts)
 
 
 def safe_url(value: str, *, image: bool = False) -> bool:

@@ -25,15 +25,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from lxml import etree
 
-from migrator.config import Config
-from migrator.errors import FetchError, NotABlogError, SourceError
-from migrator.http import HttpClient
+from migrator.errors import ConfigError, FetchError, NotABlogError, SourceError
 from migrator.models import Blog, Post
+from migrator.redirectmap import RedirectMap, redirect_script
+from migrator.sources.base import BaseSource, OldUrls, RedirectFormat
+
+if TYPE_CHECKING:
+    from migrator.config import Config
+    from migrator.http import HttpClient
 
 KST = timezone(timedelta(hours=9))
 PROTECTED_TEXT = "보호되어 있는 글입니다"
@@ -861,13 +866,128 @@ class Listed:
     from_rss: bool = False
 
 
-class TistorySource:
-    embed_hosts: tuple[str, ...] = ("kakao.com", "tvpot.daum.net", "videofarm.daum.net")  # Kakao TV, old Daum TV
-    name = "tistory"
+# --- the platform: its config section, what it declares ---------------------------------------------------
 
-    @staticmethod
-    def matches_host(host: str) -> bool:
-        return host == "tistory.com" or host.endswith(".tistory.com")
+
+@dataclass(frozen=True)
+class TistoryConfig:
+    """The ``tistory:`` section of the config."""
+
+    delay: float = 1.0  # minimum seconds between two page requests to the blog (politeness)
+    referer: bool = True  # send Referer: <blog>/ with image downloads (Kakao's CDN may want one)
+    sitemap_cap: int = 1000  # a sitemap with this many URLs is taken as capped: older ids are enumerated
+    enumerate: str = "auto"  # auto | always | never: walk numeric post ids down from the newest one
+    max_missing_run: int = 50  # stop enumerating after this many missing ids in a row
+    max_enumerate: int = 20000  # ids tried at most when enumerating (0: no cap); past it the run is incomplete
+    enumerate_seconds: float = 3600  # time spent enumerating at most (0: no cap)
+    max_listed: int = 200000  # post URLs read from the sitemap at most
+    body_selectors: tuple[str, ...] = ()  # CSS selectors for the post body, tried first (default: built-in list)
+    remove_selectors: tuple[str, ...] = ()  # more CSS selectors of skin junk to drop from the body
+
+    def validate(self) -> None:
+        if self.enumerate not in ("auto", "always", "never"):
+            raise ConfigError(f"tistory.enumerate must be auto, always or never, not {self.enumerate!r}")
+
+
+def post_aliases(post_id: str, path: str) -> list[str]:
+    """The other old paths of a post: ``/m/<id>`` (the mobile page), ``/m/entry/<slug>`` and ``/<id>`` for a
+    post whose address is its title."""
+    out = [f"/m/{post_id}"] if post_id.isdigit() else []
+    key = classify_path(path)
+    if key and key[0] == "entry":
+        out.append("/m" + path)
+        if post_id.isdigit():
+            out.append(f"/{post_id}")
+    return out
+
+
+def _redirect_post_paths(post_id: str, path: str) -> list[str]:
+    out = []
+    if post_id.isdigit():
+        out += [f"/{post_id}", f"/m/{post_id}"]
+    if path.startswith("/entry/"):
+        out.append("/m" + path)
+    return out
+
+
+def _taxonomy(tags: tuple[str, ...], categories: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
+    for t in tags:
+        yield f"/tag/{t}", "tag", t
+        yield f"/m/tag/{t}", "tag", t
+    for i, c in enumerate(categories):  # 부모/자식 -> categories: [부모, 자식]
+        trail = "/".join(categories[: i + 1])
+        yield f"/category/{trail}", "category", c
+        yield f"/m/category/{trail}", "category", c
+
+
+def _archive(month: str) -> list[tuple[str, str]]:
+    y, m = month.split("-")
+    return [(f"/archive/{y}{m}", month), (f"/m/archive/{y}{m}", month)]
+
+
+OLD_URLS = OldUrls(
+    post_paths=_redirect_post_paths,
+    taxonomy=_taxonomy,
+    archive_paths=_archive,
+    feed_paths=("/rss", "/atom"),
+    prefixes=(
+        ("/tag/", "tags"),
+        ("/m/tag/", "tags"),
+        ("/category/", "categories"),
+        ("/m/category/", "categories"),
+        ("/archive/", "archive"),
+    ),
+)
+
+
+def tistory_snippet(rmap: RedirectMap, title: str = "") -> str:
+    """What to paste into a Tistory skin's ``<head>`` (블로그 관리 -> 꾸미기 -> 스킨 편집 -> html 편집)."""
+    import html
+
+    return (
+        f"<!-- migrator: every page of this blog goes to its new address, {html.escape(rmap.home)}.\n"
+        "     Paste right after <head> in the skin's HTML (스킨 편집 -> html 편집), then 적용.\n"
+        "     Undo: remove this block (or apply the skin again from 스킨 변경). -->\n"
+        f"<script>\n{redirect_script(rmap)}\n</script>\n"
+    )
+
+
+SKIN_SNIPPET = RedirectFormat(
+    name="tistory-skin",
+    filename="tistory-head.html",
+    render=tistory_snippet,
+    hint="Tistory: 꾸미기 -> 스킨 편집 -> html 편집: paste tistory-head.html right after <head>, 적용.",
+)
+
+
+def matches_host(host: str) -> bool:
+    return host == "tistory.com" or host.endswith(".tistory.com")
+
+
+class TistorySource(BaseSource):
+    name: ClassVar[str] = "tistory"
+    title: ClassVar[str] = "Tistory"
+    example: ClassVar[str] = "https://example.tistory.com"
+    settings: ClassVar[type] = TistoryConfig
+    embed_hosts: ClassVar[tuple[str, ...]] = ("kakao.com", "tvpot.daum.net", "videofarm.daum.net")  # Kakao TV, Daum TV
+    cdn_domains: ClassVar[tuple[str, ...]] = ("daumcdn.net", "kakaocdn.net", "uf.tistory.com")
+    old_urls: ClassVar[OldUrls] = OLD_URLS
+    redirect_formats: ClassVar[tuple[RedirectFormat, ...]] = (SKIN_SNIPPET,)
+    language: ClassVar[str] = "ko"  # a Tistory blog that does not say otherwise is Korean
+
+    matches_host = staticmethod(matches_host)
+
+    @classmethod
+    def matches_url(cls, url: str) -> bool:
+        return matches_host((urlsplit(url).hostname or "").lower())
+
+    @classmethod
+    def matches_page(cls, html: str) -> bool:
+        return looks_like_tistory(html)
+
+    @classmethod
+    def open_url(cls, url: str, cfg: Config, http: HttpClient) -> TistorySource:
+        return cls.open(url, cfg, http)
 
     @classmethod
     def open(cls, url: str, cfg: Config, http: HttpClient) -> TistorySource:
@@ -884,7 +1004,9 @@ class TistorySource:
         self.warnings: list[str] = []
         self.incomplete = False
         self.skipped: list[tuple[str, str]] = []
-        self.blog = Blog(platform="tistory", url=self.origin, timezone=cfg.timezone or "Asia/Seoul")
+        self.blog = Blog(
+            platform="tistory", url=self.origin, timezone=cfg.timezone or "Asia/Seoul", locale=self.language
+        )
         self._rss_items: list[dict] = []
         self.listed_ids: set[str] | None = None
         self.expected_total: int | None = None  # posts discovery found (for the progress bar)
@@ -989,6 +1111,7 @@ class TistorySource:
             title=title.strip(),
             description=description.strip(),
             timezone=self.cfg.timezone or "Asia/Seoul",
+            locale=self.language,
         )
 
     # --- discovery -------------------------------------------------------------------------------------
@@ -1293,11 +1416,7 @@ class TistorySource:
         entry_id = meta.entry_id
         path = urlsplit(meta.canonical).path
         key = classify_path(path)
-        old = [f"/m/{entry_id}"] if entry_id.isdigit() else []
-        if key and key[0] == "entry":
-            old.append("/m" + path)
-            if entry_id.isdigit():
-                old.append(f"/{entry_id}")
+        old = post_aliases(entry_id, path)
         slug = key[1] if key and key[0] == "entry" else (meta.title or entry_id)
         thumb = meta.thumbnail
         return Post(
