@@ -144,6 +144,13 @@ def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
     return on_domains(url, hosts)
 
 
+def keeps_attribute(tag: str, attr: str) -> bool:
+    """Whether the allow-list keeps ``attr`` on ``tag`` (whatever its value)."""
+    if tag == "script":
+        return attr == "src"  # a script is kept only as an embed from an allowed host (see ``clean``)
+    return attr in _GENERIC_ATTRS or attr in _ATTRS.get(tag, ()) or attr.startswith("data-")
+
+
 def safe_url(value: str, *, image: bool = False) -> bool:
     """A URL a post may keep: relative, or http(s)/mailto/tel; ``data:`` only for a raster image. Read as a
     browser reads it: ``java&#9;script:`` (a tab), leading spaces or controls do not hide the scheme."""

@@ -32,10 +32,13 @@ from migrator.dates import parse_iso, valid_timezone
 from migrator.errors import BlockedAddressError, ConfigError, FetchError, NotABlogError, SourceError
 from migrator.models import Blog, Comment, Post
 from migrator.redirectmap import RedirectMap, redirect_script
+from migrator.sources import markup
 from migrator.sources.base import BaseSource, OldUrls, RedirectFormat
 from migrator.urls import encode_path, host_matches, normalize_origin
 
 if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
+
     from migrator.config import Config
     from migrator.http import HttpClient
 
@@ -117,6 +120,51 @@ def image_name(url: str) -> str:
     """The file name an image URL stands for: its last path segment without Google's size suffix
     (``…/img/a/<key>=s0`` -> ``<key>``)."""
     return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]).split("=", 1)[0]
+
+
+# --- Blogger's markup -> ordinary HTML --------------------------------------------------------------------
+
+_MEDIA = ("img", "iframe", "embed", "object", "video", "audio")
+
+
+def caption_tables(soup: BeautifulSoup, body: Tag) -> None:
+    """Blogger caption tables (``table.tr-caption-container``) -> ``<figure>``: everything in the table's
+    cells (every image, link and word) in order, the ``td.tr-caption`` cells as its ``<figcaption>``, and
+    cells after the caption after the figure."""
+    for table in [t for t in body.find_all("table") if "tr-caption-container" in (t.get("class") or [])]:
+        if table.parent is None or table.find(list(_MEDIA)) is None:
+            continue  # gone with an outer one, or no picture: an ordinary table
+        fig, caption, after = soup.new_tag("figure"), soup.new_tag("figcaption"), soup.new_tag("div")
+        for cell in [c for c in table.find_all(["td", "th"]) if c.find_parent("table") is table]:
+            if "tr-caption" in (cell.get("class") or []):
+                target = caption
+            else:
+                target = after if caption.contents else fig
+            if target.contents and cell.get_text(strip=True):
+                target.append(soup.new_tag("br"))
+            for child in list(cell.contents):
+                target.append(child.extract())
+        if caption.contents:
+            fig.append(caption)
+        table.replace_with(fig)
+        if after.contents:
+            fig.insert_after(after)
+
+
+def clean_html(html: str) -> str:
+    """A post body as ordinary HTML: caption tables become figures, and code blocks say their language the
+    way HTML does (:mod:`migrator.sources.markup`). A body with none of that is returned as it is."""
+    if "tr-caption-container" not in html and not markup.has_markers(html):
+        return html
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+    body = soup.body
+    if body is None:
+        return html
+    caption_tables(soup, body)
+    markup.code_blocks(body)
+    return body.decode_contents()
 
 
 def looks_like_blogger(html: str) -> bool:
@@ -450,7 +498,7 @@ class BloggerSource(BaseSource):
             kind="page" if kind == "page" else "post",
             status="draft" if draft else "live",
             title=title,
-            html=rewrite_image_urls(html, self.image_hosts),
+            html=clean_html(rewrite_image_urls(html, self.image_hosts)),
             published=pub,
             updated=updated,
             url=url,
@@ -736,7 +784,7 @@ class BloggerFeedSource(BloggerSource):
         """The entry as a Post; an entry this reader cannot make sense of is a failed post (reported,
         retried next run), never the end of the listing."""
         try:
-            return self._read_entry(entry, kind)
+            return self.read_entry(entry, kind)
         except Exception as e:  # noqa: BLE001
             _, pid = _post_id(str(_t(entry, "id")))
             if not pid:
@@ -744,7 +792,8 @@ class BloggerFeedSource(BloggerSource):
             log.debug("cannot read feed entry %s", pid, exc_info=True)
             return _unreadable(pid, kind, str(_t(entry, "title")), e)
 
-    def _read_entry(self, entry: dict, kind: str) -> Post | None:
+    def read_entry(self, entry: dict, kind: str) -> Post | None:
+        """One feed entry -> a Post (the page parser: pure, no I/O); None for an entry without a post id."""
         _, pid = _post_id(_t(entry, "id"))
         if not pid:
             self.warnings.append(f"skipped a feed entry without a post id ({_t(entry, 'id')!r})")

@@ -21,7 +21,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -34,6 +34,7 @@ from lxml import etree
 from migrator.errors import ConfigError, FetchError, NotABlogError, SourceError
 from migrator.models import Blog, Post
 from migrator.redirectmap import RedirectMap, redirect_script
+from migrator.sources import markup
 from migrator.sources.base import BaseSource, OldUrls, RedirectFormat
 
 if TYPE_CHECKING:
@@ -773,6 +774,11 @@ _EDITOR_ATTRS = frozenset(
 _STYLED = frozenset({"p", "span", "div", "blockquote", "ul", "ol", "table", "td", "th", "h2", "h3", "h4"})
 
 
+def _code_blocks(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    """A code block's language as HTML says it (``data-ke-language``, an old highlighter's markers)."""
+    markup.code_blocks(body)
+
+
 def _editor_attributes(body: Tag, soup: BeautifulSoup, base: str) -> None:
     """Code blocks keep their language; every other ``data-ke-*`` attribute, and editor ids and styles, go."""
     for pre in body.find_all("pre"):
@@ -814,6 +820,7 @@ EDITOR_PASSES: tuple[tuple[str, Callable[[Tag, BeautifulSoup, str], None]], ...]
     ("buttons", _drop_buttons),
     ("attachments", _attachment_links),
     ("images", _images),
+    ("code blocks", _code_blocks),
     ("attributes", _editor_attributes),
     ("placeholders", _placeholders),
 )
@@ -824,6 +831,137 @@ def clean_editor_html(body: Tag, soup: BeautifulSoup, base: str) -> None:
     for _name, run in EDITOR_PASSES:
         run(body, soup, base)
 
+
+
+# --- one post page -> a Post (pure) ---------------------------------------------------------------------
+
+
+def skipped_post(
+    url: str,
+    reason: str,
+    *,
+    failed: bool = False,
+    post_id: str | None = None,
+    title: str = "",
+    published: datetime | None = None,
+) -> Post:
+    """A post that cannot be migrated: ``skipped`` (protected, deleted: recorded, not retried) or ``failed``
+    (an error: retried next run), with the reason."""
+    key = classify_path(urlsplit(url).path)
+    pid = post_id or (key[1] if key and key[0] == "id" else f"entry:{key[1] if key else url}")
+    return Post(
+        id=pid,
+        kind="post",
+        status="live",
+        title=title,
+        html="",
+        published=published or datetime(1970, 1, 1, tzinfo=KST),
+        url=url,
+        path=urlsplit(url).path,
+        error=reason,
+        skip=not failed,
+    )
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """What one post page says: the post (or a skipped or failed one, with the reason), the page's metadata,
+    the warnings for the run, and whether the mobile page ``/m/<id>`` should be read for the body."""
+
+    post: Post
+    meta: PageMeta
+    warnings: tuple[str, ...] = ()
+    needs_mobile: bool = False
+
+
+def find_body(
+    soup: BeautifulSoup, selectors: tuple[str, ...], mobile: str | None = None
+) -> tuple[Tag | None, BeautifulSoup]:
+    """The article's content (never a skin wrapper when the content's own container is there), else the
+    uniform mobile page's (``mobile``, its HTML, when the reader fetched it); with the soup it belongs to."""
+    for sel in selectors:
+        found = soup.select_one(sel)
+        if found is not None and (found.get_text(strip=True) or found.find("img")):
+            return found, soup
+    if mobile:
+        msoup = BeautifulSoup(mobile, "lxml")
+        for sel in MOBILE_BODY_SELECTORS:
+            found = msoup.select_one(sel)
+            if found is not None:
+                return found, msoup
+    return None, soup
+
+
+def parse_post_page(
+    html: str,
+    url: str,
+    origin: str,
+    settings: TistoryConfig | None = None,
+    *,
+    rss_dates: Mapping[str, datetime | None] | None = None,
+    mobile: str | None = None,
+) -> ParsedPage:
+    """One post page -> a Post (or a skipped/failed one), with no I/O, in named steps: the page's metadata,
+    the protected-post check, the body (``mobile``: the mobile page, when the first reading asked for it),
+    the date (the head's, the RSS's from ``rss_dates``, the skin's), the category and tags, the editor
+    clean-up."""
+    settings = settings or TistoryConfig()
+    soup = BeautifulSoup(html, "lxml")
+    meta = read_page_meta(soup, html, url, origin)
+    if is_protected_page(soup):
+        why = "protected by a password: its text cannot be read"
+        protected = skipped_post(meta.canonical, why, post_id=meta.entry_id, title=meta.title, published=meta.published)
+        return ParsedPage(protected, meta)
+    body, soup = find_body(soup, settings.body_selectors or DEFAULT_BODY_SELECTORS, mobile)
+    warnings = []
+    published = meta.published or (rss_dates or {}).get(urlsplit(meta.canonical).path) or visible_date(soup)
+    if published is None:
+        published = datetime(1970, 1, 1, tzinfo=KST)
+        warnings.append(f"{meta.canonical}: no publication date found; dated 1970-01-01 (edit the post's date)")
+    if body is None:
+        why = "no post body found in the page (skin not recognised); set tistory.body_selectors"
+        failed = skipped_post(
+            meta.canonical, why, failed=True, post_id=meta.entry_id, title=meta.title, published=published
+        )
+        return ParsedPage(failed, meta, tuple(warnings), needs_mobile=mobile is None and meta.entry_id.isdigit())
+    # category: entryInfo, tiara, then the skin's category link near the article (never a menu)
+    category = meta.category or skin_category(soup, near=body)
+    categories = tuple(c.strip() for c in str(category).split("/") if c.strip() and c.strip() not in NO_CATEGORY)
+    tags = list(dict.fromkeys([*meta.tags, *skin_tags(soup, near=body)]))
+    for sel in settings.remove_selectors:
+        for el in body.select(sel):
+            el.decompose()
+    clean_editor_html(body, soup, origin)
+    return ParsedPage(page_post(meta, body, published, categories, tags), meta, tuple(warnings))
+
+
+def page_post(
+    meta: PageMeta, body: Tag, published: datetime, categories: tuple[str, ...], tags: list[str]
+) -> Post:
+    """The Post of a page whose body was found and cleaned: its id, address, old paths and slug."""
+    entry_id = meta.entry_id
+    path = urlsplit(meta.canonical).path
+    key = classify_path(path)
+    old = post_aliases(entry_id, path)
+    slug = key[1] if key and key[0] == "entry" else (meta.title or entry_id)
+    thumb = meta.thumbnail
+    return Post(
+        id=entry_id,
+        kind="post",
+        status="live",
+        title=meta.title,
+        html=body.decode_contents(),
+        published=published,
+        updated=meta.modified,
+        url=meta.canonical,
+        path=path,
+        slug=slug,
+        categories=categories,
+        tags=tuple(tags),
+        summary=meta.summary,
+        thumbnail=original_image_url(thumb) if thumb and not is_chrome_image(thumb) else None,
+        old_urls=tuple(old),
+    )
 
 
 # --- the source ----------------------------------------------------------------------------------------
@@ -1008,6 +1146,7 @@ class TistorySource(BaseSource):
             platform="tistory", url=self.origin, timezone=cfg.timezone or "Asia/Seoul", locale=self.language
         )
         self._rss_items: list[dict] = []
+        self._rss_dates: dict[str, datetime | None] = {}  # post path -> its RSS pubDate (the first item's)
         self.listed_ids: set[str] | None = None
         self.expected_total: int | None = None  # posts discovery found (for the progress bar)
         self._hosts = {(parts.hostname or "").lower()}
@@ -1089,6 +1228,9 @@ class TistorySource(BaseSource):
                             "category": item.findtext("category"),
                             "description": item.findtext("description") or "",
                         }
+                    )
+                    self._rss_dates.setdefault(
+                        urlsplit(self._rss_items[-1]["link"]).path, parse_tistory_date(item.findtext("pubDate"))
                     )
                     key = classify_path(urlsplit(self._rss_items[-1]["link"]).path)
                     if key and key[0] == "id" and self._rss_items[-1]["title"].strip():
@@ -1312,7 +1454,7 @@ class TistorySource(BaseSource):
             if not listed and e.status_code in (403, 404, 410):
                 return None
             reason = f"deleted or private (HTTP {e.status_code})" if e.status_code in (403, 404, 410) else e.message
-            return self._skipped_post(url, reason, failed=e.status_code not in (403, 404, 410))
+            return skipped_post(url, reason, failed=e.status_code not in (403, 404, 410))
         if got.status == 304:
             return _NOT_MODIFIED
         html = got.text()
@@ -1323,119 +1465,24 @@ class TistorySource(BaseSource):
             post = self.parse_page(html, url)
         except Exception as e:  # noqa: BLE001 - one page the parser cannot read fails alone (retried next run)
             log.debug("cannot parse %s", url, exc_info=True)
-            return self._skipped_post(url, f"cannot read the page ({type(e).__name__}: {e})", failed=True)
+            return skipped_post(url, f"cannot read the page ({type(e).__name__}: {e})", failed=True)
         if post is not None and (got.etag or got.last_modified):
             post = replace(post, etag=got.etag, last_modified=got.last_modified)
         return post
 
-    def _skipped_post(
-        self,
-        url: str,
-        reason: str,
-        *,
-        failed: bool = False,
-        post_id: str | None = None,
-        title: str = "",
-        published: datetime | None = None,
-    ) -> Post:
-        key = classify_path(urlsplit(url).path)
-        pid = post_id or (key[1] if key and key[0] == "id" else f"entry:{key[1] if key else url}")
-        return Post(
-            id=pid,
-            kind="post",
-            status="live",
-            title=title,
-            html="",
-            published=published or datetime(1970, 1, 1, tzinfo=KST),
-            url=url,
-            path=urlsplit(url).path,
-            error=reason,
-            skip=not failed,
-        )
-
     def parse_page(self, html: str, url: str) -> Post | None:
-        """One post page -> a Post (or a skipped/failed one), in named steps: the page's metadata, the
-        protected-post check, the body, the date, the category and tags, the editor clean-up."""
-        soup = BeautifulSoup(html, "lxml")
-        meta = read_page_meta(soup, html, url, self.origin)
-        if is_protected_page(soup):
-            return self._skipped_post(
-                meta.canonical,
-                "protected by a password: its text cannot be read",
-                post_id=meta.entry_id,
-                title=meta.title,
-                published=meta.published,
-            )
-        body, soup = self._find_body(soup, meta.entry_id)
-        published = meta.published or self._rss_date(meta.canonical) or visible_date(soup)
-        if published is None:
-            published = datetime(1970, 1, 1, tzinfo=KST)
-            self.warnings.append(
-                f"{meta.canonical}: no publication date found; dated 1970-01-01 (edit the post's date)"
-            )
-        if body is None:
-            return self._skipped_post(
-                meta.canonical,
-                "no post body found in the page (skin not recognised); set tistory.body_selectors",
-                failed=True,
-                post_id=meta.entry_id,
-                title=meta.title,
-                published=published,
-            )
-        # category: entryInfo, tiara, then the skin's category link near the article (never a menu)
-        category = meta.category or skin_category(soup, near=body)
-        categories = tuple(c.strip() for c in str(category).split("/") if c.strip() and c.strip() not in NO_CATEGORY)
-        tags = list(dict.fromkeys([*meta.tags, *skin_tags(soup, near=body)]))
-        for sel in self.tcfg.remove_selectors:
-            for el in body.select(sel):
-                el.decompose()
-        clean_editor_html(body, soup, self.origin)
-        self._remember(meta)
-        return self._post(meta, body, published, categories, tags)
-
-    def _find_body(self, soup: BeautifulSoup, entry_id: str) -> tuple[Tag | None, BeautifulSoup]:
-        """The article's content (never a skin wrapper when the content's own container is there), else the
-        uniform mobile page's; with the soup it belongs to."""
-        for sel in self.tcfg.body_selectors or DEFAULT_BODY_SELECTORS:
-            found = soup.select_one(sel)
-            if found is not None and (found.get_text(strip=True) or found.find("img")):
-                return found, soup
-        if entry_id.isdigit():
-            mobile = self._get_text(f"/m/{entry_id}")
+        """One post page -> a Post (or a skipped/failed one): :func:`parse_post_page`, with the one fetch it
+        may need (the uniform mobile page ``/m/<id>`` of a skin whose body no selector finds), the RSS dates
+        it lacks, and what the source remembers of the page (its warnings, how later links name it)."""
+        parsed = parse_post_page(html, url, self.origin, self.tcfg, rss_dates=self._rss_dates)
+        if parsed.needs_mobile:
+            mobile = self._get_text(f"/m/{parsed.meta.entry_id}")
             if mobile:
-                msoup = BeautifulSoup(mobile, "lxml")
-                for sel in MOBILE_BODY_SELECTORS:
-                    found = msoup.select_one(sel)
-                    if found is not None:
-                        return found, msoup
-        return None, soup
-
-    def _post(
-        self, meta: PageMeta, body: Tag, published: datetime, categories: tuple[str, ...], tags: list[str]
-    ) -> Post:
-        entry_id = meta.entry_id
-        path = urlsplit(meta.canonical).path
-        key = classify_path(path)
-        old = post_aliases(entry_id, path)
-        slug = key[1] if key and key[0] == "entry" else (meta.title or entry_id)
-        thumb = meta.thumbnail
-        return Post(
-            id=entry_id,
-            kind="post",
-            status="live",
-            title=meta.title,
-            html=body.decode_contents(),
-            published=published,
-            updated=meta.modified,
-            url=meta.canonical,
-            path=path,
-            slug=slug,
-            categories=categories,
-            tags=tuple(tags),
-            summary=meta.summary,
-            thumbnail=original_image_url(thumb) if thumb and not is_chrome_image(thumb) else None,
-            old_urls=tuple(old),
-        )
+                parsed = parse_post_page(html, url, self.origin, self.tcfg, rss_dates=self._rss_dates, mobile=mobile)
+        self.warnings.extend(parsed.warnings)
+        if parsed.post.error is None:
+            self._remember(parsed.meta)
+        return parsed.post
 
     # --- links written as /entry/<title> --------------------------------------------------------------
     def _remember(self, meta: PageMeta) -> None:
@@ -1475,13 +1522,6 @@ class TistorySource(BaseSource):
         html = got.text()
         entry_id = page_entry_id(BeautifulSoup(html, "lxml"), html, got.url)
         return entry_id if entry_id.isdigit() else None
-
-    def _rss_date(self, url: str) -> datetime | None:
-        path = urlsplit(url).path
-        for item in self._rss_items:
-            if urlsplit(item["link"]).path == path:
-                return parse_tistory_date(item.get("pubDate"))
-        return None
 
 
 def _ordered_map(fn, items: list, workers: int):  # type: ignore[no-untyped-def]
