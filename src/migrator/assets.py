@@ -38,8 +38,8 @@ class ImageRef:
 
 
 def image_key(url: str) -> str:
-    """What makes two image URLs the same image: everything but the scheme (Blogger links the full size
-    over http and shows it over https), with the host in lower case."""
+    """What makes two image URLs the same image: everything but the scheme (a post may link the full size
+    over http and show it over https), with the host in lower case."""
     parts = urlsplit(url)
     return parts._replace(scheme="", netloc=parts.netloc.lower()).geturl()
 

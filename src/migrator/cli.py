@@ -16,13 +16,22 @@ from rich.table import Table
 from migrator import __version__
 from migrator.config import Config, load_config
 from migrator.errors import ExitStatus, MigratorError, OutputError, UsageError
+from migrator.sources import SOURCES
 from migrator.sources import names as platform_names
 
-EPILOG = """examples:
-  migrator migrate https://NAME.blogspot.com --out site
-  migrator migrate feed.atom --out site --origin https://NAME.blogspot.com
-  migrator migrate https://blog.example.com --platform blogger --out site --dry-run --report plan.html
-  migrator status site
+
+def _titles() -> str:
+    titles = [src.title for src in SOURCES]
+    return ", ".join(titles[:-1]) + " or " + titles[-1] if len(titles) > 1 else titles[0]
+
+
+EPILOG = (
+    "examples:\n"
+    + "".join(f"  migrator migrate {src.example} --out site\n" for src in SOURCES)
+    + "  migrator migrate feed.atom --out site --origin https://blog.example.com\n"
+    f"  migrator migrate https://blog.example.com --platform {SOURCES[0].name} --out site --dry-run "
+    "--report plan.html\n"
+    """  migrator status site
   migrator verify site --build
   migrator redirects site --to https://USER.github.io
   migrator publish site --github-pages --sync-workflow
@@ -30,6 +39,7 @@ EPILOG = """examples:
 exit status: 0 all migrated; 1 finished but some items failed (listed, retried next run);
 2 usage or config error; 3 source unreachable; 4 not a blog / export without posts; 5 cannot write output.
 """
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="migrator",
-        description="Move a Blogger or Tistory blog into a Jekyll site, and keep it in sync.",
+        description=f"Move a {_titles()} blog into a Jekyll site, and keep it in sync.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -56,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     S = argparse.SUPPRESS
-    m.add_argument("source", metavar="SOURCE", help="blog URL, or a Blogger export file (feed.atom, blog-*.xml)")
+    m.add_argument("source", metavar="SOURCE", help="blog URL, or an export file (feed.atom, blog-*.xml)")
     m.add_argument("--out", "-o", default=S, metavar="DIR", help="the Jekyll site directory to write (config: out)")
     m.add_argument("--config", "-c", metavar="FILE", help="YAML config file (see config.example.yaml)")
     m.add_argument(
@@ -151,7 +161,7 @@ def _redirects_parser(sub: Any) -> argparse.ArgumentParser:
 
     r = sub.add_parser(
         "redirects",
-        help="what makes the old blog send readers to the new site (a Blogger theme, a Tistory snippet...)",
+        help="what makes the old blog send readers to the new site (a theme or a snippet for the old platform...)",
         description="From the manifest, write into DIR/_migrator/redirects/ (not published) what sends every "
         "old URL (posts, pages, labels, categories, tags, archives, feeds) to its new address.",
     )
@@ -294,7 +304,7 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
             task = progress.add_task("posts", total=None, current="")
 
             def tick(title: str) -> None:
-                # a bar once the source knows how many posts there are (Blogger's feed total, Tistory's listing)
+                # a bar once the source knows how many posts there are (a feed's total, a listing's length)
                 total = source.expected_total
                 progress.update(task, advance=1, current=title[:60], total=total or None)
 

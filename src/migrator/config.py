@@ -1,7 +1,7 @@
 """Configuration: YAML file -> frozen dataclasses. Unknown keys are errors; CLI > file > defaults.
 
 The core's sections are here; the site generator's (``site:``, ``front_matter:``) are declared by
-``jekyll.py``, and each platform's (``blogger:``, ``tistory:``...) by its source module: :data:`Config` has one
+``jekyll.py``, and each platform's (``<name>:``) by its source module: :data:`Config` has one
 field per registered source that has a section (``Source.settings``), so adding a platform adds its
 section without an edit here.
 """
@@ -44,7 +44,7 @@ class HttpConfig:
 @dataclass(frozen=True)
 class EmbedsConfig:
     # hosts (and their sub-domains) whose iframes, embeds and <script src> a post may keep, besides the
-    # built-in list (YouTube, Vimeo, gist, Kakao TV, maps...) and the platform's own
+    # built-in list (YouTube, Vimeo, gist, video and map players...) and the platform's own
     allow_hosts: tuple[str, ...] = ()
 
 
@@ -93,7 +93,7 @@ class CoreConfig:
     embeds: EmbedsConfig = field(default_factory=EmbedsConfig)
 
     def section(self, name: str) -> Any:
-        """A platform's section (``cfg.section("blogger")`` is ``cfg.blogger``)."""
+        """A platform's section by its name (``cfg.section(name)`` is ``getattr(cfg, name)``)."""
         return getattr(self, name)
 
     def validate(self) -> Config:
@@ -140,7 +140,7 @@ class CoreConfig:
 
 
 # The whole configuration: the core's settings, then one section per platform that has one, named after
-# it (``blogger:``, ``tistory:``), its dataclass the one the platform's source declares.
+# after it, its dataclass the one the platform's source declares (``Source.settings``).
 Config = make_dataclass(
     "Config",
     [(name, section, field(default_factory=section)) for name, section in sources.sections().items()],
@@ -148,7 +148,7 @@ Config = make_dataclass(
     frozen=True,
 )
 Config.__module__ = __name__
-Config.__doc__ = "The configuration: :class:`CoreConfig` plus one field per platform section (``cfg.blogger``)."
+Config.__doc__ = "The configuration: :class:`CoreConfig` plus one field per platform section (``cfg.<name>``)."
 
 
 def _compat(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The redirect map (every old path of a blog -> its new URL) and the script that follows it in a browser:
-the part of ``migrator redirects`` that the old platform's own formats (a Blogger theme, a Tistory skin
-snippet, declared by each source) share with the server formats. Pure."""
+the part of ``migrator redirects`` that the old platform's own formats (a theme, a skin snippet: each
+source declares its own) share with the server formats. Pure."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ It is nh3 (the Rust ``ammonia`` sanitiser) with:
 - an allow-list of URL schemes for every attribute that holds a URL (``http``, ``https``, ``mailto``,
   ``tel`` and relative URLs; ``data:`` only for an ``<img>`` of a raster image type), read the way a browser
   reads them (tabs, newlines and control characters inside a scheme do not hide ``javascript:``);
-- an allow-list of embed hosts for ``iframe``/``embed``/``object``/``script src`` (YouTube, Vimeo, gist, Kakao
-  TV, maps…; the platform adds its own, the config ``embeds.allow_hosts`` adds more); an embed from any other
+- an allow-list of embed hosts for ``iframe``/``embed``/``object``/``script src`` (YouTube, Vimeo, gist, video
+  and map players…; the platform adds its own, the config ``embeds.allow_hosts`` adds more); an embed from any other
   host loses its address and is reported, so the user can allow the host and run again.
 
 What it removed is counted per post (:class:`Removed`) for the summary and the report.

@@ -49,7 +49,7 @@ def srcset_urls(srcset: str) -> list[str]:
 
 
 def normalize_origin(value: str) -> str:
-    """``name.blogspot.com`` or ``https://name.blogspot.com/`` -> ``https://name.blogspot.com``."""
+    """``blog.example.com`` or ``https://blog.example.com/`` -> ``https://blog.example.com``."""
     text = value.strip()
     parts = urlsplit(text if "://" in text else "https://" + text)
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
@@ -73,7 +73,7 @@ def site_host(url: str | None) -> str:
 
 
 def host_matches(host: str, patterns: tuple[str, ...]) -> bool:
-    """``host`` matches one of the glob ``patterns`` (``*.bp.blogspot.com``), case-insensitively."""
+    """``host`` matches one of the glob ``patterns`` (``*.cdn.example.com``), case-insensitively."""
     host = host.lower()
     return any(fnmatch.fnmatchcase(host, p.lower()) for p in patterns)
 
