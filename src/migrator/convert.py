@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from markdownify import ATX, MarkdownConverter
 
+from migrator.jekyll import escape_liquid as escape_liquid  # the generator's: Liquid prints the text as written
+
 MORE_TOKEN = "MIGRATORMOREBREAK7F3A"
 DD_TOKEN = "MIGRATORDEFINITION7F3A"
 EXCERPT_SEPARATOR = "<!--more-->"
@@ -28,25 +30,6 @@ _BLOCKS_IN_CELLS = ("ul", "ol", "pre", "table", "blockquote", "h1", "h2", "h3", 
 _EMPTY_OK = frozenset(
     "img iframe embed object video audio source track hr svg canvas input picture math textarea select".split()
 )
-
-
-def _brace_escape(line: str) -> str:
-    return re.sub(r"\{(?=[{%])", '{{ "{" }}', line)
-
-
-def escape_liquid(text: str) -> str:
-    """Make ``{{`` and ``{%`` print literally under Liquid (Jekyll 3.10 and 4.x), in prose and code alike.
-
-    A line that holds Liquid-looking text is wrapped in ``{% raw %}...{% endraw %}`` (readable, and a line
-    is never split by the excerpt separator). A line that itself mentions ``endraw`` cannot be wrapped, so
-    each ``{`` that starts a delimiter there becomes the expression ``{{ "{" }}``, which prints one brace.
-    """
-    out = []
-    for line in text.split("\n"):
-        if "{{" in line or "{%" in line:
-            line = _brace_escape(line) if "endraw" in line else "{% raw %}" + line + "{% endraw %}"
-        out.append(line)
-    return "\n".join(out)
 
 
 # a bare class that can only be a language (old highlighters: <pre class="python">, <code class="html">)

@@ -17,13 +17,17 @@ import yaml
 
 from migrator.dates import local_date as local_date  # re-exported: the date in the blog's timezone
 from migrator.errors import ConfigError
-from migrator.models import Blog, Post
+from migrator.models import Blog, Comment, Post
 from migrator.names import first_free, sanitize_slug, truncate_utf8, windows_safe
 
 if TYPE_CHECKING:
     from migrator.config import Config
 
 MAX_FILENAME_BYTES = 255
+CONFIG = "_config.yml"
+COMMENTS_DIR = "_data/comments"
+SITE_DIRS = ("_posts", "_drafts", COMMENTS_DIR)  # the folders the migrated files go into
+INDEX_FILES = ("index.md", "index.html", "index.markdown")
 # theme presets: (renames, copies). A rename moves a key ({"image": "image.path"}); a copy adds a key the
 # theme reads next to ours ({"header.teaser": "image"}). front_matter.keys still wins, key by key.
 PRESETS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
@@ -379,3 +383,108 @@ def config_warnings(existing: str, needs_redirects: bool, old_origins: tuple[str
     elif not url:
         out.append(URL_HINT)
     return out
+
+
+# --- Liquid: a post's text printed as written ------------------------------------------------------------
+
+_RAW_OPEN, _RAW_CLOSE = "{% raw %}", "{% endraw %}"
+_LIQUID_BRACE = re.compile(r'\{\{ "\{" \}\}')
+
+
+def _brace_escape(line: str) -> str:
+    return re.sub(r"\{(?=[{%])", '{{ "{" }}', line)
+
+
+def escape_liquid(text: str) -> str:
+    """Make ``{{`` and ``{%`` print literally under Liquid (Jekyll 3.10 and 4.x), in prose and code alike.
+
+    A line that holds Liquid-looking text is wrapped in ``{% raw %}...{% endraw %}`` (readable, and a line
+    is never split by the excerpt separator). A line that itself mentions ``endraw`` cannot be wrapped, so
+    each ``{`` that starts a delimiter there becomes the expression ``{{ "{" }}``, which prints one brace.
+    """
+    out = []
+    for line in text.split("\n"):
+        if "{{" in line or "{%" in line:
+            line = _brace_escape(line) if "endraw" in line else "{% raw %}" + line + "{% endraw %}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def unescape_liquid(text: str) -> str:
+    """Undo :func:`escape_liquid` (a line wrapped in ``{% raw %}…{% endraw %}``, or ``{{ "{" }}`` for one
+    brace) so the text reads as a visitor of the built site sees it."""
+    out = []
+    for line in text.split("\n"):
+        if line.startswith(_RAW_OPEN) and line.endswith(_RAW_CLOSE):
+            line = line[len(_RAW_OPEN) : -len(_RAW_CLOSE)]
+        else:
+            line = _LIQUID_BRACE.sub("{", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def preview_markdown(body: str) -> str:
+    """A post's Markdown as a CommonMark renderer can preview it: the Liquid escaping undone and kramdown's
+    attribute lists (``{: start="3"}``) dropped."""
+    body = re.sub(r"\{% (?:end)?raw %\}", "", body).replace('{{ "{" }}', "{")
+    return re.sub(r"(?m)^\{:[^}\n]*\}$", "", body)
+
+
+# --- comments, the new site's files, and what to run next -------------------------------------------------
+
+
+def comments_file(post_path: str, comments: tuple[Comment, ...], tz: str | None) -> tuple[str, str]:
+    """``(_data/comments/<post file name>.yml, its text)``: author, date, text and parent of each comment,
+    which the comments include prints."""
+    rows = [
+        {
+            "id": c.id,
+            "author": c.author,
+            "date": format_date(local_date(c.published, tz)),
+            "text": c.text,
+            **({"parent": c.parent} if c.parent else {}),
+        }
+        for c in comments
+    ]
+    stem = post_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    text = yaml.dump(rows, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
+    return f"{COMMENTS_DIR}/{stem}.yml", text
+
+
+@dataclass
+class SiteSetup:
+    """What a run adds to the site besides the posts: the files of a new site (never over one that exists)
+    and what it should tell about an existing ``_config.yml``."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    new_site: bool = False
+
+
+def site_setup(
+    blog: Blog,
+    cfg: Config,
+    read: Callable[[str], str | None],
+    exists: Callable[[str], bool],
+    needs_redirects: bool,
+) -> SiteSetup:
+    """A new site's ``_config.yml``, comments include, layout and home page; or, for a site that has a
+    ``_config.yml``, what it lacks that the migrated posts need."""
+    existing = read(CONFIG)
+    if existing is not None:
+        return SiteSetup(warnings=config_warnings(existing, needs_redirects, (blog.url,)))
+    setup = SiteSetup(new_site=True)
+    config_text = scaffold_config(blog, cfg)
+    setup.files[CONFIG] = config_text
+    setup.files.update(scaffold_files(config_text))  # saved comments show on a new site
+    index = scaffold_index(blog, cfg)
+    if index and not any(exists(n) for n in INDEX_FILES):
+        setup.files["index.md"] = index
+    if not cfg.site.url:
+        setup.warnings.append(URL_HINT)
+    return setup
+
+
+def serve_hint(out: object) -> str:
+    """The line that says how to look at the site."""
+    return f"Next: cd {out} && jekyll serve   (then open http://127.0.0.1:4000)"

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import yaml
-
 from migrator import jekyll
 from migrator.assets import AssetStore, ImageRef
 from migrator.config import Config
@@ -60,7 +58,7 @@ def render_key(cfg: Config) -> str:
 
 def _site_baseurl(cfg: Config, sink: FileSink) -> str:
     """site.baseurl from the config, else the one an existing _config.yml sets."""
-    return jekyll.normalize_baseurl(cfg.site.baseurl) or jekyll.config_baseurl(sink.read("_config.yml"))
+    return jekyll.normalize_baseurl(cfg.site.baseurl) or jekyll.config_baseurl(sink.read(jekyll.CONFIG))
 
 
 MAX_PREVIEWS = 300  # a dry run keeps the rendered text of this many new posts for the report: its memory
@@ -144,7 +142,7 @@ class Migration:
 
     def _check_dirs(self) -> None:
         cfg = self.cfg
-        dirs = (".migrator/tmp", cfg.images.dir, cfg.images.files_dir, "_posts", "_drafts", "_data/comments")
+        dirs = (".migrator/tmp", cfg.images.dir, cfg.images.files_dir, *jekyll.SITE_DIRS)
         check_dirs(self.out, dirs)
 
     def _clean_leftovers(self) -> None:
@@ -424,24 +422,11 @@ class Migration:
         )
 
     def _write_comments(self, post: Post, path: str) -> None:
-        """``_data/comments/<post file name>.yml``: author, date, text and parent of each comment."""
-        tz = self.cfg.timezone or self.source.blog.timezone
-        rows = [
-            {
-                "id": c.id,
-                "author": c.author,
-                "date": jekyll.format_date(jekyll.local_date(c.published, tz)),
-                "text": c.text,
-                **({"parent": c.parent} if c.parent else {}),
-            }
-            for c in post.comments
-        ]
-        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        text = yaml.dump(rows, Dumper=jekyll._Dumper, allow_unicode=True, sort_keys=False, width=10_000)
-        rel = f"_data/comments/{stem}.yml"
+        """The post's comments as the generator keeps them (``_data/comments/<post file name>.yml``)."""
+        rel, text = jekyll.comments_file(path, post.comments, self.cfg.timezone or self.source.blog.timezone)
         if self.sink.read(rel) != text:
             self.sink.write(rel, text)
-        self.report.stats.comments += len(rows)
+        self.report.stats.comments += len(post.comments)
 
     # --- deletions ----------------------------------------------------------------------------------------
     def _deletions(self, seen: set[str]) -> None:
@@ -684,22 +669,12 @@ class Migration:
         return self.report
 
     def _site_config(self, needs_redirects: bool) -> None:
-        existing = self.sink.read("_config.yml")
-        if existing is None:
-            config_text = jekyll.scaffold_config(self.source.blog, self.cfg)
-            self.sink.write_if_absent("_config.yml", config_text)
-            for rel, text in jekyll.scaffold_files(config_text).items():  # saved comments show on a new site
-                self.sink.write_if_absent(rel, text)
-            index = jekyll.scaffold_index(self.source.blog, self.cfg)
-            if index and not any(self.sink.exists(n) for n in ("index.md", "index.html", "index.markdown")):
-                self.sink.write_if_absent("index.md", index)
-            if self.dry_run:
-                self.report.stats.warnings.append("would create _config.yml")
-            if not self.cfg.site.url:
-                self.report.stats.warnings.append(jekyll.URL_HINT)
-        else:
-            olds = (self.source.blog.url,)
-            self.report.stats.warnings.extend(jekyll.config_warnings(existing, needs_redirects, olds))
+        setup = jekyll.site_setup(self.source.blog, self.cfg, self.sink.read, self.sink.exists, needs_redirects)
+        for rel, text in setup.files.items():
+            self.sink.write_if_absent(rel, text)
+        if setup.new_site and self.dry_run:
+            self.report.stats.warnings.append(f"would create {jekyll.CONFIG}")
+        self.report.stats.warnings.extend(setup.warnings)
         if not (self.cfg.timezone or self.source.blog.timezone):
             self.report.stats.warnings.append(
                 "the blog's timezone is unknown; dates keep the source's UTC offset. Set timezone: in the "
