@@ -19,12 +19,12 @@ import mimetypes
 import re
 import shutil
 import subprocess
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
+from server import serve_in_background, stop_serving
 
 B = "http://www.google.com/2005/gml/b"
 EXPR = "http://www.google.com/2005/gml/expr"
@@ -108,15 +108,13 @@ class _Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self):
-        self.thread.start()
+        self.thread = serve_in_background(self.httpd)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop_serving(self.httpd)
 
 
 def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str = "text/html; charset=utf-8") -> None:

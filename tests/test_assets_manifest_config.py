@@ -46,14 +46,16 @@ def test_extension_comes_from_the_bytes_not_the_url():
     ("url", "hint", "stem"),
     [
         ("https://x/img/b/R29vZ2xl/K/s0/My%20Photo.png", None, "My-Photo"),
-        ("https://x/img/a/AVvXsEhKEY=s0", None, "AVvXsEhKEY"),
+        ("https://x/img/a/AVvXsEhKEY=s0", None, "AVvXsEhKEY"),  # Blogger's size suffix, as its source reads it
         ("https://blog.kakaocdn.net/dn/a/b/c/img.png", "여행 사진.jpg", "여행-사진"),
         ("https://x/img.png", None, "img"),
         ("https://x/../../etc/passwd", None, "passwd"),
     ],
 )
 def test_name_stem(url, hint, stem):
-    assert name_stem(url, hint) == stem
+    from migrator.sources.blogger import image_name
+
+    assert name_stem(url, hint, image_name) == stem
 
 
 def test_safe_stem_is_bounded():

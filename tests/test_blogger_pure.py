@@ -2,7 +2,7 @@
 
 import pytest
 
-from migrator.config import DEFAULT_BLOGGER_IMAGE_HOSTS
+from migrator.sources.blogger import IMAGE_HOSTS as DEFAULT_BLOGGER_IMAGE_HOSTS
 from migrator.sources.blogger import (
     BloggerFeedSource,
     host_matches,

@@ -3,12 +3,12 @@ redirects, the private-address guard, conditional GET and proxies."""
 
 from __future__ import annotations
 
-import threading
 import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from server import serve_in_background, stop_serving
 
 from migrator.config import HttpConfig
 from migrator.errors import BlockedAddressError, FetchError, ResponseTooLargeError
@@ -43,11 +43,10 @@ class Scripted:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        serve_in_background(self.httpd)
 
     def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop_serving(self.httpd)
 
 
 def reply(status=200, body=b"ok", headers=None, declared=None, delay=0.0):

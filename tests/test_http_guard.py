@@ -12,12 +12,12 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import urllib3.util.connection
+from server import serve_in_background, stop_serving
 
 from migrator import http as mhttp
 from migrator.config import HttpConfig, load_config
@@ -54,11 +54,10 @@ class Server:
             self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.url = f"http://{host}:{self.port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        serve_in_background(self.httpd)
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop_serving(self.httpd)
 
 
 def send(h, status=200, body=b"ok", headers=None):

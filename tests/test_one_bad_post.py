@@ -11,9 +11,10 @@ from migrator.config import load_config
 from migrator.http import HttpClient
 from migrator.models import Blog, Comment, Post, scrub, scrub_text
 from migrator.pipeline import migrate
+from migrator.sources.base import BaseSource
 
 
-class ListSource:
+class ListSource(BaseSource):
     """A source that yields prepared posts (and may break after some): the pipeline's view of any platform."""
 
     name = "list"

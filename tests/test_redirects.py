@@ -18,7 +18,6 @@ import requests
 from migrator.redirects import (
     RedirectMap,
     SitePost,
-    blogger_theme,
     build_map,
     jekyll_post_url,
     jekyll_slugify,
@@ -27,8 +26,9 @@ from migrator.redirects import (
     nginx_map,
     normalize_path,
     redirect_script,
-    tistory_snippet,
 )
+from migrator.sources.blogger import blogger_theme
+from migrator.sources.tistory import tistory_snippet
 from redirect_harness import CHROMIUM, NewSite, OldBlog, land, parse_theme, render_blogger
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,9 +4,10 @@ a different post, a sitemap of a million URLs, and Ctrl-C while pages are being 
 from __future__ import annotations
 
 import re
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from server import serve_in_background, stop_serving
 
 from migrator.config import load_config
 from migrator.http import HttpClient
@@ -59,11 +60,10 @@ class Host:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        serve_in_background(self.httpd)
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop_serving(self.httpd)
 
 
 def source(url: str, **tistory) -> tuple[TistorySource, HttpClient]:

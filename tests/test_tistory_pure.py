@@ -163,13 +163,20 @@ def source(pages: dict[str, str] | None = None):
     return TistorySource(BLOG, Config(), FakeHttp(pages))
 
 
-def fixture_post(post_id: int):
+def fixture_page(post_id: int, *, mobile: bool = False):
+    """The pure page parser on a fixture page (no source, no HTTP): ``mobile`` hands it the mobile page too."""
     from tistory_site import TistoryBlog
+
+    from migrator.sources.tistory import parse_post_page
 
     blog = TistoryBlog()
     p = next(x for x in blog.posts if x["id"] == post_id)
     html = blog.page(p, BLOG, IMG)
-    return source().parse_page(html, BLOG + blog.path_of(p))
+    return parse_post_page(html, BLOG + blog.path_of(p), BLOG, mobile=blog.mobile(p, BLOG, IMG) if mobile else None)
+
+
+def fixture_post(post_id: int):
+    return fixture_page(post_id).post
 
 
 def markdown(html: str) -> str:
@@ -220,6 +227,32 @@ def test_fixture_pages_parse(post_id, title, published, categories, tags, images
         assert text in md, text
     for text in not_in_body:
         assert text not in md and text not in post.html, text
+
+
+def test_a_skin_no_selector_knows_asks_for_the_mobile_page_and_reads_it():
+    first = fixture_page(6)
+    assert first.needs_mobile and first.post.error and "no post body" in first.post.error and not first.post.skip
+    second = fixture_page(6, mobile=True)
+    assert not second.needs_mobile and second.post.error is None and second.post.title == "모바일에서만 읽히는 글"
+    assert second.post.html.strip() and second.post.old_urls == ("/m/6",)
+
+
+def test_a_protected_page_is_skipped_with_its_reason():
+    page = fixture_page(5)
+    assert page.post.skip and "password" in page.post.error and page.post.id == "5" and not page.needs_mobile
+
+
+def test_the_reader_fetches_only_the_mobile_page_it_was_asked_for():
+    from tistory_site import TistoryBlog
+
+    blog = TistoryBlog()
+    p = next(x for x in blog.posts if x["id"] == 6)
+    src = source({f"{BLOG}/m/6": blog.mobile(p, BLOG, IMG)})
+    post = src.parse_page(blog.page(p, BLOG, IMG), f"{BLOG}/6")
+    assert post.error is None and src.http.requests == [f"{BLOG}/m/6"]
+    src = source()
+    assert fixture_post(1).error is None and src.parse_page(blog.page(blog.posts[0], BLOG, IMG), f"{BLOG}/1")
+    assert src.http.requests == []  # a body the selectors find: no request at all
 
 
 def test_tags_and_category_are_read_inside_a_category_list_wrapper():

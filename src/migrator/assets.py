@@ -6,18 +6,19 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from migrator.errors import FetchError, OutputError
 from migrator.http import Fetched, HttpClient
 from migrator.models import AssetRecord
+from migrator.names import safe_stem, unique_path
+from migrator.urls import absolute_url, srcset_urls
+from migrator.urls import other_scheme as other_scheme  # re-exported: part of this module's helpers
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup
@@ -36,42 +37,11 @@ class ImageRef:
 # --- pure helpers ------------------------------------------------------------------------------------
 
 
-def absolute_url(url: str, base: str | None) -> str | None:
-    url = (url or "").strip()
-    if not url or url.startswith(("data:", "javascript:", "mailto:", "#", "about:", "blob:")):
-        return None
-    if url.startswith("//"):
-        return "https:" + url
-    if "://" in url:
-        return url if url.split("://", 1)[0].lower() in ("http", "https") else None
-    if not base:
-        return None
-    return urljoin(base.rstrip("/") + "/", url)
-
-
 def image_key(url: str) -> str:
-    """What makes two image URLs the same image: everything but the scheme (Blogger links the full size
-    over http and shows it over https), with the host in lower case."""
+    """What makes two image URLs the same image: everything but the scheme (a post may link the full size
+    over http and show it over https), with the host in lower case."""
     parts = urlsplit(url)
     return parts._replace(scheme="", netloc=parts.netloc.lower()).geturl()
-
-
-def other_scheme(url: str) -> str:
-    """``url`` with http and https swapped (how a link finds the image its https twin downloaded)."""
-    head, sep, rest = url.partition("://")
-    if not sep or head.lower() not in ("http", "https"):
-        return url
-    return ("http" if head.lower() == "https" else "https") + "://" + rest
-
-
-def srcset_urls(srcset: str) -> list[str]:
-    """The URLs of a ``srcset`` attribute (each candidate is 'URL [descriptor]')."""
-    out = []
-    for candidate in re.split(r",\s+", srcset.strip()):
-        url = candidate.strip().split(" ")[0].strip().rstrip(",")
-        if url:
-            out.append(url)
-    return out
 
 
 def looks_like_image_url(url: str) -> bool:
@@ -169,27 +139,15 @@ def is_html_bytes(head: bytes) -> bool:
     return text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in text[:200]
 
 
-def safe_stem(name: str, max_len: int = 80) -> str:
-    """A file-name stem that is safe on every file system and in a URL path; Hangul and other letters kept."""
-    name = unicodedata.normalize("NFC", name)
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name)
-    name = re.sub(r"[\s]+", "-", name.strip())
-    name = re.sub(r"[^\w.\-]", "", name)
-    name = re.sub(r"-{2,}", "-", name).strip("-._")
-    encoded = name.encode("utf-8")[:max_len]
-    stem = encoded.decode("utf-8", errors="ignore").strip("-._")
-    from migrator.jekyll import windows_safe
-
-    return windows_safe(stem) if stem else stem
+def url_name(url: str) -> str:
+    """The file name a URL ends with (its last path segment, decoded)."""
+    return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
 
 
-def name_stem(url: str, hint: str | None) -> str:
-    """The stem an image file is named after: the platform's file name, else the URL's last segment."""
-    if hint:
-        base = hint
-    else:
-        last = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
-        base = last.split("=", 1)[0]  # googleusercontent "<key>=s0"
+def name_stem(url: str, hint: str | None, name_for: Callable[[str], str] = url_name) -> str:
+    """The stem an image file is named after: the platform's file name, else the URL's (``name_for``: the
+    source's reading of it, which knows its image URLs' size tokens)."""
+    base = hint or name_for(url)
     stem = base.rsplit(".", 1)[0] if "." in base else base
     stem = safe_stem(stem)
     return stem if stem.lower() not in GENERIC_STEMS else (stem or "image")
@@ -213,17 +171,6 @@ def extension_for(head: bytes, content_type: str | None, url: str, name_hint: st
         if guess:
             return guess
     return "bin"
-
-
-def unique_path(directory: str, stem: str, ext: str, taken: Callable[[str], bool]) -> str:
-    """``dir/stem.ext``, or ``dir/stem-2.ext``, ``-3``... for the first one ``taken`` says is free."""
-    n = 1
-    while True:
-        name = f"{stem}.{ext}" if n == 1 else f"{stem}-{n}.{ext}"
-        candidate = str(PurePosixPath(directory) / name)
-        if not taken(candidate):
-            return candidate
-        n += 1
 
 
 def file_sha256(path: Path) -> str | None:
@@ -260,6 +207,7 @@ class AssetStore:
         headers_for: Callable[[str], dict[str, str]] = lambda u: {},
         on_record: Callable[[AssetRecord], None] = lambda r: None,
         key_for: Callable[[str], str] = lambda u: u,
+        name_for: Callable[[str], str] = url_name,
     ) -> None:
         self.out = out
         self.http = http
@@ -270,6 +218,7 @@ class AssetStore:
         self.headers_for = headers_for
         self.on_record = on_record
         self.key_for = key_for  # the stable identity of a URL (signed URLs change monthly, the image does not)
+        self.name_for = name_for  # the file name an image URL stands for (the source knows its size tokens)
         self.tmp = out / ".migrator" / "tmp"
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="asset")
         self._by_sha: dict[str, str] = {
@@ -396,7 +345,7 @@ class AssetStore:
             with open(part, "rb") as f:
                 head = f.read(4096)
             ext = extension_for(head, got.content_type, ref.url, ref.name_hint if ref.kind == "file" else None)
-            stem = name_stem(ref.url, ref.name_hint)
+            stem = name_stem(ref.url, ref.name_hint, self.name_for)
 
             def taken(candidate: str) -> bool:
                 if candidate.casefold() in self._claimed_folded:  # names that differ only in case collide

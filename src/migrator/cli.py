@@ -16,12 +16,22 @@ from rich.table import Table
 from migrator import __version__
 from migrator.config import Config, load_config
 from migrator.errors import ExitStatus, MigratorError, OutputError, UsageError
+from migrator.sources import SOURCES
+from migrator.sources import names as platform_names
 
-EPILOG = """examples:
-  migrator migrate https://NAME.blogspot.com --out site
-  migrator migrate feed.atom --out site --origin https://NAME.blogspot.com
-  migrator migrate https://blog.example.com --platform blogger --out site --dry-run --report plan.html
-  migrator status site
+
+def _titles() -> str:
+    titles = [src.title for src in SOURCES]
+    return ", ".join(titles[:-1]) + " or " + titles[-1] if len(titles) > 1 else titles[0]
+
+
+EPILOG = (
+    "examples:\n"
+    + "".join(f"  migrator migrate {src.example} --out site\n" for src in SOURCES)
+    + "  migrator migrate feed.atom --out site --origin https://blog.example.com\n"
+    f"  migrator migrate https://blog.example.com --platform {SOURCES[0].name} --out site --dry-run "
+    "--report plan.html\n"
+    """  migrator status site
   migrator verify site --build
   migrator redirects site --to https://USER.github.io
   migrator publish site --github-pages --sync-workflow --install 'git+https://github.com/USER/migrator'
@@ -29,6 +39,7 @@ EPILOG = """examples:
 exit status: 0 all migrated; 1 finished but some items failed (listed, retried next run);
 2 usage or config error; 3 source unreachable; 4 not a blog / export without posts; 5 cannot write output.
 """
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="migrator",
-        description="Move a Blogger or Tistory blog into a Jekyll site, and keep it in sync.",
+        description=f"Move a {_titles()} blog into a Jekyll site, and keep it in sync.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -55,12 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     S = argparse.SUPPRESS
-    m.add_argument("source", metavar="SOURCE", help="blog URL, or a Blogger export file (feed.atom, blog-*.xml)")
+    m.add_argument("source", metavar="SOURCE", help="blog URL, or an export file (feed.atom, blog-*.xml)")
     m.add_argument("--out", "-o", default=S, metavar="DIR", help="the Jekyll site directory to write (config: out)")
     m.add_argument("--config", "-c", metavar="FILE", help="YAML config file (see config.example.yaml)")
     m.add_argument(
         "--platform",
-        choices=["auto", "blogger", "tistory"],
+        choices=["auto", *platform_names()],
         default=S,
         help="source platform; auto detects it from the URL or the page (default: auto)",
     )
@@ -146,11 +157,11 @@ def _verify_build_flags(v: argparse.ArgumentParser) -> None:
 
 
 def _redirects_parser(sub: Any) -> argparse.ArgumentParser:
-    from migrator.redirects import FORMATS
+    from migrator.redirects import FORMATS, SERVER_FORMATS
 
     r = sub.add_parser(
         "redirects",
-        help="what makes the old blog send readers to the new site (a Blogger theme, a Tistory snippet...)",
+        help="what makes the old blog send readers to the new site (a theme or a snippet for the old platform...)",
         description="From the manifest, write into DIR/_migrator/redirects/ (not published) what sends every "
         "old URL (posts, pages, labels, categories, tags, archives, feeds) to its new address.",
     )
@@ -162,9 +173,9 @@ def _redirects_parser(sub: Any) -> argparse.ArgumentParser:
         "--format",
         choices=[*FORMATS, "all"],
         default="all",
-        help="blogger-theme: a replacement Blogger theme; tistory-skin: a snippet for the skin's <head>; "
-        "netlify: _redirects (Netlify, Cloudflare Pages); nginx: a map; all: the old platform's own and both "
-        "server formats (default)",
+        help=f"the old platform's own ({', '.join(f for f in FORMATS if f not in SERVER_FORMATS)}: a theme or a "
+        "snippet it runs); netlify: _redirects (Netlify, Cloudflare Pages); nginx: a map; all: the old "
+        "platform's own and both server formats (default)",
     )
     return r
 
@@ -244,7 +255,7 @@ def _recorded_platform(out: Path, source: str) -> str | None:
     """The platform an earlier run into ``out`` recorded for this same source URL, if any."""
     import json
 
-    from migrator.sources.base import normalize_source_url
+    from migrator.sources import normalize_source_url
 
     try:
         data = json.loads((out / ".migrator" / "manifest.json").read_text(encoding="utf-8"))
@@ -295,8 +306,8 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
             task = progress.add_task("posts", total=None, current="")
 
             def tick(title: str) -> None:
-                # a bar once the source knows how many posts there are (Blogger's feed total, Tistory's listing)
-                total = getattr(source, "expected_total", None)
+                # a bar once the source knows how many posts there are (a feed's total, a listing's length)
+                total = source.expected_total
                 progress.update(task, advance=1, current=title[:60], total=total or None)
 
             migration = Migration(source, cfg, out, http, tick)
@@ -398,7 +409,7 @@ def _verify_build(args: argparse.Namespace, out_console: Console) -> int:
 
 
 def _redirects(args: argparse.Namespace, out_console: Console) -> int:
-    from migrator.redirects import formats_for, read_site, write_redirects
+    from migrator.redirects import formats_for, hint, read_site, write_redirects
 
     out = Path(args.dir)
     formats = formats_for(args.format, read_site(out).platform)
@@ -418,15 +429,8 @@ def _redirects(args: argparse.Namespace, out_console: Console) -> int:
         out_console.print(f"  added {out / page} (where those old URLs land)", highlight=False)
     for page in done.kept:
         out_console.print(f"  kept {out / page} (already there)", highlight=False)
-    hints = {
-        "blogger-theme": "Blogger: Theme -> Backup (download the old theme first), then Edit HTML: replace all "
-        "with blogger-theme.xml, Save. Settings -> Site feed -> Post feed redirect URL: the new feed.xml.",
-        "tistory-skin": "Tistory: 꾸미기 -> 스킨 편집 -> html 편집: paste tistory-head.html right after <head>, 적용.",
-        "netlify": "A domain you keep: publish _redirects at the root of the Netlify / Cloudflare Pages site.",
-        "nginx": "A domain you keep: include nginx-redirects.conf in nginx's http block; nginx -t && nginx -s reload.",
-    }
     for fmt in formats:
-        out_console.print(f"Next: {hints[fmt]}", highlight=False)
+        out_console.print(f"Next: {hint(fmt)}", highlight=False)
     return 0
 
 

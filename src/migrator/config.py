@@ -1,4 +1,10 @@
-"""Configuration: YAML file -> frozen dataclasses. Unknown keys are errors; CLI > file > defaults."""
+"""Configuration: YAML file -> frozen dataclasses. Unknown keys are errors; CLI > file > defaults.
+
+The core's sections are here; the site generator's (``site:``, ``front_matter:``) are declared by
+``jekyll.py``, and each platform's (``<name>:``) by its source module: :data:`Config` has one
+field per registered source that has a section (``Source.settings``), so adding a platform adds its
+section without an edit here.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +12,19 @@ import dataclasses
 import re
 import types
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from migrator import sources
+from migrator.dates import is_timezone
 from migrator.errors import ConfigError
+from migrator.jekyll import FrontMatterConfig, SiteConfig
+from migrator.urls import normalize_origin
 
-DEFAULT_BLOGGER_IMAGE_HOSTS = (
-    "blogger.googleusercontent.com",
-    "*.bp.blogspot.com",
-    "bp.blogspot.com",
-    "lh*.googleusercontent.com",
-)
+__all__ = ["Config", "FrontMatterConfig", "HttpConfig", "SiteConfig", "load_config", "normalize_origin"]
 
 
 @dataclass(frozen=True)
@@ -37,28 +42,9 @@ class HttpConfig:
 
 
 @dataclass(frozen=True)
-class SiteConfig:
-    title: str | None = None  # _config.yml title when scaffolding (default: the blog's title)
-    baseurl: str = ""  # prefix for site-absolute links ("/repo" for a GitHub project site)
-    permalink: str = "/:year/:month/:title.html"  # _config.yml permalink when scaffolding
-    theme: str | None = "minima"  # _config.yml theme when scaffolding (null: none)
-    url: str | None = None  # the NEW site's address (https://user.github.io) for _config.yml's url: (default: unset)
-
-
-@dataclass(frozen=True)
-class FrontMatterConfig:
-    layout: str | None = None  # "layout:" value for posts (omitted when null)
-    page_layout: str | None = None  # "layout:" value for pages (default: same as layout)
-    excerpt_length: int = 200  # max characters of the plain-text excerpt (0 disables the key)
-    # Rename or drop keys: {"image": "header.teaser"} writes a nested key; {"excerpt": null} drops it.
-    keys: dict[str, str | None] = field(default_factory=dict)
-    preset: str | None = None  # minima | minimal-mistakes | chirpy | alembic: fill the fields the theme reads
-
-
-@dataclass(frozen=True)
 class EmbedsConfig:
     # hosts (and their sub-domains) whose iframes, embeds and <script src> a post may keep, besides the
-    # built-in list (YouTube, Vimeo, gist, Kakao TV, maps...) and the platform's own
+    # built-in list (YouTube, Vimeo, gist, video and map players...) and the platform's own
     allow_hosts: tuple[str, ...] = ()
 
 
@@ -77,33 +63,11 @@ class ImagesConfig:
 
 
 @dataclass(frozen=True)
-class BloggerConfig:
-    max_results: int = 100  # page size asked of the feed (the server may cap it lower; we follow rel=next)
-    pages: bool = True  # migrate static pages (/p/...)
-    drafts: bool = True  # migrate drafts from exports (to _drafts/)
-    labels_as: str = "tags"  # Blogger labels become "tags" or "categories"
-    extra_image_hosts: tuple[str, ...] = ()  # more hosts whose URLs carry Blogger size tokens
-    resync_margin: int = 3600  # seconds subtracted from the last sync for updated-min (clock skew, slow saves)
+class CoreConfig:
+    """Every setting but the platforms' sections (see :data:`Config`)."""
 
-
-@dataclass(frozen=True)
-class TistoryConfig:
-    delay: float = 1.0  # minimum seconds between two page requests to the blog (politeness)
-    referer: bool = True  # send Referer: <blog>/ with image downloads (Kakao's CDN may want one)
-    sitemap_cap: int = 1000  # a sitemap with this many URLs is taken as capped: older ids are enumerated
-    enumerate: str = "auto"  # auto | always | never: walk numeric post ids down from the newest one
-    max_missing_run: int = 50  # stop enumerating after this many missing ids in a row
-    max_enumerate: int = 20000  # ids tried at most when enumerating (0: no cap); past it the run is incomplete
-    enumerate_seconds: float = 3600  # time spent enumerating at most (0: no cap)
-    max_listed: int = 200000  # post URLs read from the sitemap at most
-    body_selectors: tuple[str, ...] = ()  # CSS selectors for the post body, tried first (default: built-in list)
-    remove_selectors: tuple[str, ...] = ()  # more CSS selectors of skin junk to drop from the body
-
-
-@dataclass(frozen=True)
-class Config:
     out: str | None = None  # the Jekyll site directory (--out)
-    platform: str = "auto"  # auto | blogger | tistory
+    platform: str = "auto"  # auto, or a platform's name (the registry's: sources.names())
     format: str = "markdown"  # markdown | html
     # The blog's address(es): the first is the canonical one (exports that do not record it); every one is
     # the same blog for link rewriting (a blog that moved domains). ``origin: URL`` is still accepted.
@@ -119,36 +83,32 @@ class Config:
     allow_private_hosts: tuple[str, ...] = ()  # host names allowed to be private (a LAN mirror, a test server)
     limit: int | None = None  # migrate at most N posts (for a trial run)
     full: bool = False  # resync: ignore what the last sync knew and read every post again
-    comments: bool = True  # save comments (Blogger) to _data/comments/<post file name>.yml
+    comments: bool = True  # save comments (where the platform has them) to _data/comments/<post file name>.yml
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
     http: HttpConfig = field(default_factory=HttpConfig)
     site: SiteConfig = field(default_factory=SiteConfig)
     front_matter: FrontMatterConfig = field(default_factory=FrontMatterConfig)
     images: ImagesConfig = field(default_factory=ImagesConfig)
-    blogger: BloggerConfig = field(default_factory=BloggerConfig)
-    tistory: TistoryConfig = field(default_factory=TistoryConfig)
     clean: CleanConfig = field(default_factory=CleanConfig)
     embeds: EmbedsConfig = field(default_factory=EmbedsConfig)
 
+    def section(self, name: str) -> Any:
+        """A platform's section by its name (``cfg.section(name)`` is ``getattr(cfg, name)``)."""
+        return getattr(self, name)
+
     def validate(self) -> Config:
         choices = {
-            "platform": ("auto", "blogger", "tistory"),
+            "platform": ("auto", *sources.names()),
             "format": ("markdown", "html"),
             "urls": ("preserve", "jekyll"),
         }
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise ConfigError(f"{key} must be one of {', '.join(allowed)}, not {getattr(self, key)!r}")
-        if self.blogger.labels_as not in ("tags", "categories"):
-            raise ConfigError(f"blogger.labels_as must be tags or categories, not {self.blogger.labels_as!r}")
-        if self.tistory.enumerate not in ("auto", "always", "never"):
-            raise ConfigError(f"tistory.enumerate must be auto, always or never, not {self.tistory.enumerate!r}")
-        from migrator.jekyll import PRESETS
-
-        if self.front_matter.preset is not None and self.front_matter.preset not in PRESETS:
-            raise ConfigError(
-                f"front_matter.preset must be one of {', '.join(PRESETS)}, not {self.front_matter.preset!r}"
-            )
+        for f in fields(self):  # a section that checks itself (a platform's, front_matter's)
+            check = getattr(getattr(self, f.name), "validate", None)
+            if is_dataclass(getattr(self, f.name)) and callable(check):
+                check()
         for rule in self.clean.remove:
             if rule.startswith("text:"):
                 try:
@@ -174,27 +134,21 @@ class Config:
         origins = tuple(dict.fromkeys(normalize_origin(o) for o in self.origins))
         if origins != self.origins:
             return replace(self, origins=origins).validate()
-        if self.timezone:
-            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-            try:
-                ZoneInfo(self.timezone)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ConfigError(
-                    f"unknown timezone {self.timezone!r}", "use an IANA name such as Asia/Seoul"
-                ) from None
+        if self.timezone and not is_timezone(self.timezone):
+            raise ConfigError(f"unknown timezone {self.timezone!r}", "use an IANA name such as Asia/Seoul")
         return self
 
 
-def normalize_origin(value: str) -> str:
-    """``name.blogspot.com`` or ``https://name.blogspot.com/`` -> ``https://name.blogspot.com``."""
-    from urllib.parse import urlsplit
-
-    text = value.strip()
-    parts = urlsplit(text if "://" in text else "https://" + text)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
-        raise ConfigError(f"origin {value!r} is not a blog address", "use a URL such as https://NAME.blogspot.com")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+# The whole configuration: the core's settings, then one section per platform that has one, named after
+# after it, its dataclass the one the platform's source declares (``Source.settings``).
+Config = make_dataclass(
+    "Config",
+    [(name, section, field(default_factory=section)) for name, section in sources.sections().items()],
+    bases=(CoreConfig,),
+    frozen=True,
+)
+Config.__module__ = __name__
+Config.__doc__ = "The configuration: :class:`CoreConfig` plus one field per platform section (``cfg.<name>``)."
 
 
 def _compat(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """HTML -> Markdown (or cleaned HTML) for Jekyll. Pure: no I/O, no platform knowledge.
 
 ``prepare`` does the structural clean-up both formats share, in named passes (image relinking, the "more"
-break, caption tables, code blocks, lists, links around blocks, ``<br>`` placement, spacer paragraphs,
-``<br>`` runs); the :class:`JekyllConverter` hooks (markdownify's ``convert_<tag>``) do the rest;
-``escape_liquid`` makes the result safe for Liquid, prose and code alike.
+break, code blocks, lists, links around blocks, ``<br>`` placement, spacer paragraphs, ``<br>`` runs); the
+:class:`JekyllConverter` hooks (markdownify's ``convert_<tag>``) do the rest; ``escape_liquid`` makes the
+result safe for Liquid, prose and code alike. It reads HTML's own conventions only: each source turns its
+platform's markup (caption tables, editors' code blocks) into plain HTML before the post reaches it.
 
 The rule throughout: a converter may cost prettiness, never words. An element is only removed when it holds
 no text and no media, and what kramdown would read as markup (a ``|`` in a URL, a ``: `` that starts a line)
@@ -18,6 +19,8 @@ from collections.abc import Callable, Mapping
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from markdownify import ATX, MarkdownConverter
 
+from migrator.jekyll import escape_liquid as escape_liquid  # the generator's: Liquid prints the text as written
+
 MORE_TOKEN = "MIGRATORMOREBREAK7F3A"
 DD_TOKEN = "MIGRATORDEFINITION7F3A"
 EXCERPT_SEPARATOR = "<!--more-->"
@@ -29,65 +32,58 @@ _EMPTY_OK = frozenset(
 )
 
 
-def _brace_escape(line: str) -> str:
-    return re.sub(r"\{(?=[{%])", '{{ "{" }}', line)
-
-
-def escape_liquid(text: str) -> str:
-    """Make ``{{`` and ``{%`` print literally under Liquid (Jekyll 3.10 and 4.x), in prose and code alike.
-
-    A line that holds Liquid-looking text is wrapped in ``{% raw %}...{% endraw %}`` (readable, and a line
-    is never split by the excerpt separator). A line that itself mentions ``endraw`` cannot be wrapped, so
-    each ``{`` that starts a delimiter there becomes the expression ``{{ "{" }}``, which prints one brace.
-    """
-    out = []
-    for line in text.split("\n"):
-        if "{{" in line or "{%" in line:
-            line = _brace_escape(line) if "endraw" in line else "{% raw %}" + line + "{% endraw %}"
-        out.append(line)
-    return "\n".join(out)
-
-
-# SyntaxHighlighter 1.x: <pre name="code" class="python"> or class="csharp:nogutter:nocontrols"
-_SH1_OPTION = re.compile(r"^([\w+#.-]+)((?::(?:nogutter|nocontrols|collapse|showcolumns|firstline\[\d+\]))+)$", re.I)
 # a bare class that can only be a language (old highlighters: <pre class="python">, <code class="html">)
 _BARE_LANGS = frozenset(
     "bash csharp cpp css delphi haskell html java javascript json kotlin lua perl php powershell python "
     "ruby rust scala shell sql swift typescript vbnet xml yaml".split()
 )
+_LANG_PREFIX = re.compile(r"^(?:lang|language|highlight-source|sourceCode)[-_:]([\w+#.-]+)$")
+
+
+def _class_tokens(node: Tag) -> list[str]:
+    cls = node.get("class") or []
+    return (" ".join(cls) if isinstance(cls, list) else str(cls)).split()
+
+
+def language_from_attributes(node: Tag) -> str | None:
+    """``data-lang`` or ``data-language`` (None: neither is there)."""
+    for attr in ("data-lang", "data-language"):
+        if node.get(attr):
+            return language_of(str(node.get(attr)))
+    return None
+
+
+def language_from_prefix(node: Tag) -> str | None:
+    """A ``lang-x``/``language-x`` class (prettify, Prism, highlight.js, GitHub, pandoc's ``sourceCode``)."""
+    for c in _class_tokens(node):
+        m = _LANG_PREFIX.match(c)
+        if m:
+            return language_of(m.group(1))
+    return None
+
+
+def language_from_class(node: Tag) -> str | None:
+    """A bare class that can only be a language (``<pre class="python">``)."""
+    for c in _class_tokens(node):
+        if language_of(c) in _BARE_LANGS:
+            return language_of(c)
+    return None
 
 
 def code_language(el: Tag) -> str:
-    """The language of a code block from the usual markers: ``prettyprint lang-x``, ``brush: x``,
-    ``language-x``, ``data-ke-language``, ``data-lang``, SyntaxHighlighter 1.x's ``name="code"
-    class="x"`` (and ``x:nogutter``), or a bare class that names a language."""
+    """The language of a code block from HTML's own conventions, on the block and then its first
+    ``<code>``: ``data-lang``/``data-language``, a ``lang-x``/``language-x`` class, or a bare class that
+    names a language. (Editors' and highlighters' markers are turned into ``data-lang`` by the sources.)"""
     for node in [el, *el.find_all("code", limit=1)]:
-        for attr in ("data-ke-language", "data-lang", "data-language"):
-            if node.get(attr):
-                return _lang(str(node.get(attr)))
-        cls = node.get("class") or []
-        cls_text = " ".join(cls) if isinstance(cls, list) else str(cls)
-        m = re.search(r"brush:\s*([\w+#.-]+)", cls_text)
-        if m:
-            return _lang(m.group(1))
-        tokens = cls_text.split()
-        for c in tokens:
-            m = re.match(r"^(?:lang|language|highlight-source|sourceCode)[-_:]([\w+#.-]+)$", c)
-            if m:
-                return _lang(m.group(1))
-        for c in tokens:
-            m = _SH1_OPTION.match(c)
-            if m:
-                return _lang(m.group(1))
-        if node.get("name") == "code" and tokens:  # SyntaxHighlighter 1.x: the class is the language
-            return _lang(tokens[0].split(":", 1)[0])
-        for c in tokens:
-            if _lang(c) in _BARE_LANGS:
-                return _lang(c)
+        for rule in (language_from_attributes, language_from_prefix, language_from_class):
+            found = rule(node)
+            if found is not None:
+                return found
     return ""
 
 
-def _lang(value: str) -> str:
+def language_of(value: str) -> str:
+    """A language name as a fence writes it: lower case, the usual aliases resolved (``js`` -> ``javascript``)."""
     value = value.strip().strip(";").lower()
     aliases = {
         "js": "javascript",
@@ -241,7 +237,7 @@ def _more_breaks_out(breaks: list[NavigableString]) -> None:
 
 
 def _relink_img(el: Tag, local: Callable[[str | None], str | None]) -> None:
-    from migrator.assets import srcset_urls
+    from migrator.urls import srcset_urls
 
     new = local(el.get("src"))
     if new:
@@ -267,7 +263,7 @@ def _relink_a(
     el: Tag, local: Callable[[str | None], str | None], links: Callable[[str], str | None] | None, base: str | None
 ) -> None:
     """Links to the full-size image go to the local copy; links to the blog's own posts to the new site."""
-    from migrator.assets import absolute_url
+    from migrator.urls import absolute_url
 
     if el.get("data-migrator-attachment"):
         del el["data-migrator-attachment"]
@@ -333,39 +329,9 @@ def _merge_adjacent_inline(tags: list[Tag]) -> None:
             nxt = el.next_sibling
 
 
-def _caption_tables(soup: BeautifulSoup, tags: list[Tag]) -> None:
-    """Blogger caption tables (``table.tr-caption-container``) -> ``<figure>``: everything in the table's
-    cells (every image, link and word) in order, the ``td.tr-caption`` cells as its ``<figcaption>``, and
-    cells after the caption after the figure."""
-    for table in [
-        t for t in tags if t.name == "table" and _alive(t) and "tr-caption-container" in (t.get("class") or [])
-    ]:
-        if table.find(["img", *RAW_HTML_TAGS]) is None:
-            continue  # no picture: an ordinary table
-        fig, caption, after = soup.new_tag("figure"), soup.new_tag("figcaption"), soup.new_tag("div")
-        for cell in [c for c in table.find_all(["td", "th"]) if c.find_parent("table") is table]:
-            if "tr-caption" in (cell.get("class") or []):
-                target = caption
-            else:
-                target = after if caption.contents else fig
-            if target.contents and cell.get_text(strip=True):
-                target.append(soup.new_tag("br"))
-            for child in list(cell.contents):
-                target.append(child.extract())
-        if caption.contents:
-            fig.append(caption)
-        table.replace_with(fig)
-        if after.contents:
-            fig.insert_after(after)
-
-
 def _code_blocks(tags: list[Tag]) -> None:
-    """One ``<pre>`` per code block: SyntaxHighlighter 1.x's ``<textarea name="code">`` is one, a ``<pre>``
-    inside another is unwrapped (its language kept), and inline markup and paragraphs around a ``<pre>``
-    (``<p><code><pre>``) are lifted off it."""
-    for el in tags:
-        if el.name == "textarea" and el.get("name") == "code" and _alive(el):
-            el.name = "pre"
+    """One ``<pre>`` per code block: a ``<pre>`` inside another is unwrapped (its language kept), and inline
+    markup and paragraphs around a ``<pre>`` (``<p><code><pre>``) are lifted off it."""
     for pre in [t for t in tags if t.name == "pre" and _alive(t)]:
         outer = pre.find_parent("pre")
         if outer is not None:
@@ -518,10 +484,10 @@ def prepare(
     changed in place). Returns the soup; its ``body`` is the post.
 
     One traversal collects the tags; the passes below work on that list (a removed tag has no parent), in an
-    order that matters: structure first (the excerpt break, split emphasis, captions, code, lists, links),
+    order that matters: structure first (the excerpt break, split emphasis, code, lists, links),
     then breaks, then blank elements (on a fresh traversal, so nothing a pass made is mistaken for blank),
     then ``<br>`` runs."""
-    from migrator.assets import absolute_url, other_scheme
+    from migrator.urls import absolute_url, other_scheme
 
     soup = _as_soup(html)
     body = soup.body
@@ -540,7 +506,6 @@ def prepare(
     _sanitize_and_relink(tags, local, links, base, breaks)
     _more_breaks_out(breaks)
     _merge_adjacent_inline(tags)
-    _caption_tables(soup, tags)
     _code_blocks(tags)
     _nested_lists(soup, tags)
     _blocks_in_links(soup, tags)
@@ -905,7 +870,10 @@ def html_to_clean_html(
     links: Callable[[str], str | None] | None = None,
 ) -> str:
     """Keep the post as HTML, cleaned the same way, Liquid-safe: the old skin's inline styles, classes and
-    data-* attributes go (the new theme styles the post); alignment, sizes of embeds and images stay."""
+    data-* attributes go (the new theme styles the post), and attributes the sanitiser would not keep;
+    alignment, sizes of embeds and images stay."""
+    from migrator.sanitize import keeps_attribute
+
     soup = prepare(html, asset_map, base, links)
     body = soup.body
     for br in body.find_all("br", attrs={"data-run": True}) if body else []:
@@ -927,7 +895,9 @@ def html_to_clean_html(
                 del el[attr]
             elif attr.startswith("data-") and not embed and attr != "data-lang":
                 del el[attr]
-            elif attr in ("imageanchor", "border", "trbidi", "dir") and el.name != "bdo":
+            elif attr in ("border", "dir") and el.name != "bdo":
+                del el[attr]
+            elif not keeps_attribute(el.name, attr):  # what no HTML page uses (an editor's own markers)
                 del el[attr]
     out = body.decode_contents() if body is not None else ""
     out = out.replace(MORE_TOKEN, f"\n{EXCERPT_SEPARATOR}\n")

@@ -39,8 +39,6 @@ _BREAKS = frozenset(
     }
 )  # fmt: skip
 RAW_TOKEN = "MIGRATORRAWBLOCK"
-_RAW_OPEN, _RAW_CLOSE = "{% raw %}", "{% endraw %}"
-_LIQUID_BRACE = re.compile(r'\{\{ "\{" \}\}')
 
 
 @dataclass(frozen=True)
@@ -121,16 +119,10 @@ def html_words(html: str) -> Counter[str]:
 
 
 def unliquid(text: str) -> str:
-    """Undo ``convert.escape_liquid`` (a line wrapped in ``{% raw %}…{% endraw %}``, or ``{{ "{" }}`` for
-    one brace) so the text reads as a visitor of the built site sees it."""
-    out = []
-    for line in text.split("\n"):
-        if line.startswith(_RAW_OPEN) and line.endswith(_RAW_CLOSE):
-            line = line[len(_RAW_OPEN) : -len(_RAW_CLOSE)]
-        else:
-            line = _LIQUID_BRACE.sub("{", line)
-        out.append(line)
-    return "\n".join(out)
+    """The text as a visitor of the built site reads it (the generator's Liquid escaping undone)."""
+    from migrator.jekyll import unescape_liquid
+
+    return unescape_liquid(text)
 
 
 def markdown_to_html(md: str) -> str:
@@ -237,7 +229,6 @@ def raw_html(
 ) -> str:
     """The post's HTML with only what safety needs: images relinked, scripts and handlers gone, no blank
     removal, no attribute stripping. Liquid-safe."""
-    from migrator import convert
 
     body = soup.body
     if body is None:
@@ -267,19 +258,21 @@ def raw_html(
             if new:
                 el["href"] = new
             elif links is not None:
-                from migrator.assets import absolute_url
+                from migrator.urls import absolute_url
 
                 absolute = absolute_url(el["href"], base)
                 target = links(absolute) if absolute else None
                 if target:
                     el["href"] = target
-    return convert.escape_liquid(body.decode_contents().strip() + "\n")
+    from migrator.jekyll import escape_liquid
+
+    return escape_liquid(body.decode_contents().strip() + "\n")
 
 
 def _local(url: str | None, asset_map: Mapping[str, str], base: str | None) -> str | None:
     if not url:
         return None
-    from migrator.assets import absolute_url
+    from migrator.urls import absolute_url
 
     absolute = absolute_url(url, base)
     return asset_map.get(absolute) if absolute else None

@@ -1,21 +1,33 @@
-"""Everything Jekyll-shaped, all pure: slugs, file paths, dates, front matter, rendering, _config.yml."""
+"""The site generator: everything Jekyll-shaped, all pure. Paths, front matter, rendering, Liquid escaping,
+``_config.yml``, the comments data and include, the hints that name ``jekyll`` commands, and the generator's
+own config sections (``site:``, ``front_matter:``). The rest of the tool hands records and Markdown to these
+functions; a second generator would be a second module of the same shape."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import yaml
 
-from migrator.config import Config
-from migrator.models import Blog, Post
+from migrator.dates import local_date as local_date  # re-exported: the date in the blog's timezone
+from migrator.errors import ConfigError
+from migrator.models import Blog, Comment, Post
+from migrator.names import first_free, sanitize_slug, truncate_utf8, windows_safe
+
+if TYPE_CHECKING:
+    from migrator.config import Config
 
 MAX_FILENAME_BYTES = 255
+CONFIG = "_config.yml"
+COMMENTS_DIR = "_data/comments"
+SITE_DIRS = ("_posts", "_drafts", COMMENTS_DIR)  # the folders the migrated files go into
+INDEX_FILES = ("index.md", "index.html", "index.markdown")
 # theme presets: (renames, copies). A rename moves a key ({"image": "image.path"}); a copy adds a key the
 # theme reads next to ours ({"header.teaser": "image"}). front_matter.keys still wins, key by key.
 PRESETS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
@@ -24,11 +36,31 @@ PRESETS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "chirpy": ({"image": "image.path"}, {"description": "excerpt"}),
     "alembic": ({}, {"feature_image": "image", "feature_text": "excerpt"}),
 }
-_RESERVED = re.compile(r"[\x00-\x1f\x7f/\\?%*:|\"<>#\[\]{}'`^~&$!@=+,;]")
 
 
-# names Windows refuses for a file whatever its extension (CON, con.md, aux.png...): a clone must survive
-_WINDOWS_RESERVED = re.compile(r"^(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$", re.IGNORECASE)
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str | None = None  # _config.yml title when scaffolding (default: the blog's title)
+    baseurl: str = ""  # prefix for site-absolute links ("/repo" for a GitHub project site)
+    permalink: str = "/:year/:month/:title.html"  # _config.yml permalink when scaffolding
+    theme: str | None = "minima"  # _config.yml theme when scaffolding (null: none)
+    url: str | None = None  # the NEW site's address (https://user.github.io) for _config.yml's url: (default: unset)
+
+
+@dataclass(frozen=True)
+class FrontMatterConfig:
+    layout: str | None = None  # "layout:" value for posts (omitted when null)
+    page_layout: str | None = None  # "layout:" value for pages (default: same as layout)
+    excerpt_length: int = 200  # max characters of the plain-text excerpt (0 disables the key)
+    # Rename or drop keys: {"image": "header.teaser"} writes a nested key; {"excerpt": null} drops it.
+    keys: dict[str, str | None] = field(default_factory=dict)
+    preset: str | None = None  # minima | minimal-mistakes | chirpy | alembic: fill the fields the theme reads
+
+    def validate(self) -> None:
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ConfigError(f"front_matter.preset must be one of {', '.join(PRESETS)}, not {self.preset!r}")
+
+
 # files and folders at the site's root that Jekyll, its plugins or the theme generate: a page never takes one
 GENERATED_ROOT = frozenset(
     {"index", "feed", "404", "sitemap", "robots", "atom", "rss", "search", "redirects", "gemfile", "readme"}
@@ -40,40 +72,9 @@ GENERATED_PERMALINKS = re.compile(
 )
 
 
-def windows_safe(stem: str) -> str:
-    """``stem`` unless Windows reserves it as a device name (``CON``, ``nul``...): then ``stem-``."""
-    return stem + "-" if _WINDOWS_RESERVED.match(stem.split(".", 1)[0]) else stem
-
-
 def takes_generated_url(permalink: str) -> bool:
     """True when an old URL would take over a page the new site generates (home, feed, 404, assets...)."""
     return bool(GENERATED_PERMALINKS.match(permalink.rstrip("/") or "/"))
-
-
-def truncate_utf8(text: str, max_bytes: int) -> str:
-    """The longest prefix of ``text`` whose UTF-8 encoding fits in ``max_bytes`` (never splits a character)."""
-    return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
-
-
-def sanitize_slug(raw: str, fallback: str = "post") -> str:
-    """A file-system- and URL-safe slug: NFC, Hangul and other letters kept, reserved characters removed,
-    whitespace to ``-``. Returns ``fallback`` when nothing is left."""
-    s = unicodedata.normalize("NFC", raw or "")
-    s = _RESERVED.sub("", s)
-    s = re.sub(r"\s+", "-", s.strip())
-    s = re.sub(r"[^\w.\-]", "", s)
-    s = re.sub(r"-{2,}", "-", s)
-    s = re.sub(r"\.{2,}", ".", s).strip("-._")
-    if s:
-        return windows_safe(s)
-    return sanitize_slug(fallback, "post") if fallback and fallback != raw else "post"
-
-
-def local_date(dt: datetime, tz: str | None) -> datetime:
-    """The date in the blog's own timezone (when known), else as the source gave it."""
-    if tz and dt.tzinfo is not None:
-        return dt.astimezone(ZoneInfo(tz))
-    return dt
 
 
 def format_date(dt: datetime) -> str:
@@ -109,12 +110,8 @@ def post_path(post: Post, slug: str, date: datetime, ext: str, n: int = 1) -> st
 
 
 def allocate_path(make: Callable[[int], str], free: Callable[[str], bool]) -> str:
-    n = 1
-    while True:
-        candidate = make(n)
-        if free(candidate):
-            return candidate
-        n += 1
+    """The first of ``make(1)``, ``make(2)``... that ``free`` accepts (a post's file, numbered on collision)."""
+    return first_free(make, free)
 
 
 def clean_permalink(path: str) -> str:
@@ -255,11 +252,11 @@ def scaffold_config(blog: Blog, cfg: Config) -> str:
 
 def site_language(blog: Blog) -> str | None:
     """The site's ``lang`` (BCP 47, as ``<html lang>`` wants it) from the blog's language or locale
-    (``en_US`` -> ``en-US``); a Tistory blog that does not say is Korean."""
+    (``en_US`` -> ``en-US``; a source that knows its platform's language gives it as the locale)."""
     raw = (blog.locale or "").strip().replace("_", "-")
     if re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", raw):
         return raw
-    return "ko" if blog.platform == "tistory" else None
+    return None
 
 
 SCAFFOLD_HEAD = "# Written by migrator for a new site"
@@ -386,3 +383,108 @@ def config_warnings(existing: str, needs_redirects: bool, old_origins: tuple[str
     elif not url:
         out.append(URL_HINT)
     return out
+
+
+# --- Liquid: a post's text printed as written ------------------------------------------------------------
+
+_RAW_OPEN, _RAW_CLOSE = "{% raw %}", "{% endraw %}"
+_LIQUID_BRACE = re.compile(r'\{\{ "\{" \}\}')
+
+
+def _brace_escape(line: str) -> str:
+    return re.sub(r"\{(?=[{%])", '{{ "{" }}', line)
+
+
+def escape_liquid(text: str) -> str:
+    """Make ``{{`` and ``{%`` print literally under Liquid (Jekyll 3.10 and 4.x), in prose and code alike.
+
+    A line that holds Liquid-looking text is wrapped in ``{% raw %}...{% endraw %}`` (readable, and a line
+    is never split by the excerpt separator). A line that itself mentions ``endraw`` cannot be wrapped, so
+    each ``{`` that starts a delimiter there becomes the expression ``{{ "{" }}``, which prints one brace.
+    """
+    out = []
+    for line in text.split("\n"):
+        if "{{" in line or "{%" in line:
+            line = _brace_escape(line) if "endraw" in line else "{% raw %}" + line + "{% endraw %}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def unescape_liquid(text: str) -> str:
+    """Undo :func:`escape_liquid` (a line wrapped in ``{% raw %}…{% endraw %}``, or ``{{ "{" }}`` for one
+    brace) so the text reads as a visitor of the built site sees it."""
+    out = []
+    for line in text.split("\n"):
+        if line.startswith(_RAW_OPEN) and line.endswith(_RAW_CLOSE):
+            line = line[len(_RAW_OPEN) : -len(_RAW_CLOSE)]
+        else:
+            line = _LIQUID_BRACE.sub("{", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def preview_markdown(body: str) -> str:
+    """A post's Markdown as a CommonMark renderer can preview it: the Liquid escaping undone and kramdown's
+    attribute lists (``{: start="3"}``) dropped."""
+    body = re.sub(r"\{% (?:end)?raw %\}", "", body).replace('{{ "{" }}', "{")
+    return re.sub(r"(?m)^\{:[^}\n]*\}$", "", body)
+
+
+# --- comments, the new site's files, and what to run next -------------------------------------------------
+
+
+def comments_file(post_path: str, comments: tuple[Comment, ...], tz: str | None) -> tuple[str, str]:
+    """``(_data/comments/<post file name>.yml, its text)``: author, date, text and parent of each comment,
+    which the comments include prints."""
+    rows = [
+        {
+            "id": c.id,
+            "author": c.author,
+            "date": format_date(local_date(c.published, tz)),
+            "text": c.text,
+            **({"parent": c.parent} if c.parent else {}),
+        }
+        for c in comments
+    ]
+    stem = post_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    text = yaml.dump(rows, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
+    return f"{COMMENTS_DIR}/{stem}.yml", text
+
+
+@dataclass
+class SiteSetup:
+    """What a run adds to the site besides the posts: the files of a new site (never over one that exists)
+    and what it should tell about an existing ``_config.yml``."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    new_site: bool = False
+
+
+def site_setup(
+    blog: Blog,
+    cfg: Config,
+    read: Callable[[str], str | None],
+    exists: Callable[[str], bool],
+    needs_redirects: bool,
+) -> SiteSetup:
+    """A new site's ``_config.yml``, comments include, layout and home page; or, for a site that has a
+    ``_config.yml``, what it lacks that the migrated posts need."""
+    existing = read(CONFIG)
+    if existing is not None:
+        return SiteSetup(warnings=config_warnings(existing, needs_redirects, (blog.url,)))
+    setup = SiteSetup(new_site=True)
+    config_text = scaffold_config(blog, cfg)
+    setup.files[CONFIG] = config_text
+    setup.files.update(scaffold_files(config_text))  # saved comments show on a new site
+    index = scaffold_index(blog, cfg)
+    if index and not any(exists(n) for n in INDEX_FILES):
+        setup.files["index.md"] = index
+    if not cfg.site.url:
+        setup.warnings.append(URL_HINT)
+    return setup
+
+
+def serve_hint(out: object) -> str:
+    """The line that says how to look at the site."""
+    return f"Next: cd {out} && jekyll serve   (then open http://127.0.0.1:4000)"

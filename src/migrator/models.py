@@ -18,8 +18,8 @@ Known = dict[str, tuple[str, str | None, str | None, str | None]]
 
 @dataclass(frozen=True)
 class Blog:
-    platform: str  # "blogger" | "tistory"
-    url: str  # the blog's origin, e.g. "https://name.blogspot.com" ("" when an export does not say)
+    platform: str  # the source's name (sources.names())
+    url: str  # the blog's origin, e.g. "https://blog.example.com" ("" when an export does not say)
     blog_id: str = ""
     title: str = ""
     description: str = ""

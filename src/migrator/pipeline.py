@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import yaml
-
 from migrator import jekyll
 from migrator.assets import AssetStore, ImageRef
 from migrator.config import Config
@@ -60,7 +58,7 @@ def render_key(cfg: Config) -> str:
 
 def _site_baseurl(cfg: Config, sink: FileSink) -> str:
     """site.baseurl from the config, else the one an existing _config.yml sets."""
-    return jekyll.normalize_baseurl(cfg.site.baseurl) or jekyll.config_baseurl(sink.read("_config.yml"))
+    return jekyll.normalize_baseurl(cfg.site.baseurl) or jekyll.config_baseurl(sink.read(jekyll.CONFIG))
 
 
 MAX_PREVIEWS = 300  # a dry run keeps the rendered text of this many new posts for the report: its memory
@@ -139,18 +137,14 @@ class Migration:
         self._sanitized: dict[str, Removed] = {}  # post id -> what the sanitiser removed from it
         from migrator.sanitize import DEFAULT_EMBED_HOSTS
 
-        self.embed_hosts = (
-            *DEFAULT_EMBED_HOSTS,
-            *getattr(source, "embed_hosts", ()),
-            *cfg.embeds.allow_hosts,
-        )
+        self.embed_hosts = (*DEFAULT_EMBED_HOSTS, *source.embed_hosts, *cfg.embeds.allow_hosts)
 
     # --- set-up ----------------------------------------------------------------------------------------
     def _check_same_blog(self) -> None:
         old = self.manifest.source
         if not old or not self.manifest.posts:
             return
-        if not same_blog(old, self.source.blog, getattr(self.source, "origins", ())):
+        if not same_blog(old, self.source.blog, self.source.origins):
             raise UsageError(
                 f"{self.out} holds a migration of another blog ({old.get('url') or old.get('blog_id')}, "
                 f"{old.get('platform')})",
@@ -159,7 +153,7 @@ class Migration:
 
     def _check_dirs(self) -> None:
         cfg = self.cfg
-        dirs = (".migrator/tmp", cfg.images.dir, cfg.images.files_dir, "_posts", "_drafts", "_data/comments")
+        dirs = (".migrator/tmp", cfg.images.dir, cfg.images.files_dir, *jekyll.SITE_DIRS)
         check_dirs(self.out, dirs)
 
     def _clean_leftovers(self) -> None:
@@ -430,24 +424,11 @@ class Migration:
         )
 
     def _write_comments(self, post: Post, path: str) -> None:
-        """``_data/comments/<post file name>.yml``: author, date, text and parent of each comment."""
-        tz = self.cfg.timezone or self.source.blog.timezone
-        rows = [
-            {
-                "id": c.id,
-                "author": c.author,
-                "date": jekyll.format_date(jekyll.local_date(c.published, tz)),
-                "text": c.text,
-                **({"parent": c.parent} if c.parent else {}),
-            }
-            for c in post.comments
-        ]
-        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        text = yaml.dump(rows, Dumper=jekyll._Dumper, allow_unicode=True, sort_keys=False, width=10_000)
-        rel = f"_data/comments/{stem}.yml"
+        """The post's comments as the generator keeps them (``_data/comments/<post file name>.yml``)."""
+        rel, text = jekyll.comments_file(path, post.comments, self.cfg.timezone or self.source.blog.timezone)
         if self.sink.read(rel) != text:
             self.sink.write(rel, text)
-            self.report.stats.comments += len(rows)  # written (or, in a dry run, to be written) this run
+            self.report.stats.comments += len(post.comments)  # written (or, in a dry run, to be written) this run
 
     # --- deletions ----------------------------------------------------------------------------------------
     def _deletions(self, seen: set[str]) -> None:
@@ -481,9 +462,9 @@ class Migration:
         valid: set[str] = set()
         for post_id, rec in self.manifest.posts.items():
             if rec.status in ("ok", "conflict") and rec.source_url:
-                valid.add(urlsplit(rec.source_url).path)
-                if post_id.isdigit():
-                    valid.update({f"/{post_id}", f"/m/{post_id}"})
+                path = urlsplit(rec.source_url).path
+                valid.add(path)
+                valid.update(self.source.aliases(post_id, path))  # the post's other old paths
         for item in self.report.items:
             if item.action in ("create", "update", "unchanged") and item.source_url:
                 valid.add(urlsplit(item.source_url).path)
@@ -604,7 +585,8 @@ class Migration:
             dry_run=self.dry_run,
             headers_for=self.source.asset_headers,
             on_record=self.manifest.record_asset if not self.dry_run else (lambda r: None),
-            key_for=getattr(self.source, "asset_key", lambda u: u),
+            key_for=self.source.asset_key,
+            name_for=self.source.image_name,
         )
         seen: set[str] = set()
         last_checkpoint = time.monotonic()
@@ -650,7 +632,7 @@ class Migration:
                 store.reused,
                 store.failed,
             )
-        self.report.incomplete = bool(getattr(self.source, "incomplete", False)) or bool(self._source_error)
+        self.report.incomplete = bool(self.source.incomplete) or bool(self._source_error)
         if self._source_error:
             self.report.stats.failures.append(
                 (
@@ -659,7 +641,7 @@ class Migration:
                     "to retry (use -v for the details)",
                 )
             )
-        listed = getattr(self.source, "listed_ids", None) or set()
+        listed = self.source.listed_ids or set()
         for post_id in sorted(listed - seen):  # known, still there, and not changed: not even fetched
             entry = self.manifest.posts.get(post_id)
             if entry is not None and entry.status == "ok":
@@ -670,15 +652,15 @@ class Migration:
             self._deletions(seen | listed)
         self._unresolved_links()
         self._site_config(needs_redirects)
-        self.report.stats.warnings.extend(getattr(self.source, "warnings", []))
+        self.report.stats.warnings.extend(self.source.warnings)
         blog = self.source.blog
         self.manifest.source = {"platform": blog.platform, "url": blog.url, "blog_id": blog.blog_id}
-        origins = [u for u in getattr(self.source, "origins", ()) if u and u != blog.url]
+        origins = [u for u in self.source.origins if u and u != blog.url]
         if origins:
             self.manifest.source["urls"] = " ".join(origins)
         if not limited and not self.report.incomplete:
             self.manifest.source["complete"] = "yes"  # a later run may ask only for what changed since
-        requested = getattr(self.source, "origin", None)
+        requested = self.source.origin
         if requested:
             self.manifest.source["requested"] = requested
         if not self.dry_run:
@@ -689,25 +671,15 @@ class Migration:
         return self.report
 
     def _site_config(self, needs_redirects: bool) -> None:
-        existing = self.sink.read("_config.yml")
-        if existing is None:
-            config_text = jekyll.scaffold_config(self.source.blog, self.cfg)
-            self.sink.write_if_absent("_config.yml", config_text)
-            for rel, text in jekyll.scaffold_files(config_text).items():  # saved comments show on a new site
-                self.sink.write_if_absent(rel, text)
-            index = jekyll.scaffold_index(self.source.blog, self.cfg)
-            if index and not any(self.sink.exists(n) for n in ("index.md", "index.html", "index.markdown")):
-                self.sink.write_if_absent("index.md", index)
-            if self.dry_run:
-                self.report.stats.notes.append("would create _config.yml")
-            if not self.cfg.site.url:
-                self.report.stats.warnings.append(jekyll.URL_HINT)
-        else:
-            olds = (self.source.blog.url,)
-            found = jekyll.config_warnings(existing, needs_redirects, olds)
-            if self.manifest.last_sync:  # said on the first run; a resync does not repeat it
-                found = [w for w in found if w != jekyll.URL_HINT]
-            self.report.stats.warnings.extend(found)
+        setup = jekyll.site_setup(self.source.blog, self.cfg, self.sink.read, self.sink.exists, needs_redirects)
+        for rel, text in setup.files.items():
+            self.sink.write_if_absent(rel, text)
+        if setup.new_site and self.dry_run:
+            self.report.stats.notes.append(f"would create {jekyll.CONFIG}")
+        found = setup.warnings
+        if self.manifest.last_sync:  # said on the first run; a resync does not repeat it
+            found = [w for w in found if w != jekyll.URL_HINT]
+        self.report.stats.warnings.extend(found)
         if not (self.cfg.timezone or self.source.blog.timezone) and not self.manifest.last_sync:
             self.report.stats.warnings.append(
                 "the blog's timezone is unknown; dates keep the source's UTC offset. Set timezone: in the "

@@ -383,7 +383,7 @@ def _recorded_source(out: Path) -> str:
     if not source or not re.match(r"^https?://", source):
         raise UsageError(
             "the manifest records no blog address to resync from (an export file was migrated)",
-            "pass --source https://NAME.blogspot.com (the live blog) to --sync-workflow",
+            "pass --source https://blog.example.com (the live blog) to --sync-workflow",
         )
     return source
 

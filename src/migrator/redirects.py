@@ -3,11 +3,14 @@
 Three layers, each pure but the first:
 
 1. :func:`read_site` reads the manifest and the front matter of every migrated file (I/O);
-2. :func:`build_map` turns that into a :class:`RedirectMap`: every old path (decoded, without the query, so
-   ``?m=1`` is gone) and the absolute URL it now lives at, plus the prefixes that catch the rest;
-3. one renderer per output: :func:`blogger_theme`, :func:`tistory_snippet`, :func:`netlify_redirects`,
-   :func:`nginx_map`. The browser-side formats share :func:`redirect_script`, whose lookup is
-   :meth:`RedirectMap.lookup` written again in JavaScript (the tests hold the two to the same answers).
+2. :func:`build_map` turns that into a :class:`~migrator.redirectmap.RedirectMap`: every old path (decoded,
+   without the query, so ``?m=1`` is gone) and the absolute URL it now lives at, plus the prefixes that
+   catch the rest. The platform's URL shapes (labels, archives, feeds, mobile forms) come from its source
+   (``Source.old_urls``);
+3. one renderer per output: the old platform's own (``Source.redirect_formats``: a theme, a skin snippet),
+   :func:`netlify_redirects` and :func:`nginx_map` for a domain you keep. The browser-side formats share
+   :func:`~migrator.redirectmap.redirect_script`, whose lookup is ``RedirectMap.lookup`` written again in
+   JavaScript (the tests hold the two to the same answers).
 
 :func:`write_redirects` writes them into ``SITE/_migrator/redirects/`` (Jekyll skips folders starting
 with ``_``, so nothing there is published) and the landing pages the map points at (``/tags/``,
@@ -16,28 +19,32 @@ with ``_``, so nothing there is published) and the landing pages the map points 
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
 
+from migrator import sources
 from migrator.errors import OutputError, UsageError
 from migrator.jekyll import normalize_baseurl
 from migrator.manifest import Manifest, atomic_write_text
+from migrator.redirectmap import Redirect, RedirectMap, redirect_script
+from migrator.sources.base import OldUrls, RedirectFormat
+from migrator.urls import encode_path, normalize_path
+
+__all__ = ["FORMATS", "RedirectMap", "Redirect", "build_map", "normalize_path", "redirect_script", "render"]
 
 OUT_DIR = "_migrator/redirects"
-FORMATS = ("blogger-theme", "tistory-skin", "netlify", "nginx")
-# the characters Jekyll leaves unescaped in a URL it generates (Jekyll::URL.escape_path), and "%" so an
-# already escaped path is not escaped twice
-_URL_SAFE = "/-._~!$&'()*+,;=:@%"
+SERVER_FORMATS = ("netlify", "nginx")  # for an old custom domain you keep
+# every --format: each platform's own (a theme, a skin snippet), then the server ones
+FORMATS = (*(f.name for s in sources.SOURCES for f in s.redirect_formats), *SERVER_FORMATS)
 
 
 # --- the map ------------------------------------------------------------------------------------------
@@ -56,59 +63,6 @@ class SitePost:
     tags: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     month: str | None = None  # "2024-03": the archive month it is listed under
-
-
-@dataclass(frozen=True)
-class Redirect:
-    old: str  # a normalized old path (see normalize_path)
-    new: str  # the absolute URL on the new site
-    kind: str  # post | page | tag | category | archive | feed | home
-    title: str = ""
-
-
-@dataclass(frozen=True)
-class RedirectMap:
-    platform: str
-    old_origins: tuple[str, ...]  # "https://name.blogspot.com", ...
-    home: str  # the new site's home, absolute, ending in "/"
-    redirects: tuple[Redirect, ...]  # exact old paths, sorted
-    prefixes: tuple[tuple[str, str], ...] = ()  # (old path prefix, new URL), longest first: the rest of a kind
-    landing: tuple[str, ...] = ()  # the landing pages the map points at: "tags", "categories", "archive"
-
-    def lookup(self, path: str) -> str:
-        """The new URL for an old path (with or without its query): an exact path, else the longest prefix,
-        else the new home. :func:`redirect_script` does the same in the browser."""
-        p = normalize_path(path)
-        for r in self.redirects:
-            if r.old == p:
-                return r.new
-        for prefix, new in self.prefixes:
-            if p.startswith(prefix):
-                return new
-        return self.home
-
-    def as_dict(self) -> dict[str, str]:
-        return {r.old: r.new for r in self.redirects}
-
-
-def normalize_path(path: str) -> str:
-    """An old URL's path as the map keys it: no query or fragment (``?m=1`` goes), percent-decoded (as UTF-8
-    when it decodes), NFC, no repeated or trailing slashes."""
-    p = path.split("#", 1)[0].split("?", 1)[0] or "/"
-    try:
-        p = unquote(p, errors="strict")
-    except UnicodeDecodeError:
-        pass
-    p = unicodedata.normalize("NFC", p)
-    p = re.sub(r"/{2,}", "/", p)
-    if len(p) > 1:
-        p = p.rstrip("/") or "/"
-    return p if p.startswith("/") else "/" + p
-
-
-def encode_path(path: str) -> str:
-    """A path as it goes into a URL: non-ASCII and unsafe characters percent-encoded, escapes kept."""
-    return quote(unicodedata.normalize("NFC", path), safe=_URL_SAFE)
 
 
 def jekyll_slugify(text: str) -> str:
@@ -167,88 +121,6 @@ def jekyll_post_url(pattern: str | None, date: datetime, slug: str, categories: 
     return url if url.startswith("/") else "/" + url
 
 
-# --- platform URL shapes ------------------------------------------------------------------------------
-# The only place outside sources/ that knows a platform's URLs. The project's rule is that only sources/
-# names a platform: each entry below is meant to move into its source module (a ``redirect_urls`` hook on the
-# Source) once those modules are free to change; nothing else in this file names a platform.
-
-
-@dataclass(frozen=True)
-class PlatformUrls:
-    # (post id, old path) -> more old paths of the same post (mobile forms, numeric ids)
-    post_paths: Callable[[str, str], list[str]]
-    # a post's tags and categories -> (old path, "tag" | "category", the name it lands on)
-    taxonomy: Callable[[SitePost], Iterator[tuple[str, str, str]]]
-    # "2024-03" -> (old archive path, the anchor it lands on: "2024-03" or "2024") of that month and its year
-    archive_paths: Callable[[str], list[tuple[str, str]]]
-    feed_paths: tuple[str, ...]  # the old feeds -> the new feed
-    # (old path prefix, landing): what is left of a kind ("tags", "categories", "archive", "feed", "home")
-    prefixes: tuple[tuple[str, str], ...]
-
-
-def _blogger_taxonomy(post: SitePost) -> Iterator[tuple[str, str, str]]:
-    # a Blogger label becomes a tag (or a category with blogger.labels_as): either way /search/label/<name>
-    for t in post.tags:
-        yield f"/search/label/{t}", "tag", t
-    for c in post.categories:
-        yield f"/search/label/{c}", "category", c
-
-
-def _blogger_archive(month: str) -> list[tuple[str, str]]:
-    y, m = month.split("-")
-    return [(f"/{y}/{m}", month), (f"/{y}", y), (f"/{y}_{m}_01_archive.html", month)]
-
-
-def _tistory_post_paths(post_id: str, path: str) -> list[str]:
-    out = []
-    if post_id.isdigit():
-        out += [f"/{post_id}", f"/m/{post_id}"]
-    if path.startswith("/entry/"):
-        out.append("/m" + path)
-    return out
-
-
-def _tistory_taxonomy(post: SitePost) -> Iterator[tuple[str, str, str]]:
-    for t in post.tags:
-        yield f"/tag/{t}", "tag", t
-        yield f"/m/tag/{t}", "tag", t
-    for i, c in enumerate(post.categories):  # 부모/자식 -> categories: [부모, 자식]
-        trail = "/".join(post.categories[: i + 1])
-        yield f"/category/{trail}", "category", c
-        yield f"/m/category/{trail}", "category", c
-
-
-def _tistory_archive(month: str) -> list[tuple[str, str]]:
-    y, m = month.split("-")
-    return [(f"/archive/{y}{m}", month), (f"/m/archive/{y}{m}", month)]
-
-
-PLATFORM_URLS: dict[str, PlatformUrls] = {
-    "blogger": PlatformUrls(
-        post_paths=lambda post_id, path: [],
-        taxonomy=_blogger_taxonomy,
-        archive_paths=_blogger_archive,
-        feed_paths=("/feeds/posts/default", "/feeds/posts/summary", "/rss.xml", "/atom.xml"),
-        prefixes=(("/feeds/", "feed"), ("/search/label/", "tags"), ("/search", "home")),
-    ),
-    "tistory": PlatformUrls(
-        post_paths=_tistory_post_paths,
-        taxonomy=_tistory_taxonomy,
-        archive_paths=_tistory_archive,
-        feed_paths=("/rss", "/atom"),
-        prefixes=(
-            ("/tag/", "tags"),
-            ("/m/tag/", "tags"),
-            ("/category/", "categories"),
-            ("/m/category/", "categories"),
-            ("/archive/", "archive"),
-        ),
-    ),
-}
-_NO_PLATFORM = PlatformUrls(lambda i, p: [], lambda p: iter(()), lambda m: [], (), ())
-
-# --- end of the platform URL shapes --------------------------------------------------------------------
-
 LANDING_PATHS = {"tags": "/tags/", "categories": "/categories/", "archive": "/archive/", "feed": "/feed.xml"}
 
 
@@ -272,7 +144,8 @@ def build_map(
 ) -> RedirectMap:
     """Every old URL of the blog -> its new URL (pure). ``to`` is the new site's address with its base path
     (see :func:`new_base`); ``landing`` overrides where tags, categories, archive and the feed land."""
-    urls = PLATFORM_URLS.get(platform, _NO_PLATFORM)
+    src = sources.by_name(platform)
+    urls = src.old_urls if src is not None else OldUrls()
     base = to.rstrip("/")
     land = {**LANDING_PATHS, **(landing or {})}
     home = base + "/"
@@ -298,7 +171,7 @@ def build_map(
         old = normalize_path(urlsplit(post.source_url).path) if post.source_url else None
         for alias in urls.post_paths(post.post_id, old or ""):
             add(alias, new, post.kind, post.title)
-        for old_path, kind, name in urls.taxonomy(post):
+        for old_path, kind, name in urls.taxonomy(post.tags, post.categories):
             page = "tags" if kind == "tag" else "categories"
             used.add(page)
             add(old_path, f"{base}{land[page]}#{jekyll_slugify(name)}", kind, name)
@@ -443,123 +316,6 @@ def read_site(out: Path) -> Site:
 
 
 # --- the browser side: one script for every theme and skin --------------------------------------------
-
-
-def _script_json(value: object) -> str:
-    """JSON that is safe inside ``<script>``, a CDATA section and a Tistory skin: no ``<``, ``>``, ``&``
-    (so no ``</script>``, ``<!--``, ``]]>``), no U+2028/2029, no ``[##_`` (a Tistory substitution)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(ch, esc)
-    return text.replace("[##", "[\\u0023#")
-
-
-_SCRIPT = """(function () {
-  /* written by migrator: every old address of this blog -> its new address */
-  var R = new Map(%(map)s), P = %(prefixes)s, HOME = %(home)s;
-  function norm(p) {
-    try { p = decodeURIComponent(p); } catch (e) {}
-    if (p.normalize) p = p.normalize("NFC");
-    p = p.replace(/\\/{2,}/g, "/");
-    if (p.length > 1) p = p.replace(/\\/+$/, "") || "/";
-    return p.charAt(0) === "/" ? p : "/" + p;
-  }
-  var path = norm(location.pathname), to = R.get(path);
-  for (var i = 0; !to && i < P.length; i++) if (path.indexOf(P[i][0]) === 0) to = P[i][1];
-  to = to || HOME;
-  if (location.hash && to.indexOf("#") < 0) to += location.hash;
-  var head = document.head || document.getElementsByTagName("head")[0];
-  var links = document.querySelectorAll('link[rel="canonical"]');
-  if (!links.length) { var l = document.createElement("link"); l.rel = "canonical"; head.appendChild(l); links = [l]; }
-  for (var j = 0; j < links.length; j++) links[j].href = to;
-  var m = document.createElement("meta"); m.httpEquiv = "refresh"; m.content = "0; url=" + to; head.appendChild(m);
-  location.replace(to);
-})();"""
-
-
-def redirect_script(rmap: RedirectMap) -> str:
-    """The JavaScript both the Blogger theme and the Tistory snippet run: :meth:`RedirectMap.lookup` again,
-    then ``<link rel=canonical>``, a ``<meta http-equiv=refresh>`` and ``location.replace()``."""
-    return _SCRIPT % {
-        "map": _script_json([[r.old, r.new] for r in rmap.redirects]),
-        "prefixes": _script_json([list(p) for p in rmap.prefixes]),
-        "home": _script_json(rmap.home),
-    }
-
-
-def _attr(value: str) -> str:
-    return html.escape(value, quote=True).replace("'", "&#39;")
-
-
-_SAFE_URL = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]+$")
-
-
-_HTML_OPEN = (
-    "<html b:version='2' class='v2' expr:dir='data:blog.languageDirection' xmlns='http://www.w3.org/1999/xhtml' "
-    "xmlns:b='http://www.google.com/2005/gml/b' xmlns:data='http://www.google.com/2005/gml/data' "
-    "xmlns:expr='http://www.google.com/2005/gml/expr'>"
-)
-
-
-def blogger_theme(rmap: RedirectMap, title: str = "") -> str:
-    """A Blogger layout theme (Theme -> Edit HTML -> replace everything) that sends every page to its new
-    address. Server side, for crawlers and readers without JavaScript: each migrated post and page gets its
-    ``<link rel=canonical>`` and ``<meta http-equiv=refresh>`` from a ``b:if`` on ``data:blog.canonicalUrl``;
-    then the script maps every path (posts, pages, labels, archives, feeds; the rest to the new home)."""
-    cases = []
-    for origin in rmap.old_origins:
-        for r in rmap.redirects:
-            if r.kind not in ("post", "page"):
-                continue
-            old = origin + encode_path(r.old)
-            if not _SAFE_URL.match(old) or not _SAFE_URL.match(r.new) or '"' in old:
-                continue  # Blogger's own URLs are plain ASCII; anything else is left to the script
-            cond = _attr(f'data:blog.canonicalUrl == "{old}"')
-            cases.append(
-                f"<b:if cond='{cond}'>\n"
-                f"<link href='{_attr(r.new)}' rel='canonical'/>\n"
-                f"<meta content='{_attr('0; url=' + r.new)}' http-equiv='refresh'/>\n"
-                "</b:if>"
-            )
-    script = redirect_script(rmap)
-    moved = _attr(f"This blog has moved to {rmap.home}")
-    name = _attr(title or "This blog")
-    return f"""<?xml version="1.0" encoding="UTF-8" ?>
-<!DOCTYPE html>
-{_HTML_OPEN}
-<!-- Written by migrator: this theme sends every page of the blog to its new address.
-     Install: Blogger -> Theme -> (the arrow next to Customize) -> Edit HTML, select everything, paste this file, Save.
-     Undo: Theme -> Backup -> restore the backup you downloaded first (or pick any theme again). -->
-<head>
-<meta charset='UTF-8'/>
-<meta content='width=device-width, initial-scale=1' name='viewport'/>
-<title>{name}: {moved}</title>
-{chr(10).join(cases)}
-<script type='text/javascript'>//<![CDATA[
-{script}
-//]]></script>
-<b:skin><![CDATA[
-body {{ font: 18px/1.5 system-ui, sans-serif; max-width: 36em; margin: 4em auto; padding: 0 1em; }}
-]]></b:skin>
-</head>
-<body>
-<p>{moved}: <a href='{_attr(rmap.home)}'>{_attr(rmap.home)}</a></p>
-<b:section class='main' id='main' maxwidgets='1' showaddelement='no'>
-<b:widget id='Blog1' locked='true' title='Blog Posts' type='Blog' version='1'/>
-</b:section>
-</body>
-</html>
-"""
-
-
-def tistory_snippet(rmap: RedirectMap) -> str:
-    """What to paste into a Tistory skin's ``<head>`` (블로그 관리 -> 꾸미기 -> 스킨 편집 -> html 편집)."""
-    return (
-        f"<!-- migrator: every page of this blog goes to its new address, {html.escape(rmap.home)}.\n"
-        "     Paste right after <head> in the skin's HTML (스킨 편집 -> html 편집), then 적용.\n"
-        "     Undo: remove this block (or apply the skin again from 스킨 변경). -->\n"
-        f"<script>\n{redirect_script(rmap)}\n</script>\n"
-    )
 
 
 # --- the server side: for an old custom domain you keep -------------------------------------------------
@@ -732,15 +488,10 @@ def _write_redirects(out: Path, to: str | None, formats: Iterable[str]) -> Writt
     done = Written(rmap=rmap)
     target = out / OUT_DIR
     target.mkdir(parents=True, exist_ok=True)
-    renderers: dict[str, tuple[str, Callable[[], str]]] = {
-        "blogger-theme": ("blogger-theme.xml", lambda: blogger_theme(rmap, str(config.get("title") or ""))),
-        "tistory-skin": ("tistory-head.html", lambda: tistory_snippet(rmap)),
-        "netlify": ("_redirects", lambda: netlify_redirects(rmap)),
-        "nginx": ("nginx-redirects.conf", lambda: nginx_map(rmap)),
-    }
+    title = str(config.get("title") or "")
     for fmt in formats:
-        name, render = renderers[fmt]
-        atomic_write_text(target / name, render())
+        name = FILENAMES.get(fmt) or _platform_format(fmt).filename
+        atomic_write_text(target / name, render(fmt, rmap, title))
         done.files.append(target / name)
     mapping = {
         "platform": rmap.platform,
@@ -761,9 +512,39 @@ def _write_redirects(out: Path, to: str | None, formats: Iterable[str]) -> Writt
     return done
 
 
+FILENAMES = {"netlify": "_redirects", "nginx": "nginx-redirects.conf"}
+HINTS = {
+    "netlify": "A domain you keep: publish _redirects at the root of the Netlify / Cloudflare Pages site.",
+    "nginx": "A domain you keep: include nginx-redirects.conf in nginx's http block; nginx -t && nginx -s reload.",
+}
+
+
+def _platform_format(fmt: str) -> RedirectFormat:
+    found = next((f for s in sources.SOURCES for f in s.redirect_formats if f.name == fmt), None)
+    if found is None:
+        raise UsageError(f"unknown redirect format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+    return found
+
+
+def render(fmt: str, rmap: RedirectMap, title: str = "") -> str:
+    """The text of one format (``title``: the blog's, for a format that shows it)."""
+    if fmt == "netlify":
+        return netlify_redirects(rmap)
+    if fmt == "nginx":
+        return nginx_map(rmap)
+    return _platform_format(fmt).render(rmap, title)
+
+
+def hint(fmt: str) -> str:
+    """One line: how to install a format's file."""
+    return HINTS.get(fmt) or _platform_format(fmt).hint
+
+
 def formats_for(choice: str, platform: str) -> list[str]:
-    """``all`` means the old platform's own format plus the two for a domain you keep."""
+    """``all`` means the old platform's own format plus the two for a domain you keep (every platform's own
+    when the manifest does not say which platform it was)."""
     if choice != "all":
         return [choice]
-    own = {"blogger": ["blogger-theme"], "tistory": ["tistory-skin"]}.get(platform, list(FORMATS[:2]))
-    return [*own, "netlify", "nginx"]
+    src = sources.by_name(platform)
+    own = [f.name for f in src.redirect_formats] if src is not None else list(FORMATS[: -len(SERVER_FORMATS)])
+    return [*own, *SERVER_FORMATS]

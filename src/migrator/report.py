@@ -199,7 +199,9 @@ def print_summary(report: Report, console: Console) -> None:
         console.print(f"Site written to [bold]{report.out}[/bold].", highlight=False)
         if st.failures or st.images_failed:
             console.print("Failed items are recorded and retried when you run the same command again.")
-        console.print(f"Next: cd {report.out} && jekyll serve   (then open http://127.0.0.1:4000)", highlight=False)
+        from migrator.jekyll import serve_hint
+
+        console.print(serve_hint(report.out), highlight=False)
 
 
 def write_report(report: Report, path: Path) -> None:
@@ -283,8 +285,9 @@ def _preview_html(doc: str) -> str:
         end = doc.find("\n---\n", 4)
         if end > 0:
             front, body = doc[4:end], doc[end + 5 :]
-    body = re.sub(r"\{% (?:end)?raw %\}", "", body).replace('{{ "{" }}', "{")  # undo the Liquid escaping
-    body = re.sub(r"(?m)^\{:[^}\n]*\}$", "", body)  # kramdown attribute lists are not CommonMark
+    from migrator.jekyll import preview_markdown
+
+    body = preview_markdown(body)  # the generator's escaping undone, its Markdown extensions dropped
     body = re.sub(r"(?is)<script\b.*?</script>", "", body)  # the report runs no code
     md = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
     from migrator.sanitize import clean

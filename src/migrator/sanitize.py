@@ -10,8 +10,8 @@ It is nh3 (the Rust ``ammonia`` sanitiser) with:
 - an allow-list of URL schemes for every attribute that holds a URL (``http``, ``https``, ``mailto``,
   ``tel`` and relative URLs; ``data:`` only for an ``<img>`` of a raster image type), read the way a browser
   reads them (tabs, newlines and control characters inside a scheme do not hide ``javascript:``);
-- an allow-list of embed hosts for ``iframe``/``embed``/``object``/``script src`` (YouTube, Vimeo, gist, Kakao
-  TV, maps…; the platform adds its own, the config ``embeds.allow_hosts`` adds more); an embed from any other
+- an allow-list of embed hosts for ``iframe``/``embed``/``object``/``script src`` (YouTube, Vimeo, gist, video
+  and map players…; the platform adds its own, the config ``embeds.allow_hosts`` adds more); an embed from any other
   host loses its address and is reported, so the user can allow the host and run again.
 
 What it removed is counted per post (:class:`Removed`) for the summary and the report.
@@ -23,6 +23,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from migrator.urls import on_domains
 
 # hosts whose players and widgets a post may embed (any sub-domain of these too)
 DEFAULT_EMBED_HOSTS: tuple[str, ...] = (
@@ -139,14 +141,14 @@ class Removed:
 
 def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
     """``url`` is https/http (or protocol-relative) on one of ``hosts`` or a sub-domain of one."""
-    try:
-        parts = urlsplit(url.strip() if not url.startswith("//") else "https:" + url.strip())
-        host = (parts.hostname or "").lower().rstrip(".")
-    except ValueError:
-        return False
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    return any(host == h or host.endswith("." + h) for h in (x.lower().lstrip(".") for x in hosts))
+    return on_domains(url, hosts)
+
+
+def keeps_attribute(tag: str, attr: str) -> bool:
+    """Whether the allow-list keeps ``attr`` on ``tag`` (whatever its value)."""
+    if tag == "script":
+        return attr == "src"  # a script is kept only as an embed from an allowed host (see ``clean``)
+    return attr in _GENERIC_ATTRS or attr in _ATTRS.get(tag, ()) or attr.startswith("data-")
 
 
 def safe_url(value: str, *, image: bool = False) -> bool:

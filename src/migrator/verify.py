@@ -8,16 +8,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
+from migrator import sources
 from migrator.assets import file_sha256
 from migrator.jekyll import config_baseurl
 from migrator.manifest import Manifest
+from migrator.urls import domains_pattern
 
-# hosts whose images must not be left in a migrated post (the platforms' image CDNs)
-PLATFORM_IMAGE_HOSTS = re.compile(
-    r"https?://(?:[\w-]+\.)*(?:bp\.blogspot\.com|googleusercontent\.com|daumcdn\.net|kakaocdn\.net"
-    r"|uf\.tistory\.com)/[^\s\"'<>)]+",
-    re.IGNORECASE,
-)
+
+def platform_images(platform: str | None) -> re.Pattern[str] | None:
+    """What finds an image left on the platform's CDNs (``Source.cdn_domains``) in a migrated post: the
+    recorded platform's, or every platform's when the manifest does not say (None: no CDN to look for)."""
+    src = sources.by_name(platform)
+    domains = src.cdn_domains if src is not None else tuple(d for s in sources.SOURCES for d in s.cdn_domains)
+    return domains_pattern(domains)
+
 LOCAL_REF = re.compile(r"""(?:\]\(|src=["']|href=["']|^image:\s*|srcset=["'])(/[^\s"'<>)]+)""", re.MULTILINE)
 
 
@@ -67,6 +71,7 @@ def verify(out: Path) -> list[str]:
         if file_sha256(out / rec.path) != rec.sha256:
             problems.append(f"image changed on disk: {rec.path} does not match its recorded sha256")
     remote_originals = {url for url in m.assets}
+    leftovers = platform_images(m.source.get("platform"))
     base = _baseurl(out)
     for post_id, rec in sorted(m.posts.items()):
         if rec.status not in ("ok", "conflict") or not rec.path:
@@ -77,7 +82,7 @@ def verify(out: Path) -> list[str]:
         except OSError:
             problems.append(f"post missing on disk: {rec.path} (source {rec.source_url or post_id})")
             continue
-        for match in PLATFORM_IMAGE_HOSTS.finditer(text):
+        for match in leftovers.finditer(text) if leftovers is not None else ():
             problems.append(f"{rec.path} still points at a platform image: {match.group(0)}")
         for url in rec.assets:
             if url in remote_originals and url in text:

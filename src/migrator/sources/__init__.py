@@ -1,5 +1,159 @@
-"""Platform modules. Everything platform-specific lives here; downstream sees ordinary HTML."""
+"""Platform modules, and the one registry of them. Everything platform-specific lives in this package;
+downstream sees ordinary HTML and records.
 
-from migrator.sources.base import Source, find_source
+Adding a platform: write its module (a class satisfying :class:`~migrator.sources.base.Source`), add it to
+``SOURCES`` below, and give it a fixtures folder and a test table. ``find_source`` tries the sources in this
+order, cheapest recognition first (see :func:`find_source`).
+"""
 
-__all__ = ["Source", "find_source"]
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migrator.errors import FetchError, NotABlogError, SourceError, UsageError
+from migrator.sources.base import BaseSource, OldUrls, RedirectFormat, Source, config_sections
+from migrator.sources.blogger import BloggerSource
+from migrator.sources.tistory import TistorySource
+
+if TYPE_CHECKING:
+    from migrator.config import Config
+    from migrator.http import HttpClient
+
+# the registry: one line per platform, in the order they are tried
+SOURCES: tuple[type[BaseSource], ...] = (
+    BloggerSource,
+    TistorySource,
+)
+
+__all__ = [
+    "SOURCES",
+    "BaseSource",
+    "OldUrls",
+    "RedirectFormat",
+    "Source",
+    "by_name",
+    "find_source",
+    "names",
+    "normalize_source_url",
+    "page_url",
+    "sections",
+]
+
+
+def names() -> tuple[str, ...]:
+    """Every platform's name, in registry order (the ``--platform`` and ``platform:`` choices)."""
+    return tuple(s.name for s in SOURCES)
+
+
+def by_name(name: str | None) -> type[BaseSource] | None:
+    """The platform a manifest recorded (``blogger``), or None for an unknown one."""
+    return next((s for s in SOURCES if s.name == name), None)
+
+
+def sections() -> dict[str, type]:
+    """{config section name: its dataclass}, for every platform that has one."""
+    return config_sections(SOURCES)
+
+
+def normalize_source_url(source: str) -> str | None:
+    """``name.blogspot.com`` -> ``https://name.blogspot.com``; None when it is not a URL at all."""
+    from urllib.parse import urlsplit
+
+    s = source.strip()
+    if "://" not in s:
+        if "/" in s.split("?")[0].rstrip("/") or "." not in s or " " in s:
+            return None
+        s = "https://" + s
+    parts = urlsplit(s)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+EXPORT_SUFFIXES = (".xml", ".atom", ".zip", ".json", ".csv", ".html", ".htm", ".tgz", ".gz")
+
+
+def looks_like_a_file(source: str) -> bool:
+    """A SOURCE that names a file rather than a blog (``feed.atom``, ``./blog.xml``, ``C:\\x.zip``)."""
+    s = source.strip()
+    if "://" in s:
+        return False
+    return s.lower().endswith(EXPORT_SUFFIXES) or s.startswith((".", "/", "~", "\\")) or "\\" in s
+
+
+def page_url(url: str) -> str:
+    """The one page the core fetches to recognise a blog on its own domain (every platform reads it)."""
+    return url + "/"
+
+
+def _titles() -> str:
+    titles = [s.title for s in SOURCES]
+    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " or " + titles[-1]
+
+
+def _chosen(cfg: Config, known_platform: str | None) -> type[BaseSource] | None:
+    if cfg.platform != "auto":
+        return by_name(cfg.platform)
+    return by_name(known_platform)
+
+
+def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str | None = None) -> Source:
+    """Pick the platform that reads SOURCE (a file path or a URL) and open it.
+
+    A file: the platform chosen with ``--platform``, else the first whose ``reads_file`` accepts it. A URL:
+    the chosen platform (``--platform``, or ``known_platform``, what an earlier run recorded for this same
+    URL), else the first whose ``matches_url`` accepts the URL, else the first whose ``matches_page`` accepts
+    the page at ``<url>/`` (one request), else the first whose ``probe`` says yes (its declared requests)."""
+    path = Path(source)
+    if path.exists():
+        return _open_file(source, path, cfg)
+    if looks_like_a_file(source):
+        raise UsageError(f"file not found: {source}", "check the path of the export file")
+    url = normalize_source_url(source)
+    if url is None:
+        raise UsageError(
+            f"SOURCE {source!r} is neither an existing file nor a blog URL",
+            "pass https://NAME.blogspot.com, a custom-domain URL, or a Blogger export file",
+        )
+    chosen = _chosen(cfg, known_platform)
+    if chosen is not None:
+        return chosen.open_url(url, cfg, http)
+    for src in SOURCES:
+        if src.matches_url(url):
+            return src.open_url(url, cfg, http)
+    # A custom domain: look at the page itself.
+    try:
+        html = http.get(page_url(url)).text()
+    except FetchError as e:
+        if e.status_code is None:  # nothing answered at all
+            raise SourceError(f"cannot reach {url}: {e.message}", e.hint or "check the URL and your network") from None
+        html = ""  # it answered with an error page: still try the platforms' own requests below
+    for src in SOURCES:
+        if src.matches_page(html):
+            return src.open_url(url, cfg, http)
+    for src in SOURCES:
+        if src.probe(url, http):
+            return src.open_url(url, cfg, http)
+    raise NotABlogError(
+        f"{url} does not look like a {_titles()} blog",
+        "pass " + " or ".join(f"--platform {n}" for n in names()) + " if you are sure",
+    )
+
+
+def _open_file(source: str, path: Path, cfg: Config) -> Source:
+    if path.is_dir():
+        raise UsageError(f"{source} is a directory", "pass the export file itself (feed.atom or blog-*.xml)")
+    chosen = by_name(cfg.platform) if cfg.platform != "auto" else None
+    if chosen is not None:
+        return chosen.open_file(path, cfg)
+    readers = [src for src in SOURCES if src.file_hint]  # the platforms that read files at all
+    for src in readers:
+        if src.reads_file(path):
+            return src.open_file(path, cfg)
+    problems = list(dict.fromkeys(src.file_problem(path) for src in readers))
+    unreadable = next((p for p in problems if p.startswith("cannot be read")), None)
+    if unreadable:
+        raise NotABlogError(f"cannot read {path}: {unreadable.split(': ', 1)[-1]}")
+    raise NotABlogError(f"{path} " + ", and ".join(problems), "; or ".join(src.file_hint for src in readers))

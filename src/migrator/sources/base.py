@@ -1,39 +1,142 @@
-"""The Source protocol and ``find_source``: which platform reads SOURCE.
+"""The source contract: what a platform module declares, and what an opened source gives the pipeline.
 
-A new platform is one module in this package that provides a class satisfying :class:`Source` and is
-listed in ``SOURCES``; nothing downstream changes.
+A platform is one module in this package with one class that satisfies :class:`Source` (most inherit
+:class:`BaseSource`, which gives every optional part a default), listed once in ``SOURCES``
+(``sources/__init__.py``). Nothing outside ``sources/`` names a platform: the core asks the class.
+
+What the class declares, read without opening anything:
+
+- ``name`` (the ``--platform`` value, the manifest's ``platform``, the config section ``<name>:``), ``title``,
+  ``example`` (an input that must route to it: the routing test checks; ``example_response`` is what it
+  answers when it is recognised by an answer), ``settings`` (the dataclass of its config section, or None);
+- how it recognises an input, cheapest first: ``matches_url`` (the URL alone), ``matches_page`` (the page
+  the core fetched once, ``<url>/``), ``probe`` (requests of its own, which it lists in ``probes``), and
+  ``reads_file`` (a local file);
+- what the rest of the tool needs to know of the platform: ``embed_hosts`` (iframes a post may keep),
+  ``cdn_domains`` (an image left on one of them after a migration is a problem ``verify`` reports),
+  ``old_urls`` (the URL shapes ``migrator redirects`` maps), ``redirect_formats`` (what the old platform can
+  be told, to send its readers on).
+
+What an opened source gives: ``blog``, ``posts()`` (ordinary HTML: the platform's markup already turned into
+plain HTML, image URLs already the originals), the facts the pipeline reads after the listing
+(``incomplete``, ``listed_ids``, ``expected_total``, ``warnings``, ``origin``, ``origins``), and the per-URL
+rules (``is_platform_image``, ``asset_key``, ``asset_headers``, ``internal_path``, ``aliases``, ``image_name``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from urllib.parse import unquote, urlsplit
 
-from migrator.config import Config
-from migrator.errors import FetchError, NotABlogError, SourceError, UsageError
-from migrator.http import HttpClient
-from migrator.models import Blog, Post
+from migrator.models import Blog, Known, Post
+
+if TYPE_CHECKING:
+    from migrator.config import Config
+    from migrator.http import HttpClient
+    from migrator.redirectmap import RedirectMap
+
+
+# --- what a platform declares for `migrator redirects` -------------------------------------------------
+
+
+def _no_post_paths(post_id: str, path: str) -> list[str]:
+    return []
+
+
+def _no_taxonomy(tags: tuple[str, ...], categories: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
+    return iter(())
+
+
+def _no_archive(month: str) -> list[tuple[str, str]]:
+    return []
+
+
+@dataclass(frozen=True)
+class OldUrls:
+    """A platform's URL shapes, beyond each post's own path, that ``migrator redirects`` maps."""
+
+    # (post id, old path) -> more old paths of the same post (mobile forms, numeric ids)
+    post_paths: Callable[[str, str], list[str]] = _no_post_paths
+    # a post's (tags, categories) -> (old path, "tag" | "category", the name it lands on)
+    taxonomy: Callable[[tuple[str, ...], tuple[str, ...]], Iterable[tuple[str, str, str]]] = _no_taxonomy
+    # "2024-03" -> (old archive path, the anchor it lands on: "2024-03" or "2024") of that month and its year
+    archive_paths: Callable[[str], list[tuple[str, str]]] = _no_archive
+    feed_paths: tuple[str, ...] = ()  # the old feeds -> the new feed
+    # (old path prefix, landing): what is left of a kind ("tags", "categories", "archive", "feed", "home")
+    prefixes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RedirectFormat:
+    """A file that makes the old platform itself send readers to the new site (a theme, a skin snippet)."""
+
+    name: str  # the --format value: "blogger-theme"
+    filename: str  # written into _migrator/redirects/
+    render: Callable[[RedirectMap, str], str]  # (the map, the blog's title) -> the file's text
+    hint: str  # one line: how to install it
+
+
+# --- the contract -----------------------------------------------------------------------------------------
 
 
 @runtime_checkable
 class Source(Protocol):
-    name: str  # platform name: "blogger", "tistory"
+    """A platform module's class (the class-level part) and an opened blog (the instance part)."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    example: ClassVar[str]
+    example_response: ClassVar[str | None]
+    settings: ClassVar[type | None]
+    probes: ClassVar[tuple[str, ...]]
+    embed_hosts: ClassVar[tuple[str, ...]]
+    cdn_domains: ClassVar[tuple[str, ...]]
+    old_urls: ClassVar[OldUrls]
+    redirect_formats: ClassVar[tuple[RedirectFormat, ...]]
+
     blog: Blog
     warnings: list[str]
+    incomplete: bool  # the listing stopped early: nothing may be judged deleted, the next run reads all
+    listed_ids: set[str] | None  # after a resync listing: every id that still exists (unchanged ones too)
+    expected_total: int | None  # how many posts the listing announced (for the progress bar)
+    origin: str  # the address asked for ("" for a file): the next run from it skips recognition
+    origins: tuple[str, ...]  # more addresses of the blog, recorded in the manifest
 
-    def posts(
-        self, since: datetime | None = None, known: dict[str, tuple[str, str | None]] | None = None
-    ) -> Iterator[Post]:
+    @classmethod
+    def matches_url(cls, url: str) -> bool: ...
+
+    @classmethod
+    def matches_page(cls, html: str) -> bool: ...
+
+    @classmethod
+    def probe(cls, url: str, http: HttpClient) -> bool: ...
+
+    @classmethod
+    def reads_file(cls, path: Path) -> bool: ...
+
+    @classmethod
+    def open_url(cls, url: str, cfg: Config, http: HttpClient) -> Source: ...
+
+    @classmethod
+    def open_file(cls, path: Path, cfg: Config) -> Source: ...
+
+    def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
         """Every post, page and draft. On a resync, ``since`` is the last complete sync and ``known`` maps
-        each migrated post's old path to (post id, updated): a source may then skip what has not changed,
-        and sets ``listed_ids`` to every id that still exists (so nothing skipped is taken as deleted)."""
+        each migrated post's old path to what the manifest recorded of it: a source may then skip what has
+        not changed, and sets ``listed_ids`` to every id that still exists (so nothing skipped is taken as
+        deleted)."""
         ...
 
     def is_platform_image(self, url: str) -> bool:
-        """True when ``url`` is hosted by the platform's image CDN (``verify`` flags such leftovers)."""
+        """``url`` is on the platform's image hosts (its thumbnail is downloaded; a link to it is an image)."""
+        ...
+
+    def asset_key(self, url: str) -> str:
+        """The stable identity of an image URL (drops signatures that change while the image does not)."""
         ...
 
     def asset_headers(self, url: str) -> dict[str, str]:
@@ -44,81 +147,101 @@ class Source(Protocol):
         """The old path of a link to one of the blog's own posts or pages, else None."""
         ...
 
-    def asset_key(self, url: str) -> str:
-        """The stable identity of an image URL (drops signatures that change while the image does not)."""
+    def aliases(self, post_id: str, path: str) -> list[str]:
+        """More old paths that lead to the post ``post_id`` whose own path is ``path`` (links to them are
+        links to it)."""
+        ...
+
+    def image_name(self, url: str) -> str:
+        """The file name an image URL stands for (the last segment, without the platform's size tokens)."""
         ...
 
 
-def normalize_source_url(source: str) -> str | None:
-    """``name.blogspot.com`` -> ``https://name.blogspot.com``; None when it is not a URL at all."""
-    s = source.strip()
-    if "://" not in s:
-        if "/" in s.split("?")[0].rstrip("/") or "." not in s or " " in s:
-            return None
-        s = "https://" + s
-    parts = urlsplit(s)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    path = parts.path.rstrip("/")
-    return f"{parts.scheme}://{parts.netloc}{path}"
+class BaseSource:
+    """Defaults for every optional part of :class:`Source`: a platform overrides what it has."""
 
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    example: ClassVar[str] = ""
+    # what ``example`` answers when the source is recognised by an answer (the routing test serves it)
+    example_response: ClassVar[str | None] = None
+    settings: ClassVar[type | None] = None
+    probes: ClassVar[tuple[str, ...]] = ()  # the requests `probe` makes, as templates of "{url}"
+    embed_hosts: ClassVar[tuple[str, ...]] = ()
+    cdn_domains: ClassVar[tuple[str, ...]] = ()
+    old_urls: ClassVar[OldUrls] = OldUrls()
+    redirect_formats: ClassVar[tuple[RedirectFormat, ...]] = ()
+    file_hint: ClassVar[str] = ""  # what to pass instead, when a file is not one this platform reads
 
-EXPORT_SUFFIXES = (".xml", ".atom", ".zip", ".json", ".csv", ".html", ".htm", ".tgz", ".gz")
+    blog: Blog
+    warnings: list[str]
+    incomplete: bool = False
+    listed_ids: set[str] | None = None
+    expected_total: int | None = None
+    origin: str = ""
+    origins: tuple[str, ...] = ()
 
-
-def looks_like_a_file(source: str) -> bool:
-    """A SOURCE that names a file rather than a blog (``feed.atom``, ``./blog.xml``, ``C:\\x.zip``)."""
-    s = source.strip()
-    if "://" in s:
+    # --- recognising an input (class-level: nothing is opened) --------------------------------------------
+    @classmethod
+    def matches_url(cls, url: str) -> bool:
+        """The URL alone says it is this platform (its host)."""
         return False
-    return s.lower().endswith(EXPORT_SUFFIXES) or s.startswith((".", "/", "~", "\\")) or "\\" in s
+
+    @classmethod
+    def matches_page(cls, html: str) -> bool:
+        """The page at ``<url>/`` (fetched once, for every platform) carries this platform's markers."""
+        return False
+
+    @classmethod
+    def probe(cls, url: str, http: HttpClient) -> bool:
+        """Requests of the platform's own (listed in ``probes``) say it is this platform."""
+        return False
+
+    @classmethod
+    def reads_file(cls, path: Path) -> bool:
+        """A local file this platform reads (an export, a feed file); it may read the file's first bytes."""
+        return False
+
+    @classmethod
+    def file_problem(cls, path: Path) -> str:
+        """Why ``reads_file`` said no, for the one-line error when no platform reads a file."""
+        return f"not a {cls.title} file"
+
+    @classmethod
+    def open_url(cls, url: str, cfg: Config, http: HttpClient) -> Source:
+        from migrator.errors import UsageError
+
+        raise UsageError(f"{cls.title} is read from an export file, not from a URL")
+
+    @classmethod
+    def open_file(cls, path: Path, cfg: Config) -> Source:
+        from migrator.errors import UsageError
+
+        raise UsageError(f"{cls.title} has no export file format that migrator reads; pass the blog's URL")
+
+    # --- an opened source ---------------------------------------------------------------------------------
+    def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
+        raise NotImplementedError
+
+    def is_platform_image(self, url: str) -> bool:
+        return False
+
+    def asset_key(self, url: str) -> str:
+        return url
+
+    def asset_headers(self, url: str) -> dict[str, str]:
+        return {}
+
+    def internal_path(self, url: str) -> str | None:
+        return None
+
+    def aliases(self, post_id: str, path: str) -> list[str]:
+        return [p for p in self.old_urls.post_paths(post_id, path) if p != path]
+
+    def image_name(self, url: str) -> str:
+        return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
 
 
-def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str | None = None) -> Source:
-    """Pick the platform module that reads SOURCE (a file path or a URL) and open it.
-
-    ``known_platform`` is what an earlier run recorded for this same URL (a resync skips detection)."""
-    from migrator.sources import blogger, tistory
-
-    path = Path(source)
-    if path.exists():
-        if path.is_dir():
-            raise UsageError(f"{source} is a directory", "pass the export file itself (feed.atom or blog-*.xml)")
-        if cfg.platform == "tistory":
-            raise UsageError("Tistory has no export file format that migrator reads; pass the blog's URL")
-        return blogger.open_export(path, cfg)
-
-    if looks_like_a_file(source):
-        raise UsageError(f"file not found: {source}", "check the path of the export file")
-    url = normalize_source_url(source)
-    if url is None:
-        raise UsageError(
-            f"SOURCE {source!r} is neither an existing file nor a blog URL",
-            "pass https://NAME.blogspot.com, a custom-domain URL, or a Blogger export file",
-        )
-    if cfg.platform == "blogger" or (cfg.platform == "auto" and known_platform == "blogger"):
-        return blogger.BloggerFeedSource.open(url, cfg, http)
-    if cfg.platform == "tistory" or (cfg.platform == "auto" and known_platform == "tistory"):
-        return tistory.TistorySource.open(url, cfg, http)
-    host = urlsplit(url).hostname or ""
-    if blogger.BloggerFeedSource.matches_host(host):
-        return blogger.BloggerFeedSource.open(url, cfg, http)
-    if tistory.TistorySource.matches_host(host):
-        return tistory.TistorySource.open(url, cfg, http)
-    # A custom domain: look at the page itself.
-    try:
-        html = http.get(url + "/").text()
-    except FetchError as e:
-        if e.status_code is None:  # nothing answered at all
-            raise SourceError(f"cannot reach {url}: {e.message}", e.hint or "check the URL and your network") from None
-        html = ""  # it answered with an error page: still try the feeds below
-    if blogger.looks_like_blogger(html):
-        return blogger.BloggerFeedSource.open(url, cfg, http)
-    if tistory.looks_like_tistory(html):
-        return tistory.TistorySource.open(url, cfg, http)
-    if blogger.BloggerFeedSource.probe_feed(url, http):
-        return blogger.BloggerFeedSource.open(url, cfg, http)
-    raise NotABlogError(
-        f"{url} does not look like a Blogger or Tistory blog",
-        "pass --platform blogger or --platform tistory if you are sure",
-    )
+def config_sections(sources: Iterable[type[Any]]) -> dict[str, type]:
+    """{section name: its dataclass} of the sources that have a config section."""
+    return {s.name: s.settings for s in sources if s.settings is not None}

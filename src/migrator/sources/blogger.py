@@ -13,24 +13,34 @@ their scheme, and ``settings.csv`` beside ``feed.atom`` records the address and 
 from __future__ import annotations
 
 import csv
-import fnmatch
+import html as htmllib
 import itertools
 import json
 import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from migrator.config import DEFAULT_BLOGGER_IMAGE_HOSTS, Config, normalize_origin
+from migrator.dates import parse_iso, valid_timezone
 from migrator.errors import BlockedAddressError, ConfigError, FetchError, NotABlogError, SourceError
-from migrator.http import HttpClient
 from migrator.models import Blog, Comment, Post
+from migrator.redirectmap import RedirectMap, redirect_script
+from migrator.sources import markup
+from migrator.sources.base import BaseSource, OldUrls, RedirectFormat
+from migrator.urls import encode_path, host_matches, normalize_origin
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
+
+    from migrator.config import Config
+    from migrator.http import HttpClient
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BLOGGER2018 = "{http://schemas.google.com/blogger/2018}"
@@ -60,11 +70,6 @@ log = logging.getLogger("migrator")
 
 
 # --- pure helpers ------------------------------------------------------------------------------------
-
-
-def host_matches(host: str, patterns: tuple[str, ...]) -> bool:
-    host = host.lower()
-    return any(fnmatch.fnmatchcase(host, p.lower()) for p in patterns)
 
 
 def original_image_url(url: str) -> str:
@@ -109,6 +114,57 @@ def rewrite_image_urls(html: str, patterns: tuple[str, ...]) -> str:
     rx = _host_regex(patterns)
     html = rx.sub(lambda m: original_image_url(m.group("url")), html)
     return _SHAPED_URL.sub(lambda m: original_image_url(m.group("url")), html)
+
+
+def image_name(url: str) -> str:
+    """The file name an image URL stands for: its last path segment without Google's size suffix
+    (``…/img/a/<key>=s0`` -> ``<key>``)."""
+    return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]).split("=", 1)[0]
+
+
+# --- Blogger's markup -> ordinary HTML --------------------------------------------------------------------
+
+_MEDIA = ("img", "iframe", "embed", "object", "video", "audio")
+
+
+def caption_tables(soup: BeautifulSoup, body: Tag) -> None:
+    """Blogger caption tables (``table.tr-caption-container``) -> ``<figure>``: everything in the table's
+    cells (every image, link and word) in order, the ``td.tr-caption`` cells as its ``<figcaption>``, and
+    cells after the caption after the figure."""
+    for table in [t for t in body.find_all("table") if "tr-caption-container" in (t.get("class") or [])]:
+        if table.parent is None or table.find(list(_MEDIA)) is None:
+            continue  # gone with an outer one, or no picture: an ordinary table
+        fig, caption, after = soup.new_tag("figure"), soup.new_tag("figcaption"), soup.new_tag("div")
+        for cell in [c for c in table.find_all(["td", "th"]) if c.find_parent("table") is table]:
+            if "tr-caption" in (cell.get("class") or []):
+                target = caption
+            else:
+                target = after if caption.contents else fig
+            if target.contents and cell.get_text(strip=True):
+                target.append(soup.new_tag("br"))
+            for child in list(cell.contents):
+                target.append(child.extract())
+        if caption.contents:
+            fig.append(caption)
+        table.replace_with(fig)
+        if after.contents:
+            fig.insert_after(after)
+
+
+def clean_html(html: str) -> str:
+    """A post body as ordinary HTML: caption tables become figures, and code blocks say their language the
+    way HTML does (:mod:`migrator.sources.markup`). A body with none of that is returned as it is."""
+    if "tr-caption-container" not in html and not markup.has_markers(html):
+        return html
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+    body = soup.body
+    if body is None:
+        return html
+    caption_tables(soup, body)
+    markup.code_blocks(body)
+    return body.decode_contents()
 
 
 def looks_like_blogger(html: str) -> bool:
@@ -162,13 +218,7 @@ def slug_from_path(path: str) -> str:
     return base[:-5] if base.endswith(".html") else base
 
 
-def parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
+parse_date = parse_iso  # feed and export dates are ISO 8601
 
 
 def _unreadable(pid: str, kind: str, title: str, error: Exception) -> Post:
@@ -189,15 +239,190 @@ def _post_id(raw_id: str) -> tuple[str | None, str | None]:
     return (m.group(1), m.group(2)) if m else (None, None)
 
 
-class _Common:
-    embed_hosts: tuple[str, ...] = ("blogger.com",)  # Blogger's own video player (www.blogger.com/video.g)
-    """What the feed and the export sources share: configuration-derived helpers."""
+# --- the platform: its config section, what it declares, how it is recognised -----------------------------
 
-    name = "blogger"
+# the hosts whose image URLs carry Blogger's size tokens (blogger.extra_image_hosts adds more)
+IMAGE_HOSTS = (
+    "blogger.googleusercontent.com",
+    "*.bp.blogspot.com",
+    "bp.blogspot.com",
+    "lh*.googleusercontent.com",
+)
+
+
+@dataclass(frozen=True)
+class BloggerConfig:
+    """The ``blogger:`` section of the config."""
+
+    max_results: int = 100  # page size asked of the feed (the server may cap it lower; we follow rel=next)
+    pages: bool = True  # migrate static pages (/p/...)
+    drafts: bool = True  # migrate drafts from exports (to _drafts/)
+    labels_as: str = "tags"  # Blogger labels become "tags" or "categories"
+    extra_image_hosts: tuple[str, ...] = ()  # more hosts whose URLs carry Blogger size tokens
+    resync_margin: int = 3600  # seconds subtracted from the last sync for updated-min (clock skew, slow saves)
+
+    def validate(self) -> None:
+        if self.labels_as not in ("tags", "categories"):
+            raise ConfigError(f"blogger.labels_as must be tags or categories, not {self.labels_as!r}")
+
+
+def _taxonomy(tags: tuple[str, ...], categories: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
+    # a Blogger label becomes a tag (or a category with blogger.labels_as): either way /search/label/<name>
+    for t in tags:
+        yield f"/search/label/{t}", "tag", t
+    for c in categories:
+        yield f"/search/label/{c}", "category", c
+
+
+def _archive(month: str) -> list[tuple[str, str]]:
+    y, m = month.split("-")
+    return [(f"/{y}/{m}", month), (f"/{y}", y), (f"/{y}_{m}_01_archive.html", month)]
+
+
+OLD_URLS = OldUrls(
+    taxonomy=_taxonomy,
+    archive_paths=_archive,
+    feed_paths=("/feeds/posts/default", "/feeds/posts/summary", "/rss.xml", "/atom.xml"),
+    prefixes=(("/feeds/", "feed"), ("/search/label/", "tags"), ("/search", "home")),
+)
+
+
+def _attr(value: str) -> str:
+    return htmllib.escape(value, quote=True).replace("'", "&#39;")
+
+
+_SAFE_URL = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]+$")
+_HTML_OPEN = (
+    "<html b:version='2' class='v2' expr:dir='data:blog.languageDirection' xmlns='http://www.w3.org/1999/xhtml' "
+    "xmlns:b='http://www.google.com/2005/gml/b' xmlns:data='http://www.google.com/2005/gml/data' "
+    "xmlns:expr='http://www.google.com/2005/gml/expr'>"
+)
+
+
+def blogger_theme(rmap: RedirectMap, title: str = "") -> str:
+    """A Blogger layout theme (Theme -> Edit HTML -> replace everything) that sends every page to its new
+    address. Server side, for crawlers and readers without JavaScript: each migrated post and page gets its
+    ``<link rel=canonical>`` and ``<meta http-equiv=refresh>`` from a ``b:if`` on ``data:blog.canonicalUrl``;
+    then the script maps every path (posts, pages, labels, archives, feeds; the rest to the new home)."""
+    cases = []
+    for origin in rmap.old_origins:
+        for r in rmap.redirects:
+            if r.kind not in ("post", "page"):
+                continue
+            old = origin + encode_path(r.old)
+            if not _SAFE_URL.match(old) or not _SAFE_URL.match(r.new) or '"' in old:
+                continue  # Blogger's own URLs are plain ASCII; anything else is left to the script
+            cond = _attr(f'data:blog.canonicalUrl == "{old}"')
+            cases.append(
+                f"<b:if cond='{cond}'>\n"
+                f"<link href='{_attr(r.new)}' rel='canonical'/>\n"
+                f"<meta content='{_attr('0; url=' + r.new)}' http-equiv='refresh'/>\n"
+                "</b:if>"
+            )
+    script = redirect_script(rmap)
+    moved = _attr(f"This blog has moved to {rmap.home}")
+    name = _attr(title or "This blog")
+    return f"""<?xml version="1.0" encoding="UTF-8" ?>
+<!DOCTYPE html>
+{_HTML_OPEN}
+<!-- Written by migrator: this theme sends every page of the blog to its new address.
+     Install: Blogger -> Theme -> (the arrow next to Customize) -> Edit HTML, select everything, paste this file, Save.
+     Undo: Theme -> Backup -> restore the backup you downloaded first (or pick any theme again). -->
+<head>
+<meta charset='UTF-8'/>
+<meta content='width=device-width, initial-scale=1' name='viewport'/>
+<title>{name}: {moved}</title>
+{chr(10).join(cases)}
+<script type='text/javascript'>//<![CDATA[
+{script}
+//]]></script>
+<b:skin><![CDATA[
+body {{ font: 18px/1.5 system-ui, sans-serif; max-width: 36em; margin: 4em auto; padding: 0 1em; }}
+]]></b:skin>
+</head>
+<body>
+<p>{moved}: <a href='{_attr(rmap.home)}'>{_attr(rmap.home)}</a></p>
+<b:section class='main' id='main' maxwidgets='1' showaddelement='no'>
+<b:widget id='Blog1' locked='true' title='Blog Posts' type='Blog' version='1'/>
+</b:section>
+</body>
+</html>
+"""
+
+
+THEME = RedirectFormat(
+    name="blogger-theme",
+    filename="blogger-theme.xml",
+    render=blogger_theme,
+    hint="Blogger: Theme -> Backup (download the old theme first), then Edit HTML: replace all with "
+    "blogger-theme.xml, Save. Settings -> Site feed -> Post feed redirect URL: the new feed.xml.",
+)
+
+
+def matches_host(host: str) -> bool:
+    """``NAME.blogspot.com`` and its country domains."""
+    return re.search(r"(^|\.)blogspot\.[a-z]{2,3}(\.[a-z]{2})?$", host.lower()) is not None
+
+
+def probe_feed(url: str, http: HttpClient) -> bool:
+    """The blog's own documented feed answers as Blogger's (a custom domain whose page says nothing)."""
+    try:
+        got = http.get(f"{url}/feeds/posts/default?alt=json&max-results=1")
+        data = json.loads(got.content)
+    except (FetchError, ValueError):
+        return False
+    feed = data.get("feed") if isinstance(data, dict) else None
+    return isinstance(feed, dict) and (
+        _t(feed, "generator") == "Blogger" or _t(feed, "id").startswith("tag:blogger.com,")
+    )
+
+
+class BloggerSource(BaseSource):
+    """Blogger: read from the blog's public JSON feed (:class:`BloggerFeedSource`) or an export file
+    (:class:`BloggerExportSource`). What the two share: the platform's declarations and its per-URL rules."""
+
+    name: ClassVar[str] = "blogger"
+    title: ClassVar[str] = "Blogger"
+    example: ClassVar[str] = "https://example.blogspot.com"
+    settings: ClassVar[type] = BloggerConfig
+    probes: ClassVar[tuple[str, ...]] = ("{url}/feeds/posts/default?alt=json&max-results=1",)
+    embed_hosts: ClassVar[tuple[str, ...]] = ("blogger.com",)  # Blogger's own video player (www.blogger.com/video.g)
+    cdn_domains: ClassVar[tuple[str, ...]] = ("bp.blogspot.com", "googleusercontent.com")
+    old_urls: ClassVar[OldUrls] = OLD_URLS
+    redirect_formats: ClassVar[tuple[RedirectFormat, ...]] = (THEME,)
+    file_hint: ClassVar[str] = "pass Takeout's feed.atom or the blog-MM-DD-YYYY.xml from Settings > Back up content"
+
+    @classmethod
+    def matches_url(cls, url: str) -> bool:
+        return matches_host(urlsplit(url).hostname or "")
+
+    @classmethod
+    def matches_page(cls, html: str) -> bool:
+        return looks_like_blogger(html)
+
+    @classmethod
+    def probe(cls, url: str, http: HttpClient) -> bool:
+        return probe_feed(url, http)
+
+    @classmethod
+    def reads_file(cls, path: Path) -> bool:
+        return export_kind(path)[0] is not None
+
+    @classmethod
+    def file_problem(cls, path: Path) -> str:
+        return export_kind(path)[1]
+
+    @classmethod
+    def open_url(cls, url: str, cfg: Config, http: HttpClient) -> BloggerSource:
+        return BloggerFeedSource.open(url, cfg, http)
+
+    @classmethod
+    def open_file(cls, path: Path, cfg: Config) -> BloggerSource:
+        return open_export(path, cfg)
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
-        self.image_hosts: tuple[str, ...] = DEFAULT_BLOGGER_IMAGE_HOSTS + tuple(cfg.blogger.extra_image_hosts)
+        self.image_hosts: tuple[str, ...] = IMAGE_HOSTS + tuple(cfg.blogger.extra_image_hosts)
         self.warnings: list[str] = []
         self.incomplete = False  # True when listing stopped early (deletions cannot be judged then)
         self.extra_origins: list[str] = []  # more addresses of the blog (a Takeout's settings, its own links)
@@ -213,15 +438,12 @@ class _Common:
         host = urlsplit(url if "//" in url else "https://" + url).hostname or ""
         return host_matches(host, self.image_hosts) or _SHAPED_URL.fullmatch(url) is not None
 
-    def asset_headers(self, url: str) -> dict[str, str]:
-        return {}
-
-    def asset_key(self, url: str) -> str:
-        return url
+    def image_name(self, url: str) -> str:
+        return image_name(url)
 
     def blog_origins(self) -> list[str]:
         """Every address of this blog: the canonical one first, then the one asked for, then the others."""
-        found = [self.blog.url, getattr(self, "origin", ""), *self.cfg.origins, *self.extra_origins]
+        found = [self.blog.url, self.origin, *self.cfg.origins, *self.extra_origins]
         return list(dict.fromkeys(u for u in found if u))
 
     def blog_hosts(self) -> set[str]:
@@ -276,7 +498,7 @@ class _Common:
             kind="page" if kind == "page" else "post",
             status="draft" if draft else "live",
             title=title,
-            html=rewrite_image_urls(html, self.image_hosts),
+            html=clean_html(rewrite_image_urls(html, self.image_hosts)),
             published=pub,
             updated=updated,
             url=url,
@@ -369,24 +591,11 @@ def _t(obj: object, key: str, default: str = "") -> str:
     return default
 
 
-class BloggerFeedSource(_Common):
+class BloggerFeedSource(BloggerSource):
     """Reads ``/feeds/posts/default?alt=json`` and ``/feeds/pages/default?alt=json``, page after page."""
 
-    @staticmethod
-    def matches_host(host: str) -> bool:
-        return re.search(r"(^|\.)blogspot\.[a-z]{2,3}(\.[a-z]{2})?$", host.lower()) is not None
-
-    @staticmethod
-    def probe_feed(url: str, http: HttpClient) -> bool:
-        try:
-            got = http.get(f"{url}/feeds/posts/default?alt=json&max-results=1")
-            data = json.loads(got.content)
-        except (FetchError, ValueError):
-            return False
-        feed = data.get("feed") if isinstance(data, dict) else None
-        return isinstance(feed, dict) and (
-            _t(feed, "generator") == "Blogger" or _t(feed, "id").startswith("tag:blogger.com,")
-        )
+    matches_host = staticmethod(matches_host)
+    probe_feed = staticmethod(probe_feed)
 
     @classmethod
     def open(cls, url: str, cfg: Config, http: HttpClient) -> BloggerFeedSource:
@@ -575,7 +784,7 @@ class BloggerFeedSource(_Common):
         """The entry as a Post; an entry this reader cannot make sense of is a failed post (reported,
         retried next run), never the end of the listing."""
         try:
-            return self._read_entry(entry, kind)
+            return self.read_entry(entry, kind)
         except Exception as e:  # noqa: BLE001
             _, pid = _post_id(str(_t(entry, "id")))
             if not pid:
@@ -583,7 +792,8 @@ class BloggerFeedSource(_Common):
             log.debug("cannot read feed entry %s", pid, exc_info=True)
             return _unreadable(pid, kind, str(_t(entry, "title")), e)
 
-    def _read_entry(self, entry: dict, kind: str) -> Post | None:
+    def read_entry(self, entry: dict, kind: str) -> Post | None:
+        """One feed entry -> a Post (the page parser: pure, no I/O); None for an entry without a post id."""
         _, pid = _post_id(_t(entry, "id"))
         if not pid:
             self.warnings.append(f"skipped a feed entry without a post id ({_t(entry, 'id')!r})")
@@ -746,24 +956,32 @@ class BloggerFeedSource(_Common):
 # --- export files ------------------------------------------------------------------------------------
 
 
-def sniff_export(path: Path) -> str:
-    """'takeout' | 'legacy'; raises NotABlogError for anything else."""
+def export_kind(path: Path) -> tuple[str | None, str]:
+    """('takeout' | 'legacy', "") for a Blogger export file, else (None, why it is not one)."""
     try:
         with open(path, "rb") as f:
             head = f.read(64 * 1024)
     except OSError as e:
-        raise NotABlogError(f"cannot read {path}: {e.strerror or e}") from None
+        return None, f"cannot be read: {e.strerror or e}"
     text = head.decode("utf-8", errors="replace")
     if "<feed" not in text:
-        raise NotABlogError(
-            f"{path} is not a Blogger export (no Atom <feed>)",
-            "pass Takeout's feed.atom or the blog-MM-DD-YYYY.xml from Settings > Back up content",
-        )
+        return None, "is not a Blogger export (no Atom <feed>)"
     if "schemas.google.com/blogger/2018" in text:
-        return "takeout"
+        return "takeout", ""
     if KIND_SCHEME in text or ".archive</id>" in text or "blogger.com" in text:
-        return "legacy"
-    raise NotABlogError(f"{path} is an Atom feed but not a Blogger export")
+        return "legacy", ""
+    return None, "is an Atom feed but not a Blogger export"
+
+
+def sniff_export(path: Path) -> str:
+    """'takeout' | 'legacy'; raises NotABlogError for anything else."""
+    kind, problem = export_kind(path)
+    if kind is None:
+        if problem.startswith("cannot be read"):
+            raise NotABlogError(f"cannot read {path}: {problem.split(': ', 1)[-1]}")
+        hint = "pass Takeout's feed.atom or the blog-MM-DD-YYYY.xml from Settings > Back up content"
+        raise NotABlogError(f"{path} {problem}", hint if "no Atom" in problem else None)
+    return kind
 
 
 def _column(name: str) -> str:
@@ -821,7 +1039,7 @@ def open_export(path: Path, cfg: Config) -> BloggerExportSource:
     return src
 
 
-class BloggerExportSource(_Common):
+class BloggerExportSource(BloggerSource):
     """Reads a Takeout ``feed.atom`` or a legacy "Back up content" ``.xml`` with a streaming parser."""
 
     def __init__(self, path: Path, cfg: Config, fmt: str) -> None:
@@ -940,14 +1158,19 @@ class BloggerExportSource(_Common):
                 "so source_url and internal links are absolute"
             )
         self.extra_origins = origins[1:]
-        tz = self.cfg.timezone or _valid_tz(_setting(csv_, "timezone")) or self.settings.get("BLOG_TIME_ZONE") or None
+        tz = (
+            self.cfg.timezone
+            or valid_timezone(_setting(csv_, "timezone"))
+            or self.settings.get("BLOG_TIME_ZONE")
+            or None
+        )
         self.blog = Blog(
             platform="blogger",
             url=origins[0] if origins else "",
             blog_id=feed_id.rsplit("blog-", 1)[-1].split(".")[0],
             title=_setting(csv_, "name") or self.settings.get("BLOG_NAME") or title,
             description=_setting(csv_, "description") or self.settings.get("BLOG_DESCRIPTION", ""),
-            timezone=_valid_tz(tz),
+            timezone=valid_timezone(tz),
             locale=_setting(csv_, "locale") or self.settings.get("BLOG_LOCALE", ""),
         )
 
@@ -1050,15 +1273,3 @@ def _is_url(value: str) -> bool:
     except ConfigError:
         return False
     return "://" in value
-
-
-def _valid_tz(name: str | None) -> str | None:
-    if not name:
-        return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name

@@ -21,19 +21,25 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from lxml import etree
 
-from migrator.config import Config
-from migrator.errors import FetchError, NotABlogError, SourceError
-from migrator.http import HttpClient
+from migrator.errors import ConfigError, FetchError, NotABlogError, SourceError
 from migrator.models import Blog, Post
+from migrator.redirectmap import RedirectMap, redirect_script
+from migrator.sources import markup
+from migrator.sources.base import BaseSource, OldUrls, RedirectFormat
+
+if TYPE_CHECKING:
+    from migrator.config import Config
+    from migrator.http import HttpClient
 
 KST = timezone(timedelta(hours=9))
 PROTECTED_TEXT = "보호되어 있는 글입니다"
@@ -768,6 +774,11 @@ _EDITOR_ATTRS = frozenset(
 _STYLED = frozenset({"p", "span", "div", "blockquote", "ul", "ol", "table", "td", "th", "h2", "h3", "h4"})
 
 
+def _code_blocks(body: Tag, soup: BeautifulSoup, base: str) -> None:
+    """A code block's language as HTML says it (``data-ke-language``, an old highlighter's markers)."""
+    markup.code_blocks(body)
+
+
 def _editor_attributes(body: Tag, soup: BeautifulSoup, base: str) -> None:
     """Code blocks keep their language; every other ``data-ke-*`` attribute, and editor ids and styles, go."""
     for pre in body.find_all("pre"):
@@ -809,6 +820,7 @@ EDITOR_PASSES: tuple[tuple[str, Callable[[Tag, BeautifulSoup, str], None]], ...]
     ("buttons", _drop_buttons),
     ("attachments", _attachment_links),
     ("images", _images),
+    ("code blocks", _code_blocks),
     ("attributes", _editor_attributes),
     ("placeholders", _placeholders),
 )
@@ -819,6 +831,137 @@ def clean_editor_html(body: Tag, soup: BeautifulSoup, base: str) -> None:
     for _name, run in EDITOR_PASSES:
         run(body, soup, base)
 
+
+
+# --- one post page -> a Post (pure) ---------------------------------------------------------------------
+
+
+def skipped_post(
+    url: str,
+    reason: str,
+    *,
+    failed: bool = False,
+    post_id: str | None = None,
+    title: str = "",
+    published: datetime | None = None,
+) -> Post:
+    """A post that cannot be migrated: ``skipped`` (protected, deleted: recorded, not retried) or ``failed``
+    (an error: retried next run), with the reason."""
+    key = classify_path(urlsplit(url).path)
+    pid = post_id or (key[1] if key and key[0] == "id" else f"entry:{key[1] if key else url}")
+    return Post(
+        id=pid,
+        kind="post",
+        status="live",
+        title=title,
+        html="",
+        published=published or datetime(1970, 1, 1, tzinfo=KST),
+        url=url,
+        path=urlsplit(url).path,
+        error=reason,
+        skip=not failed,
+    )
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """What one post page says: the post (or a skipped or failed one, with the reason), the page's metadata,
+    the warnings for the run, and whether the mobile page ``/m/<id>`` should be read for the body."""
+
+    post: Post
+    meta: PageMeta
+    warnings: tuple[str, ...] = ()
+    needs_mobile: bool = False
+
+
+def find_body(
+    soup: BeautifulSoup, selectors: tuple[str, ...], mobile: str | None = None
+) -> tuple[Tag | None, BeautifulSoup]:
+    """The article's content (never a skin wrapper when the content's own container is there), else the
+    uniform mobile page's (``mobile``, its HTML, when the reader fetched it); with the soup it belongs to."""
+    for sel in selectors:
+        found = soup.select_one(sel)
+        if found is not None and (found.get_text(strip=True) or found.find("img")):
+            return found, soup
+    if mobile:
+        msoup = BeautifulSoup(mobile, "lxml")
+        for sel in MOBILE_BODY_SELECTORS:
+            found = msoup.select_one(sel)
+            if found is not None:
+                return found, msoup
+    return None, soup
+
+
+def parse_post_page(
+    html: str,
+    url: str,
+    origin: str,
+    settings: TistoryConfig | None = None,
+    *,
+    rss_dates: Mapping[str, datetime | None] | None = None,
+    mobile: str | None = None,
+) -> ParsedPage:
+    """One post page -> a Post (or a skipped/failed one), with no I/O, in named steps: the page's metadata,
+    the protected-post check, the body (``mobile``: the mobile page, when the first reading asked for it),
+    the date (the head's, the RSS's from ``rss_dates``, the skin's), the category and tags, the editor
+    clean-up."""
+    settings = settings or TistoryConfig()
+    soup = BeautifulSoup(html, "lxml")
+    meta = read_page_meta(soup, html, url, origin)
+    if is_protected_page(soup):
+        why = "protected by a password: its text cannot be read"
+        protected = skipped_post(meta.canonical, why, post_id=meta.entry_id, title=meta.title, published=meta.published)
+        return ParsedPage(protected, meta)
+    body, soup = find_body(soup, settings.body_selectors or DEFAULT_BODY_SELECTORS, mobile)
+    warnings = []
+    published = meta.published or (rss_dates or {}).get(urlsplit(meta.canonical).path) or visible_date(soup)
+    if published is None:
+        published = datetime(1970, 1, 1, tzinfo=KST)
+        warnings.append(f"{meta.canonical}: no publication date found; dated 1970-01-01 (edit the post's date)")
+    if body is None:
+        why = "no post body found in the page (skin not recognised); set tistory.body_selectors"
+        failed = skipped_post(
+            meta.canonical, why, failed=True, post_id=meta.entry_id, title=meta.title, published=published
+        )
+        return ParsedPage(failed, meta, tuple(warnings), needs_mobile=mobile is None and meta.entry_id.isdigit())
+    # category: entryInfo, tiara, then the skin's category link near the article (never a menu)
+    category = meta.category or skin_category(soup, near=body)
+    categories = tuple(c.strip() for c in str(category).split("/") if c.strip() and c.strip() not in NO_CATEGORY)
+    tags = list(dict.fromkeys([*meta.tags, *skin_tags(soup, near=body)]))
+    for sel in settings.remove_selectors:
+        for el in body.select(sel):
+            el.decompose()
+    clean_editor_html(body, soup, origin)
+    return ParsedPage(page_post(meta, body, published, categories, tags), meta, tuple(warnings))
+
+
+def page_post(
+    meta: PageMeta, body: Tag, published: datetime, categories: tuple[str, ...], tags: list[str]
+) -> Post:
+    """The Post of a page whose body was found and cleaned: its id, address, old paths and slug."""
+    entry_id = meta.entry_id
+    path = urlsplit(meta.canonical).path
+    key = classify_path(path)
+    old = post_aliases(entry_id, path)
+    slug = key[1] if key and key[0] == "entry" else (meta.title or entry_id)
+    thumb = meta.thumbnail
+    return Post(
+        id=entry_id,
+        kind="post",
+        status="live",
+        title=meta.title,
+        html=body.decode_contents(),
+        published=published,
+        updated=meta.modified,
+        url=meta.canonical,
+        path=path,
+        slug=slug,
+        categories=categories,
+        tags=tuple(tags),
+        summary=meta.summary,
+        thumbnail=original_image_url(thumb) if thumb and not is_chrome_image(thumb) else None,
+        old_urls=tuple(old),
+    )
 
 
 # --- the source ----------------------------------------------------------------------------------------
@@ -861,13 +1004,128 @@ class Listed:
     from_rss: bool = False
 
 
-class TistorySource:
-    embed_hosts: tuple[str, ...] = ("kakao.com", "tvpot.daum.net", "videofarm.daum.net")  # Kakao TV, old Daum TV
-    name = "tistory"
+# --- the platform: its config section, what it declares ---------------------------------------------------
 
-    @staticmethod
-    def matches_host(host: str) -> bool:
-        return host == "tistory.com" or host.endswith(".tistory.com")
+
+@dataclass(frozen=True)
+class TistoryConfig:
+    """The ``tistory:`` section of the config."""
+
+    delay: float = 1.0  # minimum seconds between two page requests to the blog (politeness)
+    referer: bool = True  # send Referer: <blog>/ with image downloads (Kakao's CDN may want one)
+    sitemap_cap: int = 1000  # a sitemap with this many URLs is taken as capped: older ids are enumerated
+    enumerate: str = "auto"  # auto | always | never: walk numeric post ids down from the newest one
+    max_missing_run: int = 50  # stop enumerating after this many missing ids in a row
+    max_enumerate: int = 20000  # ids tried at most when enumerating (0: no cap); past it the run is incomplete
+    enumerate_seconds: float = 3600  # time spent enumerating at most (0: no cap)
+    max_listed: int = 200000  # post URLs read from the sitemap at most
+    body_selectors: tuple[str, ...] = ()  # CSS selectors for the post body, tried first (default: built-in list)
+    remove_selectors: tuple[str, ...] = ()  # more CSS selectors of skin junk to drop from the body
+
+    def validate(self) -> None:
+        if self.enumerate not in ("auto", "always", "never"):
+            raise ConfigError(f"tistory.enumerate must be auto, always or never, not {self.enumerate!r}")
+
+
+def post_aliases(post_id: str, path: str) -> list[str]:
+    """The other old paths of a post: ``/m/<id>`` (the mobile page), ``/m/entry/<slug>`` and ``/<id>`` for a
+    post whose address is its title."""
+    out = [f"/m/{post_id}"] if post_id.isdigit() else []
+    key = classify_path(path)
+    if key and key[0] == "entry":
+        out.append("/m" + path)
+        if post_id.isdigit():
+            out.append(f"/{post_id}")
+    return out
+
+
+def _redirect_post_paths(post_id: str, path: str) -> list[str]:
+    out = []
+    if post_id.isdigit():
+        out += [f"/{post_id}", f"/m/{post_id}"]
+    if path.startswith("/entry/"):
+        out.append("/m" + path)
+    return out
+
+
+def _taxonomy(tags: tuple[str, ...], categories: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
+    for t in tags:
+        yield f"/tag/{t}", "tag", t
+        yield f"/m/tag/{t}", "tag", t
+    for i, c in enumerate(categories):  # 부모/자식 -> categories: [부모, 자식]
+        trail = "/".join(categories[: i + 1])
+        yield f"/category/{trail}", "category", c
+        yield f"/m/category/{trail}", "category", c
+
+
+def _archive(month: str) -> list[tuple[str, str]]:
+    y, m = month.split("-")
+    return [(f"/archive/{y}{m}", month), (f"/m/archive/{y}{m}", month)]
+
+
+OLD_URLS = OldUrls(
+    post_paths=_redirect_post_paths,
+    taxonomy=_taxonomy,
+    archive_paths=_archive,
+    feed_paths=("/rss", "/atom"),
+    prefixes=(
+        ("/tag/", "tags"),
+        ("/m/tag/", "tags"),
+        ("/category/", "categories"),
+        ("/m/category/", "categories"),
+        ("/archive/", "archive"),
+    ),
+)
+
+
+def tistory_snippet(rmap: RedirectMap, title: str = "") -> str:
+    """What to paste into a Tistory skin's ``<head>`` (블로그 관리 -> 꾸미기 -> 스킨 편집 -> html 편집)."""
+    import html
+
+    return (
+        f"<!-- migrator: every page of this blog goes to its new address, {html.escape(rmap.home)}.\n"
+        "     Paste right after <head> in the skin's HTML (스킨 편집 -> html 편집), then 적용.\n"
+        "     Undo: remove this block (or apply the skin again from 스킨 변경). -->\n"
+        f"<script>\n{redirect_script(rmap)}\n</script>\n"
+    )
+
+
+SKIN_SNIPPET = RedirectFormat(
+    name="tistory-skin",
+    filename="tistory-head.html",
+    render=tistory_snippet,
+    hint="Tistory: 꾸미기 -> 스킨 편집 -> html 편집: paste tistory-head.html right after <head>, 적용.",
+)
+
+
+def matches_host(host: str) -> bool:
+    return host == "tistory.com" or host.endswith(".tistory.com")
+
+
+class TistorySource(BaseSource):
+    name: ClassVar[str] = "tistory"
+    title: ClassVar[str] = "Tistory"
+    example: ClassVar[str] = "https://example.tistory.com"
+    settings: ClassVar[type] = TistoryConfig
+    embed_hosts: ClassVar[tuple[str, ...]] = ("kakao.com", "tvpot.daum.net", "videofarm.daum.net")  # Kakao TV, Daum TV
+    cdn_domains: ClassVar[tuple[str, ...]] = ("daumcdn.net", "kakaocdn.net", "uf.tistory.com")
+    old_urls: ClassVar[OldUrls] = OLD_URLS
+    redirect_formats: ClassVar[tuple[RedirectFormat, ...]] = (SKIN_SNIPPET,)
+    language: ClassVar[str] = "ko"  # a Tistory blog that does not say otherwise is Korean
+
+    matches_host = staticmethod(matches_host)
+
+    @classmethod
+    def matches_url(cls, url: str) -> bool:
+        return matches_host((urlsplit(url).hostname or "").lower())
+
+    @classmethod
+    def matches_page(cls, html: str) -> bool:
+        return looks_like_tistory(html)
+
+    @classmethod
+    def open_url(cls, url: str, cfg: Config, http: HttpClient) -> TistorySource:
+        return cls.open(url, cfg, http)
 
     @classmethod
     def open(cls, url: str, cfg: Config, http: HttpClient) -> TistorySource:
@@ -884,8 +1142,11 @@ class TistorySource:
         self.warnings: list[str] = []
         self.incomplete = False
         self.skipped: list[tuple[str, str]] = []
-        self.blog = Blog(platform="tistory", url=self.origin, timezone=cfg.timezone or "Asia/Seoul")
+        self.blog = Blog(
+            platform="tistory", url=self.origin, timezone=cfg.timezone or "Asia/Seoul", locale=self.language
+        )
         self._rss_items: list[dict] = []
+        self._rss_dates: dict[str, datetime | None] = {}  # post path -> its RSS pubDate (the first item's)
         self.listed_ids: set[str] | None = None
         self.expected_total: int | None = None  # posts discovery found (for the progress bar)
         self._hosts = {(parts.hostname or "").lower()}
@@ -968,6 +1229,9 @@ class TistorySource:
                             "description": item.findtext("description") or "",
                         }
                     )
+                    self._rss_dates.setdefault(
+                        urlsplit(self._rss_items[-1]["link"]).path, parse_tistory_date(item.findtext("pubDate"))
+                    )
                     key = classify_path(urlsplit(self._rss_items[-1]["link"]).path)
                     if key and key[0] == "id" and self._rss_items[-1]["title"].strip():
                         self._title_ids.setdefault(slug_key(self._rss_items[-1]["title"]), set()).add(key[1])
@@ -989,6 +1253,7 @@ class TistorySource:
             title=title.strip(),
             description=description.strip(),
             timezone=self.cfg.timezone or "Asia/Seoul",
+            locale=self.language,
         )
 
     # --- discovery -------------------------------------------------------------------------------------
@@ -1189,7 +1454,7 @@ class TistorySource:
             if not listed and e.status_code in (403, 404, 410):
                 return None
             reason = f"deleted or private (HTTP {e.status_code})" if e.status_code in (403, 404, 410) else e.message
-            return self._skipped_post(url, reason, failed=e.status_code not in (403, 404, 410))
+            return skipped_post(url, reason, failed=e.status_code not in (403, 404, 410))
         if got.status == 304:
             return _NOT_MODIFIED
         html = got.text()
@@ -1200,123 +1465,24 @@ class TistorySource:
             post = self.parse_page(html, url)
         except Exception as e:  # noqa: BLE001 - one page the parser cannot read fails alone (retried next run)
             log.debug("cannot parse %s", url, exc_info=True)
-            return self._skipped_post(url, f"cannot read the page ({type(e).__name__}: {e})", failed=True)
+            return skipped_post(url, f"cannot read the page ({type(e).__name__}: {e})", failed=True)
         if post is not None and (got.etag or got.last_modified):
             post = replace(post, etag=got.etag, last_modified=got.last_modified)
         return post
 
-    def _skipped_post(
-        self,
-        url: str,
-        reason: str,
-        *,
-        failed: bool = False,
-        post_id: str | None = None,
-        title: str = "",
-        published: datetime | None = None,
-    ) -> Post:
-        key = classify_path(urlsplit(url).path)
-        pid = post_id or (key[1] if key and key[0] == "id" else f"entry:{key[1] if key else url}")
-        return Post(
-            id=pid,
-            kind="post",
-            status="live",
-            title=title,
-            html="",
-            published=published or datetime(1970, 1, 1, tzinfo=KST),
-            url=url,
-            path=urlsplit(url).path,
-            error=reason,
-            skip=not failed,
-        )
-
     def parse_page(self, html: str, url: str) -> Post | None:
-        """One post page -> a Post (or a skipped/failed one), in named steps: the page's metadata, the
-        protected-post check, the body, the date, the category and tags, the editor clean-up."""
-        soup = BeautifulSoup(html, "lxml")
-        meta = read_page_meta(soup, html, url, self.origin)
-        if is_protected_page(soup):
-            return self._skipped_post(
-                meta.canonical,
-                "protected by a password: its text cannot be read",
-                post_id=meta.entry_id,
-                title=meta.title,
-                published=meta.published,
-            )
-        body, soup = self._find_body(soup, meta.entry_id)
-        published = meta.published or self._rss_date(meta.canonical) or visible_date(soup)
-        if published is None:
-            published = datetime(1970, 1, 1, tzinfo=KST)
-            self.warnings.append(
-                f"{meta.canonical}: no publication date found; dated 1970-01-01 (edit the post's date)"
-            )
-        if body is None:
-            return self._skipped_post(
-                meta.canonical,
-                "no post body found in the page (skin not recognised); set tistory.body_selectors",
-                failed=True,
-                post_id=meta.entry_id,
-                title=meta.title,
-                published=published,
-            )
-        # category: entryInfo, tiara, then the skin's category link near the article (never a menu)
-        category = meta.category or skin_category(soup, near=body)
-        categories = tuple(c.strip() for c in str(category).split("/") if c.strip() and c.strip() not in NO_CATEGORY)
-        tags = list(dict.fromkeys([*meta.tags, *skin_tags(soup, near=body)]))
-        for sel in self.tcfg.remove_selectors:
-            for el in body.select(sel):
-                el.decompose()
-        clean_editor_html(body, soup, self.origin)
-        self._remember(meta)
-        return self._post(meta, body, published, categories, tags)
-
-    def _find_body(self, soup: BeautifulSoup, entry_id: str) -> tuple[Tag | None, BeautifulSoup]:
-        """The article's content (never a skin wrapper when the content's own container is there), else the
-        uniform mobile page's; with the soup it belongs to."""
-        for sel in self.tcfg.body_selectors or DEFAULT_BODY_SELECTORS:
-            found = soup.select_one(sel)
-            if found is not None and (found.get_text(strip=True) or found.find("img")):
-                return found, soup
-        if entry_id.isdigit():
-            mobile = self._get_text(f"/m/{entry_id}")
+        """One post page -> a Post (or a skipped/failed one): :func:`parse_post_page`, with the one fetch it
+        may need (the uniform mobile page ``/m/<id>`` of a skin whose body no selector finds), the RSS dates
+        it lacks, and what the source remembers of the page (its warnings, how later links name it)."""
+        parsed = parse_post_page(html, url, self.origin, self.tcfg, rss_dates=self._rss_dates)
+        if parsed.needs_mobile:
+            mobile = self._get_text(f"/m/{parsed.meta.entry_id}")
             if mobile:
-                msoup = BeautifulSoup(mobile, "lxml")
-                for sel in MOBILE_BODY_SELECTORS:
-                    found = msoup.select_one(sel)
-                    if found is not None:
-                        return found, msoup
-        return None, soup
-
-    def _post(
-        self, meta: PageMeta, body: Tag, published: datetime, categories: tuple[str, ...], tags: list[str]
-    ) -> Post:
-        entry_id = meta.entry_id
-        path = urlsplit(meta.canonical).path
-        key = classify_path(path)
-        old = [f"/m/{entry_id}"] if entry_id.isdigit() else []
-        if key and key[0] == "entry":
-            old.append("/m" + path)
-            if entry_id.isdigit():
-                old.append(f"/{entry_id}")
-        slug = key[1] if key and key[0] == "entry" else (meta.title or entry_id)
-        thumb = meta.thumbnail
-        return Post(
-            id=entry_id,
-            kind="post",
-            status="live",
-            title=meta.title,
-            html=body.decode_contents(),
-            published=published,
-            updated=meta.modified,
-            url=meta.canonical,
-            path=path,
-            slug=slug,
-            categories=categories,
-            tags=tuple(tags),
-            summary=meta.summary,
-            thumbnail=original_image_url(thumb) if thumb and not is_chrome_image(thumb) else None,
-            old_urls=tuple(old),
-        )
+                parsed = parse_post_page(html, url, self.origin, self.tcfg, rss_dates=self._rss_dates, mobile=mobile)
+        self.warnings.extend(parsed.warnings)
+        if parsed.post.error is None:
+            self._remember(parsed.meta)
+        return parsed.post
 
     # --- links written as /entry/<title> --------------------------------------------------------------
     def _remember(self, meta: PageMeta) -> None:
@@ -1356,13 +1522,6 @@ class TistorySource:
         html = got.text()
         entry_id = page_entry_id(BeautifulSoup(html, "lxml"), html, got.url)
         return entry_id if entry_id.isdigit() else None
-
-    def _rss_date(self, url: str) -> datetime | None:
-        path = urlsplit(url).path
-        for item in self._rss_items:
-            if urlsplit(item["link"]).path == path:
-                return parse_tistory_date(item.get("pubDate"))
-        return None
 
 
 def _ordered_map(fn, items: list, workers: int):  # type: ignore[no-untyped-def]
