@@ -526,3 +526,13 @@ def test_jekyll_builds_the_same_text_before_and_after(site: Path, localize, cdn_
     assert "/assets/img/seoul-award/blogspot.png" in built and cdn_server.img_url not in built
     for ref in re.findall(r'(?:src|href)="(/assets/[^"]+)"', built):
         assert (tmp_path / "after" / ref.lstrip("/")).is_file(), ref
+
+
+def test_redirects_treat_a_localized_post_as_a_post(site: Path, localize, cli):
+    """A localized file's old address (its source_url) leads to where Jekyll publishes it, not to its path."""
+    localize(site)
+    res = cli("redirects", site, "--to", "https://news.example.org", "--format", "netlify")
+    assert res.code == 0, res
+    rules = (site / "_migrator/redirects/_redirects").read_text()
+    assert "/12  https://news.example.org/2024/05/new-editor.html  301" in rules
+    assert "_posts" not in rules

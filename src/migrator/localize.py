@@ -1575,7 +1575,7 @@ def print_summary(report: LocalizeReport, console: Any, limit: int = 50) -> None
         for col in ("action", "file", "images"):
             plan.add_column(col)
         for item in changed[:limit]:
-            n = Counter(i["status"] for i in item.images or [])
+            n = Counter(st for st, _ in {(i["status"], i.get("path") or i["url"]) for i in item.images or []})
             what = ", ".join(f"{k} {v}" for k, v in sorted(n.items())) or "-"
             plan.add_row(item.action, item.path or "-", what)
         console.print(plan)
