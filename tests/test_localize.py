@@ -536,3 +536,26 @@ def test_redirects_treat_a_localized_post_as_a_post(site: Path, localize, cli):
     rules = (site / "_migrator/redirects/_redirects").read_text()
     assert "/12  https://news.example.org/2024/05/new-editor.html  301" in rules
     assert "_posts" not in rules
+
+
+def test_refresh_finds_the_live_page_from_a_link_in_the_body(tmp_path: Path, localize, cdn: CdnSite, cdn_server):
+    """Migrated posts often keep their old address only as a line in the body ("migrated from ...")."""
+    from localize_site import EXPIRED as GONE
+    from localize_site import signed_url
+
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    stale = signed_url(cdn_server.img_url, "bodylink", GONE)
+    text = (
+        '---\ntitle: "[언리얼5] 보간"\ncategories:\n  - "Tistory"\n---\n\n'
+        f"*이 글은 [Tistory 원본]({cdn_server.url}/20)에서 마이그레이션되었습니다.*\n\n![]({stale})\n"
+    )
+    post = site / "_posts" / "2024-09-24-interp.md"
+    post.write_text(text, encoding="utf-8")
+    cdn.pages["/20"] = ["bodylink"]
+    res = localize(site)
+    assert res.code == 1 and "--refresh-from" in res.out and post.read_text() == text, res
+    res = localize(site, "--refresh-from", cdn_server.url)
+    assert res.code == 0, res
+    assert post.read_text() == text.replace(stale, "/assets/img/interp/img.png")
+    assert (site / "assets/img/interp/img.png").read_bytes() == cdn.original("bodylink")

@@ -627,27 +627,24 @@ class _MdLink:
     label: str | None = None  # a reference link's label
 
 
-def _match_bracket(text: str, i: int, hi: int) -> int | None:
-    """The ``]`` that closes the ``[`` at ``i`` (nested brackets and escapes counted; never past a blank
-    line or 4,000 characters)."""
-    depth = 0
-    j = i
-    stop = min(hi, i + 4000)
-    while j < stop:
-        c = text[j]
-        if c == "\\":
-            j += 2
-            continue
+_BRACKET_STOPS = re.compile(r"\\.|[\[\]]|\n[ \t]*\r?\n", re.S)
+
+
+def bracket_pairs(text: str, lo: int, hi: int) -> dict[int, int]:
+    """Each ``[`` of ``text[lo:hi]`` -> the ``]`` that closes it (nesting and backslash escapes counted; a
+    blank line ends a paragraph, and with it every bracket left open). One pass, however the brackets are."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACKET_STOPS.finditer(text, lo, hi):
+        c = m.group()
         if c == "[":
-            depth += 1
+            stack.append(m.start())
         elif c == "]":
-            depth -= 1
-            if depth == 0:
-                return j
-        elif c == "\n" and _BLANK.match(text, j):
-            return None
-        j += 1
-    return None
+            if stack:
+                pairs[stack.pop()] = m.start()
+        elif c[0] == "\n":
+            stack.clear()
+    return pairs
 
 
 def _skip_space(text: str, j: int, hi: int, newlines: int = 1) -> int:
@@ -705,13 +702,14 @@ def _label(text: str) -> str:
 
 def _md_links(text: str, lo: int, hi: int, skip: Ranges) -> list[_MdLink]:
     out: list[_MdLink] = []
+    pairs = bracket_pairs(text, lo, hi)
     for m in _BRACKET.finditer(text, lo, hi):
         i = m.start()
         if i in skip or (i > 0 and text[i - 1] == "\\"):
             continue
         image = text[i] == "!"
         open_ = m.end() - 1
-        close = _match_bracket(text, open_, hi)
+        close = pairs.get(open_)
         if close is None:
             continue
         after = close + 1
@@ -1174,37 +1172,49 @@ class Localizer:
         return None
 
     # --- a current signed URL from the post's live page (--refresh-from) -----------------------------------
-    def _live_page(self, fm: dict) -> str | None:
-        """The post's page on the blog --refresh-from names: the path of its source_url, else its permalink,
-        else its first redirect_from."""
+    def live_pages(self, scan: Scan) -> list[str]:
+        """Where the post may be on the blog --refresh-from names, most likely first: the path of its
+        ``source_url``; any front matter URL or link of the body on that blog (``original_url: …``, "migrated
+        from [the original](https://NAME.tistory.com/189)"); then its ``permalink`` and ``redirect_from``,
+        which keep the old path on some sites."""
         assert self.refresh
-        for value in (fm.get("source_url"), fm.get("permalink"), *_as_list(fm.get("redirect_from"))):
-            if not isinstance(value, str) or not value.strip():
-                continue
-            value = value.strip()
-            path = urlsplit(value).path if value.startswith(("http://", "https://")) else value
-            if path.startswith("/") and ":" not in path:  # a permalink with :placeholders is not a path
-                return self.refresh + path
-        return None
+        host = urlsplit(self.refresh).netloc.lower()
+        fm = scan.fm
+        urls: list[str] = []
+        src = fm.get("source_url")
+        if isinstance(src, str) and src.startswith(("http://", "https://")):
+            urls.append(urlsplit(src.strip()).path)
+        on_blog = [f.url for f in scan.found if f.role in ("front", "link") and urlsplit(f.url).netloc.lower() == host]
+        urls += [urlsplit(u).path for u in on_blog]
+        for value in (fm.get("permalink"), *_as_list(fm.get("redirect_from"))):
+            if isinstance(value, str) and value.strip():
+                urls.append(value.strip())
+        pages = [self.refresh + p for p in urls if p.startswith("/") and p != "/" and ":" not in p]
+        return list(dict.fromkeys(pages))[:3]
+
+    def _page(self, page: str) -> str | None:
+        if page not in self._pages:
+            try:
+                self._pages[page] = self.http.get(page).text()
+            except FetchError as e:
+                self._pages[page] = None
+                if e.status_code not in (404, 410):
+                    self.report.stats.warnings.append(f"--refresh-from: cannot read {page}: {e.message}")
+        return self._pages[page]
 
     def _fresh_url(self, image: PlatformImage, scan: Scan) -> str | None:
+        """A current signed URL of the same image, from the first of the post's live pages that shows it."""
         if image.key in self._fresh:
             return self._fresh[image.key]
-        page = self._live_page(scan.fm)
         fresh = None
-        if page is not None:
-            if page not in self._pages:
-                try:
-                    self._pages[page] = self.http.get(page).text()
-                except FetchError as e:
-                    self.report.stats.warnings.append(f"--refresh-from: cannot read {page}: {e.message}")
-                    self._pages[page] = None
-            text = self._pages[page] or ""
-            for m in re.finditer(r"""(?:https?:)?//[^\s"'<>()\\]+""", text):
+        for page in self.live_pages(scan):
+            for m in re.finditer(r"""(?:https?:)?//[^\s"'<>()\\]+""", self._page(page) or ""):
                 cand = self.rules.original(absolute_url(html.unescape(m.group(0)), None) or "", self.refresh)
                 if cand is not None and cand.key == image.key and cand.original != image.original:
                     fresh = cand.original
                     break
+            if fresh:
+                break
         self._fresh[image.key] = fresh
         return fresh
 
