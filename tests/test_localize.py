@@ -559,3 +559,35 @@ def test_refresh_finds_the_live_page_from_a_link_in_the_body(tmp_path: Path, loc
     assert res.code == 0, res
     assert post.read_text() == text.replace(stale, "/assets/img/interp/img.png")
     assert (site / "assets/img/interp/img.png").read_bytes() == cdn.original("bodylink")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("<div>\n\n![x](https://1.bp.blogspot.com/-a/b/AAAAAAAAAAI/c/s320/a.png)\n\n</div>\n", []),  # raw to kramdown
+        ("<p>![x](https://1.bp.blogspot.com/-a/b/AAAAAAAAAAI/c/s320/a.png)</p>\n", []),
+        ("a <span>![x](https://1.bp.blogspot.com/-a/b/AAAAAAAAAAI/c/s320/a.png)</span>\n", ["a.png"]),  # span HTML
+        ('<div markdown="1">\n\n![x](https://1.bp.blogspot.com/-a/b/AAAAAAAAAAI/c/s320/a.png)\n\n</div>\n', ["a.png"]),
+        ("<pre>![x](https://1.bp.blogspot.com/-a/b/AAAAAAAAAAI/c/s320/a.png)\n<img src='https://1.bp.blogspot.com/-a/b/AAAAAAAAAAI/c/s320/b.png'></pre>\n",
+         ["b.png"]),  # a tag is a tag, Markdown in a block element is text
+    ],
+)
+def test_markdown_inside_block_html_is_text_as_kramdown_reads_it(text, found):
+    assert [f.url.rsplit("/", 1)[-1] for f in scan_text(text, markdown=True).found] == found
+
+
+def test_an_edit_that_would_change_visible_text_is_not_made(tmp_path: Path):
+    """The loss guard backs the scanner: a URL that is visible text keeps its characters."""
+    from migrator.http import HttpClient
+    from migrator.localize import Edit, Found, LocalizeOptions, Localizer, SiteFile
+
+    url = "https://1.bp.blogspot.com/-a/b/AAAAAAAAAAI/c/s320/a.png"
+    text = f'<p>See {url} here</p>\n<p><img src="{url}"></p>\n'
+    scan = scan_text(text, markdown=False)
+    shown = text.index(url)
+    scan.found.insert(0, Found(shown, shown + len(url), url, "a misread", "image"))  # as if the scanner erred
+    edits = [Edit(f.start, f.end, "/assets/img/p/a.png", "url") for f in scan.found]
+    loc = Localizer(tmp_path, Config(), LocalizeOptions(), HttpClient())
+    new, done, note = loc._guarded(SiteFile("_posts/2024-01-01-p.html", "post"), scan, edits)
+    assert new == text.replace(f'src="{url}"', 'src="/assets/img/p/a.png"')
+    assert len(done) == 1 and "shown as text" in note

@@ -79,6 +79,8 @@ FRONT_MATTER_KEYS = (
     "cover",
     "cover_image",
     "teaser",
+    "gallery[].url",
+    "gallery[].image_path",
 )
 MARKDOWN_EXTS = ("md", "markdown", "mkdown", "mkdn", "mkd", "mdown")
 HTML_EXTS = ("html", "htm")
@@ -396,20 +398,23 @@ _IMAGE_ATTRS = {
 _BACKGROUND_TAGS = frozenset({"body", "table", "td", "th", "tr"})
 
 
-def _html_balance(text: str) -> int:
-    """Block containers opened minus closed in an HTML fragment (kramdown keeps what is inside an open one
-    as raw HTML, indented or not)."""
-    depth = 0
+def _html_containers(text: str, stack: list[bool]) -> None:
+    """Follow the block containers an HTML fragment opens and closes: ``stack`` holds, per open one, whether
+    its content is raw HTML to kramdown (true unless it says ``markdown="1"``)."""
     for m in _CONTAINERS.finditer(text):
         if m.group(3):
             continue
-        depth += -1 if m.group(1) else 1
-    return depth
+        if m.group(1):
+            if stack:
+                stack.pop()
+        else:
+            stack.append(re.search(r"""\bmarkdown\s*=\s*["']?(?:1|block|span)""", m.group(0)) is None)
 
 
-def markdown_code(body: str) -> list[tuple[int, int]]:
-    """The character ranges of a Markdown body that are code (fenced and indented blocks, inline code spans):
-    what is written there is shown as text, so nothing in it is an image."""
+def markdown_code(body: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(code, raw HTML) character ranges of a Markdown body. Code: fenced and indented blocks and inline code
+    spans, shown as text. Raw HTML: HTML blocks and what an open block element holds, where kramdown (unlike
+    CommonMark) reads no Markdown (``<div>![x](u)</div>`` shows that text); their tags are still tags."""
     from markdown_it import MarkdownIt
 
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", body)]
@@ -417,24 +422,25 @@ def markdown_code(body: str) -> list[tuple[int, int]]:
     def offset(line: int) -> int:
         return line_starts[line] if line < len(line_starts) else len(body)
 
-    ranges: list[tuple[int, int]] = []
-    depth = 0
+    code: list[tuple[int, int]] = []
+    raw: list[tuple[int, int]] = []
+    stack: list[bool] = []
     for tok in MarkdownIt("commonmark").parse(body):
         if tok.map is None:
             continue
         span = (offset(tok.map[0]), offset(tok.map[1]))
+        inside = any(stack)
         if tok.type == "html_block":
-            depth = max(0, depth + _html_balance(tok.content))
-        elif tok.type == "fence":
-            ranges.append(span)
-        elif tok.type == "code_block":
-            if depth > 0:  # indented HTML inside an open <div>: kramdown reads it as HTML, not code
-                depth = max(0, depth + _html_balance(tok.content))
-            else:
-                ranges.append(span)
-    blocks = Ranges(ranges)
-    ranges += _code_spans(body, blocks)
-    return ranges
+            raw.append(span)
+            _html_containers(tok.content, stack)
+        elif inside:  # inside an open <div>: HTML to kramdown, indented or not
+            raw.append(span)
+            if tok.type in ("code_block", "fence"):
+                _html_containers(tok.content, stack)
+        elif tok.type in ("fence", "code_block"):
+            code.append(span)
+    code += _code_spans(body, Ranges(code))
+    return code, raw
 
 
 def _code_spans(body: str, blocks: Ranges) -> list[tuple[int, int]]:
@@ -771,7 +777,7 @@ def _scan_markdown(scan: Scan, lo: int, hi: int, skip: Ranges) -> None:
             _add_md_url(scan, a, b, "Markdown reference", "link", link_labels.get(label, ()))
 
 
-def _spacers(scan: Scan, lo: int, hi: int, skip: Ranges) -> None:
+def _spacers(scan: Scan, lo: int, hi: int, skip: Ranges, md_skip: Ranges) -> None:
     """``<p>&nbsp;</p>`` (and, in Markdown, a paragraph of only ``&nbsp;``): a line that holds only one goes
     with its line break."""
     text = scan.text
@@ -782,7 +788,7 @@ def _spacers(scan: Scan, lo: int, hi: int, skip: Ranges) -> None:
     if not scan.markdown:
         return
     for m in _MD_SPACER_LINE.finditer(text, lo, hi):
-        if m.start() in skip:
+        if m.start() in md_skip:
             continue
         before = text[:m.start()]
         after = text[m.end():]
@@ -812,17 +818,21 @@ def scan_text(text: str, *, markdown: bool, clean: bool = False) -> Scan:
     lo, hi = scan.body_start, len(text)
     body = text[lo:]
     skip_spans = [(lo + a, lo + b) for a, b in (m.span() for m in _LIQUID_CODE.finditer(body))]
+    raw: list[tuple[int, int]] = []
     if markdown:
-        skip_spans += [(lo + a, lo + b) for a, b in markdown_code(body)]
+        md_code, md_raw = markdown_code(body)
+        skip_spans += [(lo + a, lo + b) for a, b in md_code]
+        raw = [(lo + a, lo + b) for a, b in md_raw]
     code = Ranges(skip_spans)
     comments = [(lo + m.start(), lo + m.end()) for m in _COMMENT.finditer(body) if lo + m.start() not in code]
-    skip = Ranges(skip_spans + comments)
+    html_skip = Ranges(skip_spans + comments)
+    skip = Ranges(skip_spans + comments + raw)  # no Markdown is read in code, comments or raw HTML
     _scan_tags(scan, lo, hi, code, clean)
     if markdown:
         _scan_markdown(scan, lo, hi, skip)
     _link_inner(scan, scan.anchors)
     if clean:
-        _spacers(scan, lo, hi, skip)
+        _spacers(scan, lo, hi, html_skip, skip)
     scan.found.sort(key=lambda f: f.start)
     return scan
 
@@ -1104,14 +1114,19 @@ class Localizer:
 
     # --- which references are made local ------------------------------------------------------------------
     def _blog(self, scan: Scan) -> str | None:
-        """The blog a file came from (a Referer for its Tistory images): --refresh-from, else its source_url."""
+        """The blog a file came from (a Referer for its Tistory images): --refresh-from, else its source_url,
+        else the first front matter URL on a Tistory blog (``original_url:``, ``tistory_url:``...)."""
+        from migrator.sources.tistory import TistorySource
+
         if self.refresh:
             return self.refresh
         src = scan.fm.get("source_url")
-        if isinstance(src, str) and src.startswith(("http://", "https://")):
-            parts = urlsplit(src)
-            return f"{parts.scheme}://{parts.netloc}"
-        return None
+        urls = [src] if isinstance(src, str) and src.startswith(("http://", "https://")) else []
+        urls += [f.url for f in scan.found if f.role == "front" and TistorySource.matches_host(_host(f.url))]
+        if not urls:
+            return None
+        parts = urlsplit(urls[0])
+        return f"{parts.scheme}://{parts.netloc}"
 
     def _image_for(self, f: Found, blog: str | None) -> PlatformImage | None:
         image = self.rules.original(f.url, blog)
@@ -1344,7 +1359,8 @@ class Localizer:
             if ok([*kept, e])[0]:
                 kept.append(e)
             else:
-                note = (note + "; " if note else "") + f"a URL at character {e.start} is shown as text: left as it is"
+                shown = text[e.start : e.end]
+                note = (note + "; " if note else "") + f"{shown} is shown as text, not as an image: left as it is"
         good, new, done = ok(kept)
         return (new, done, note) if good else (text, [], "no edit could be made without losing words")
 
@@ -1538,6 +1554,10 @@ class Localizer:
     def _on_asset(self, rec: AssetRecord) -> None:
         self.manifest.record_asset(rec)
         self._dirty = True
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 def _rank(url: str) -> int:
