@@ -47,3 +47,8 @@ bench: setup jekyll
 
 clean:
 	rm -rf $(VENV) example-site example-site-tistory .pytest_cache .ruff_cache build src/*.egg-info
+
+# a site migrated by another tool, its images still on the old blogs: repaired offline (see README)
+.PHONY: demo-localize
+demo-localize: setup
+	$(PY) fixtures/localize_demo.py example-localize

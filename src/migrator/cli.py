@@ -35,6 +35,7 @@ EPILOG = (
   migrator verify site --build
   migrator redirects site --to https://USER.github.io
   migrator publish site --github-pages --sync-workflow --install 'git+https://github.com/USER/migrator'
+  migrator localize site --clean --dry-run --report plan.html
 
 exit status: 0 all migrated; 1 finished but some items failed (listed, retried next run);
 2 usage or config error; 3 source unreachable; 4 not a blog / export without posts; 5 cannot write output.
@@ -134,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     _verify_build_flags(v)
     r = _redirects_parser(sub)
     pub = _publish_parser(sub)
-    for q in (s, v, r, pub):
+    loc = _localize_parser(sub)
+    for q in (s, v, r, pub, loc):
         q.add_argument("-v", "--verbose", action="count", default=0, help="tracebacks on errors")
         q.add_argument("-q", "--quiet", action="store_true", help="only the exit status")
     return p
@@ -218,6 +220,39 @@ def _publish_parser(sub: Any) -> argparse.ArgumentParser:
     pub.add_argument("--schedule", metavar="CRON", default="17 4 * * *", help="when the resync runs (default: daily)")
     pub.add_argument("--branch", metavar="NAME", default="main", help="the branch whose pushes deploy (default: main)")
     return pub
+
+
+def _localize_parser(sub: Any) -> argparse.ArgumentParser:
+    S = argparse.SUPPRESS
+    lp = sub.add_parser(
+        "localize",
+        help="repair a site already migrated (by another tool or by hand): hot-linked platform images made local",
+        description="Find every Blogger or Tistory image SITE still hot-links (front matter, Markdown, <img>, "
+        "links around images, inline CSS), fetch its original, store it under assets/ and rewrite only that "
+        "URL in place. Run it again: nothing new is fetched, failed images are retried.",
+    )
+    lp.add_argument("dir", metavar="SITE", help="the Jekyll site's folder")
+    lp.add_argument("--config", "-c", metavar="FILE", help="YAML config file (images.dir, site.baseurl, http...)")
+    lp.add_argument("--dry-run", action="store_true", default=S, help="show what would change; write nothing")
+    lp.add_argument("--report", metavar="PATH", default=S, help="write a report (.json, .md or .html): per file the "
+                    "diff and the images")
+    lp.add_argument("--clean", action="store_true", help="also remove editor leftovers: data-ke-* attributes, "
+                    "&nbsp; spacer paragraphs, the inline styles of Blogger's separator wrappers")
+    lp.add_argument("--include-drafts", action="store_true", help="also the drafts in _drafts/")
+    lp.add_argument("--all-hosts", action="store_true", help="localize every remote image, not only Blogger's "
+                    "and Tistory's")
+    lp.add_argument("--refresh-from", metavar="URL", help="the Tistory blog (https://NAME.tistory.com): an expired "
+                    "signed image URL is replaced by a current one from the post's live page")
+    lp.add_argument("--image-host", metavar="HOST", action="append", default=[], help="a host that serves the "
+                    "platforms' images too (a mirror, a test server); repeatable")
+    lp.add_argument("--key", metavar="KEY", action="append", default=[], help="one more front matter key that "
+                    "holds an image (dotted: header.cover); repeatable")
+    lp.add_argument("--force", action="store_true", default=S, help="also edit files changed by hand since the "
+                    "last run (conflicts)")
+    lp.add_argument("--jobs", "-j", type=int, metavar="N", default=S, help="parallel downloads (default: 4)")
+    lp.add_argument("--allow-private-network", action="store_true", default=S,
+                    help="allow fetching from loopback/private/link-local addresses (refused by default)")
+    return lp
 
 
 _FLAG_KEYS = {
@@ -324,6 +359,50 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
                 f"cannot write the report {cfg.report}: {e.strerror or e}",
                 "the site was written; pass a --report path you can write, or run again without it",
             ) from None
+        if cfg.verbosity >= 0:
+            out_console.print(f"Report written to {cfg.report}", highlight=False)
+    return int(report.exit_status())
+
+
+def _localize(args: argparse.Namespace, out_console: Console) -> int:
+    from migrator.http import HttpClient
+    from migrator.localize import LocalizeOptions, localize, print_summary
+    from migrator.report import write_report
+
+    overrides: dict[str, Any] = {
+        key: getattr(args, key)
+        for key in ("dry_run", "report", "jobs", "force", "allow_private_network")
+        if hasattr(args, key)
+    }
+    if args.quiet:
+        overrides["verbosity"] = -1
+    cfg = load_config(args.config, overrides)
+    site = Path(args.dir)
+    if not site.is_dir():
+        raise UsageError(f"{site} is not a directory", "pass the folder of a Jekyll site")
+    opts = LocalizeOptions(
+        dry_run=cfg.dry_run,
+        clean=args.clean,
+        include_drafts=args.include_drafts,
+        all_hosts=args.all_hosts,
+        force=cfg.force,
+        refresh_from=args.refresh_from,
+        image_hosts=tuple(args.image_host),
+        keys=tuple(args.key),
+    )
+    http = HttpClient(cfg.http, allow_private=cfg.allow_private_network, allow_hosts=cfg.allow_private_hosts,
+                      pool_size=max(10, cfg.jobs * 2))
+    try:
+        report = localize(site, cfg, opts, http)
+    finally:
+        http.close()
+    if cfg.verbosity >= 0:
+        print_summary(report, out_console)
+    if cfg.report:
+        try:
+            write_report(report, Path(cfg.report))
+        except OSError as e:
+            raise OutputError(f"cannot write the report {cfg.report}: {e.strerror or e}") from None
         if cfg.verbosity >= 0:
             out_console.print(f"Report written to {cfg.report}", highlight=False)
     return int(report.exit_status())
@@ -502,6 +581,8 @@ def _main(argv: list[str] | None) -> int:
             return _redirects(args, out_console)
         if args.command == "publish":
             return _publish(args, out_console)
+        if args.command == "localize":
+            return _localize(args, out_console)
         return _verify(args, out_console)
     except MigratorError as e:
         if verbose:

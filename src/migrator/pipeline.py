@@ -434,7 +434,7 @@ class Migration:
     def _deletions(self, seen: set[str]) -> None:
         for post_id in sorted(set(self.manifest.posts) - seen):
             entry = self.manifest.posts[post_id]
-            if entry.status == "deleted":
+            if entry.status == "deleted" or entry.kind == "localized":  # a file `localize` repaired, not a post
                 continue
             item = ReportItem(post_id, entry.source_url, entry.title, entry.path, "deleted", entry.kind)
             self.report.items.append(item)

@@ -294,7 +294,10 @@ def read_site(out: Path) -> Site:
             continue
         if fm.get("published") is False:
             continue
-        date = _post_date(fm, rec.path.rsplit("/", 1)[-1], tz) if rec.kind == "post" else None
+        kind = rec.kind
+        if kind == "localized":  # a file `localize` repaired: a post or a page by where it is
+            kind = "post" if rec.path.startswith("_posts/") or "/_posts/" in rec.path else "page"
+        date = _post_date(fm, rec.path.rsplit("/", 1)[-1], tz) if kind == "post" else None
         claimed = _strs(fm.get("redirect_from"))
         permalink = fm.get("permalink")
         if isinstance(permalink, str) and ":" not in permalink:
@@ -302,10 +305,10 @@ def read_site(out: Path) -> Site:
         site.posts.append(
             SitePost(
                 post_id=post_id,
-                kind=rec.kind,
+                kind=kind,
                 title=str(fm.get("title") or rec.title or ""),
                 source_url=rec.source_url,
-                new_path=_new_path(fm, rec.path, rec.kind, date, config),
+                new_path=_new_path(fm, rec.path, kind, date, config),
                 old_paths=claimed,
                 tags=_strs(fm.get("tags")),
                 categories=_strs(fm.get("categories")),

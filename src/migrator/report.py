@@ -30,6 +30,7 @@ class ReportItem:
     preview: str | None = None  # a dry run's rendered new file (front matter + body), for the HTML report
     fallback: dict | None = None  # the loss guard wrote (part of) the post as HTML: format, reason, lost_words
     sanitized: dict | None = None  # what the sanitiser removed (elements, event handlers, URLs, embeds)
+    images: list[dict] | None = None  # localize: each image of the file (url, where, status, path, reason)
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Report:
                     **({"error": i.error} if i.error else {}),
                     **({"fallback": i.fallback} if i.fallback else {}),
                     **({"sanitized": i.sanitized} if i.sanitized else {}),
+                    **({"images": i.images} if i.images is not None else {}),
                 }
                 for i in self.items
             ],
@@ -240,6 +242,8 @@ def render_markdown(report: Report) -> str:
             lines.append(f"- kept as HTML ({item.fallback.get('format')}): {item.fallback.get('reason')}")
         if item.sanitized:
             lines.append(f"- unsafe markup removed: {describe_removed(item.sanitized)}")
+        for img in item.images or []:
+            lines.append(f"- image {_image_line(img)}")
         if item.diff:
             lines += ["", "```diff", item.diff.rstrip("\n"), "```"]
         lines.append("")
@@ -263,8 +267,23 @@ pre.diff .del{color:#82071e;background:#ffebe9;display:block}
 .rendered table{border-collapse:collapse}.rendered td,.rendered th{border:1px solid #ccc;padding:.2em .5em}
 .rendered pre{background:#f6f8fa;padding:.5em;overflow:auto}.rendered iframe{max-width:100%}
 .preview img{max-width:100%}.frontmatter{font-size:.85em;background:#f7f7f7;padding:.5em;overflow:auto}
-.error{color:#b00}.fallback{color:#8a5300}
+.error{color:#b00}.fallback{color:#8a5300}ul.images{font-size:.85em}li.img.failed{color:#b00}
 """
+
+
+def _image_line(img: dict) -> str:
+    """One image of a file, for the Markdown and HTML reports: status, URL (original), where, path, reason."""
+    parts = [f"{img.get('status')}: {img.get('url')}"]
+    if img.get("original"):
+        parts.append(f"(fetched from {img['original']})")
+    parts.append(f"in {img.get('where')}")
+    if img.get("path"):
+        parts.append(f"-> {img['path']}")
+    if img.get("reason"):
+        parts.append(f"({img['reason']})")
+    if img.get("note"):
+        parts.append(f"[{img['note']}]")
+    return " ".join(parts)
 
 
 def _diff_html(diff: str) -> str:
@@ -310,7 +329,8 @@ def render_html(report: Report) -> str:
         if item.action == "unchanged":
             continue
         src = esc(item.source_url or "")
-        link = f"<a href='{src}'>{src}</a>" if item.source_url else "(no URL: a draft)"
+        none = "(no source URL)" if item.images is not None else "(no URL: a draft)"
+        link = f"<a href='{src}'>{src}</a>" if item.source_url else none
         body = ""
         if item.error:
             body += f"<p class='error'>{esc(item.error)}</p>"
@@ -321,6 +341,11 @@ def render_html(report: Report) -> str:
             )
         if item.sanitized:
             body += f"<p class='fallback'>Unsafe markup removed: {esc(describe_removed(item.sanitized))}</p>"
+        if item.images:
+            rows = "".join(
+                f"<li class='img {esc(str(i.get('status')))}'>{esc(_image_line(i))}</li>" for i in item.images
+            )
+            body += f"<ul class='images'>{rows}</ul>"
         if item.diff:
             body += _diff_html(item.diff)
         if item.preview:
