@@ -40,8 +40,9 @@ def test_noop_resync_is_cheap_and_writes_nothing(quiet_server, migrate):
     res, _ = migrate(quiet_server)
     assert res.code == 0, res
     assert tree_snapshot(site) == before  # no file written, no mtime touched
-    # a summary listing of ids, one "updated since" query per feed (comments too), the first page: a handful
-    assert len(quiet_server.log) <= 9 < first_requests, quiet_server.log
+    # the first summary page (its total), one "updated since" query per feed, the pages' total, the comments'
+    # "updated since": five requests, whatever the blog's size (no listing: the totals add up)
+    assert len(quiet_server.log) <= 5 < first_requests, quiet_server.log
     assert any("updated-min=" in p and "orderby=updated" in p for p in quiet_server.log)
     assert not quiet_server.requests_to("/img/")
     assert "posts unchanged" in res.out and "14" in res.out
@@ -221,3 +222,28 @@ def test_dry_run_prints_the_plan_post_by_post(quiet_server, migrate):
     res, site = migrate(quiet_server, "--dry-run")
     assert res.code == 0 and not site.exists()
     assert "Plan" in res.out and "_posts/2024-03-02-hello-world.md" in res.out and "create" in res.out
+
+
+@pytest.mark.parametrize("change", ["delete", "add", "delete-and-add"])
+def test_resync_notices_deletions_from_the_totals(quiet_server, blog, migrate, change):
+    """No listing when nothing was deleted; a listing (and so the deletion) as soon as the totals disagree,
+    also when one post was deleted and another added in the same interval."""
+    res, site = migrate(quiet_server)
+    assert res.code == 0, res
+    if "delete" in change:
+        blog.entries.remove(entry(blog, "1000000000000000009"))
+    if "add" in change:
+        blog.entries.append(dict(entry(blog, NOTE), id="1000000000000000097", title="Added",
+                                 path="/2099/03/added.html", published="2099-03-01T00:00:00.000+09:00",
+                                 updated="2099-03-01T00:00:00.000+09:00"))
+    quiet_server.log.clear()
+    res, _ = migrate(quiet_server)
+    assert res.code == 0, res
+    listed = [p for p in quiet_server.log if "/feeds/posts/summary" in p and "start-index=1&" not in p]
+    if "delete" in change:
+        assert "posts deleted at the source │     1" in res.out, res.out
+        assert listed, quiet_server.log  # the numbers did not add up: every id was listed
+    else:
+        assert "posts deleted at the source │     0" in res.out and not listed, quiet_server.log
+    if "add" in change:
+        assert (site / "_posts/2099-03-01-added.md").exists()

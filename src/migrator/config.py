@@ -37,6 +37,7 @@ class HttpConfig:
     backoff_max: float = 60.0  # longest single wait, Retry-After included
     delay: float = 0.0  # minimum seconds between two requests to the same host
     per_host: int = 4  # concurrent requests per host
+    per_cdn_host: int = 8  # concurrent requests per host of the platform's image CDN (a browser opens 6 per host)
     max_bytes: int = 50 * 1024 * 1024  # biggest response (decompressed) accepted, pages and images
     user_agent: str | None = None  # default: "migrator/<version> (+https://github.com/migrator)"
 

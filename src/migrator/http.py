@@ -528,13 +528,28 @@ class HttpClient:
             self._delays[netloc.lower()] = max(delay, self.cfg.delay)
             self._gates.pop(netloc.lower(), None)
 
+    def set_cdn_domains(self, domains: tuple[str, ...]) -> None:
+        """Image CDNs (a platform's own, e.g. googleusercontent.com and its sub-domains) may be asked
+        ``http.per_cdn_host`` requests at once instead of ``http.per_host``: they serve the whole web's
+        images, and a browser opens six connections to each on its own; a blog's pages keep ``per_host``."""
+        with self._gates_lock:
+            self._cdn_domains = tuple(d.lower().lstrip(".") for d in domains)
+            self._gates.clear()
+
+    def _limit_for(self, host: str) -> int:
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        for d in getattr(self, "_cdn_domains", ()):
+            if name == d or name.endswith("." + d):
+                return max(self.cfg.per_host, self.cfg.per_cdn_host)
+        return self.cfg.per_host
+
     def _gate(self, url: str) -> _HostGate:
         host = urlsplit(url).netloc.lower()
         with self._gates_lock:
             gate = self._gates.get(host)
             if gate is None:
                 delay = self._delays.get(host, self.cfg.delay)
-                gate = self._gates[host] = _HostGate(self.cfg.per_host, delay, self._sleep)
+                gate = self._gates[host] = _HostGate(self._limit_for(host), delay, self._sleep)
             return gate
 
     # --- retries -------------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ class PlatformRules:
         self.http = http
         self.image_hosts = tuple(h.lower() for h in image_hosts) + tuple(cfg.blogger.extra_image_hosts)
         hosts = tuple(dict.fromkeys((*cfg.blogger.extra_image_hosts, *image_hosts)))
-        self._blogger = blogger._Common(replace(cfg, blogger=replace(cfg.blogger, extra_image_hosts=hosts)))
+        self._blogger = blogger.BloggerSource(replace(cfg, blogger=replace(cfg.blogger, extra_image_hosts=hosts)))
         self._tistory: dict[str, Any] = {}
 
     def tistory(self, origin: str) -> Any:
@@ -159,6 +159,12 @@ class PlatformRules:
 
     def original(self, url: str, blog: str | None = None) -> PlatformImage | None:
         return platform_original(url, self, blog)
+
+    def image_name(self, url: str) -> str:
+        """The file name an image URL stands for, as its platform names it (Blogger's ``=s0`` is not part)."""
+        from migrator.assets import url_name
+
+        return self._blogger.image_name(url) if self._blogger.is_platform_image(url) else url_name(url)
 
 
 def platform_original(url: str, rules: PlatformRules, blog: str | None = None) -> PlatformImage | None:
@@ -1537,6 +1543,7 @@ class Localizer:
             headers_for=lambda u: self._headers.get(u, {}),
             on_record=self._on_asset,
             key_for=lambda u: self._key_of.get(u, u),
+            name_for=self.rules.image_name,
         )
         try:
             store.prefetch(refs)

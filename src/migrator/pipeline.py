@@ -120,6 +120,7 @@ class Migration:
         self.cfg = cfg
         self.out = out
         self.http = http
+        http.set_cdn_domains(type(source).cdn_domains if hasattr(type(source), "cdn_domains") else ())
         self.progress = progress or (lambda title: None)
         self.dry_run = cfg.dry_run
         self.sink: FileSink = DryRunSink(out) if cfg.dry_run else FileSink(out)

@@ -221,6 +221,15 @@ def slug_from_path(path: str) -> str:
 parse_date = parse_iso  # feed and export dates are ISO 8601
 
 
+def _known_ids_by_kind(known: dict) -> dict[str, set[str]]:
+    """The ids a resync knows, by kind: pages live under ``/p/`` (Blogger's URL shape), posts elsewhere."""
+    out: dict[str, set[str]] = {"post": set(), "page": set()}
+    for path, rec in known.items():
+        post_id = rec.post_id if hasattr(rec, "post_id") else rec[0]
+        out["page" if str(path).startswith("/p/") else "post"].add(str(post_id))
+    return out
+
+
 def _unreadable(pid: str, kind: str, title: str, error: Exception) -> Post:
     """A post whose entry could not be read: failed, with the reason, so the run reports and retries it."""
     return Post(
@@ -852,6 +861,32 @@ class BloggerFeedSource(BloggerSource):
         found = comments.get(post.id)
         return replace(post, comments=tuple(found)) if found else post
 
+    def _still_there(self, kind: str, known: set[str], changed: set[str]) -> set[str] | None:
+        """Every id of one feed that still exists, in as few requests as the numbers allow: when the feed's
+        ``openSearch$totalResults`` equals what was known plus what is new since (the ``updated-min``
+        answer), nothing was deleted and no listing is needed (one request, or none: the posts feed's first
+        summary page was read when the source was opened). Only when the numbers do not add up (a deletion,
+        or a deletion and an addition in one interval) is every id listed. None: no listing could be had."""
+        total = self._feed_total(kind)
+        if total is not None and total == len(known | changed):
+            return known | changed
+        try:
+            return self._listing_ids(kind)
+        except _ListingFailed:
+            return None
+
+    def _feed_total(self, kind: str) -> int | None:
+        first_url = self._feed_url(kind, 1, "summary")
+        try:
+            if self._first and self._first[0] == first_url:
+                data = self._first[1]
+            else:
+                one = urlencode({"alt": "json", "start-index": 1, "max-results": 1})  # only its total is read
+                data = self._get_json(f"{self.origin}/feeds/{kind}/summary?{one}")
+            return int(_t(data["feed"], "openSearch$totalResults", ""))
+        except (FetchError, NotABlogError, ValueError, KeyError, TypeError):
+            return None
+
     def _listing_ids(self, kind: str) -> set[str]:
         """Every id of one feed from its summary projection: the first page says how many there are, the
         other pages are then fetched side by side (stepping start-index; rel=next is not needed)."""
@@ -926,24 +961,25 @@ class BloggerFeedSource(BloggerSource):
         listed: set[str] = set()
         yielded: set[str] = set()
         updated_min = (since - timedelta(seconds=self.cfg.blogger.resync_margin)).isoformat(timespec="seconds")
+        known_ids = _known_ids_by_kind(known or {})
         for feed_kind, kind in feeds:
-            try:
-                ids = self._listing_ids(feed_kind)
-            except _ListingFailed:
-                ids = None  # no cheap listing here: read the whole feed (the planner skips what is unchanged)
-            if ids is None:
+            changed: list[Post] = []
+            extra = {"orderby": "updated", "updated-min": updated_min}
+            for entry in self._pages(feed_kind, "default", extra):
+                post = self._entry_to_post(entry, kind)
+                if post is not None:
+                    changed.append(post)
+            ids = self._still_there(feed_kind, known_ids[kind], {p.id for p in changed})
+            if ids is None:  # no cheap listing here: read the whole feed (the planner skips what is unchanged)
                 for entry in self._pages(feed_kind):
                     post = self._entry_to_post(entry, kind)
                     if post is not None:
                         yield post
                 continue
             listed |= ids
-            extra = {"orderby": "updated", "updated-min": updated_min}
-            for entry in self._pages(feed_kind, "default", extra):
-                post = self._entry_to_post(entry, kind)
-                if post is not None:
-                    yielded.add(post.id)
-                    yield self._with_post_comments(post)
+            for post in changed:
+                yielded.add(post.id)
+                yield self._with_post_comments(post)
         if self.cfg.comments:  # a new comment on an old post: that post is read again, with its comments
             fresh = self._comments({"orderby": "updated", "updated-min": updated_min})
             for post_id in sorted(set(fresh) - yielded):
