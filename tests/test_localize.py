@@ -591,3 +591,23 @@ def test_an_edit_that_would_change_visible_text_is_not_made(tmp_path: Path):
     new, done, note = loc._guarded(SiteFile("_posts/2024-01-01-p.html", "post"), scan, edits)
     assert new == text.replace(f'src="{url}"', 'src="/assets/img/p/a.png"')
     assert len(done) == 1 and "shown as text" in note
+
+
+def test_baseurl_in_the_body_not_in_front_matter_and_bad_yaml_leaves_front_matter_alone(
+    tmp_path: Path, localize, cdn: CdnSite, cdn_server
+):
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("baseurl: /blog\n", encoding="utf-8")
+    url = f"{cdn_server.img_url}/img/b/R29vZ2xl/AVvXsEgBase/s1600/base.png"
+    good = site / "_posts" / "2024-01-01-base.md"
+    good.write_text(f"---\nimage: {url}\n---\n\n![b]({url})\n", encoding="utf-8")
+    bad = site / "_posts" / "2024-01-02-bad.md"
+    bad_text = f"---\ntitle: [unclosed\nimage: {url}\n---\n\n![b]({url})\n"
+    bad.write_text(bad_text, encoding="utf-8")
+    res = localize(site)
+    assert res.code == 0, res
+    # themes pass front matter paths through relative_url, which adds the baseurl itself
+    assert good.read_text() == "---\nimage: /assets/img/base/base.png\n---\n\n![b](/blog/assets/img/base/base.png)\n"
+    assert bad.read_text() == bad_text.replace(f"![b]({url})", "![b](/blog/assets/img/base/base.png)")
+    assert "not valid YAML" in res.out

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import bisect
 import html
-import logging
 import os
 import re
 import time
@@ -56,8 +55,6 @@ from migrator.manifest import Manifest, SiteLock
 from migrator.models import AssetRecord, PostRecord
 from migrator.report import Report, ReportItem
 from migrator.sinks import FileSink, check_dirs, sha256_text, unified_diff
-
-log = logging.getLogger("migrator")
 
 KIND = "localized"  # the manifest's post-record kind for a file this command changed
 RECORD_PREFIX = "localized:"  # ... and the prefix of its key (the file's path follows)
@@ -127,8 +124,6 @@ class PlatformImage:
 
 class _NoHttp:
     """Stands in for the HTTP client where the rules are asked without one (pure use, tests)."""
-
-    requests_made = 0
 
     def set_host_delay(self, netloc: str, delay: float) -> None:
         pass
@@ -255,9 +250,6 @@ class Ranges:
         assert isinstance(pos, int)
         i = bisect.bisect_right(self.starts, pos) - 1
         return i >= 0 and pos < self.ends[i]
-
-    def __len__(self) -> int:
-        return len(self.starts)
 
 
 @dataclass(frozen=True)
