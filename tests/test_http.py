@@ -11,7 +11,7 @@ import pytest
 from server import serve_in_background, stop_serving
 
 from migrator.config import HttpConfig
-from migrator.errors import BlockedAddressError, FetchError, ResponseTooLargeError
+from migrator.errors import BadBody, BlockedAddressError, FetchError, ResponseTooLargeError
 from migrator.http import HttpClient, backoff_delay, is_public_address, parse_retry_after
 
 
@@ -130,6 +130,23 @@ def test_404_is_final_and_not_retried(srv, client):
     with pytest.raises(FetchError, match="HTTP 404") as e:
         client.get(srv.url + "/missing")
     assert e.value.status_code == 404 and len(srv.log) == 1
+
+
+def test_a_body_the_caller_rejects_is_fetched_again_under_the_same_policy(srv, client, waits):
+    """One retry policy: a body that arrived whole but is unusable (``check`` raises BadBody) is retried with
+    the same backoff as a 5xx, ``check_attempts`` times in all, then the BadBody reaches the caller."""
+    srv.routes["/feed"] = [reply(200, b"{cut"), reply(500), reply(200, b'{"ok": 1}')]
+
+    def check(got):
+        if not got.content.endswith(b"}"):
+            raise BadBody("not JSON")
+
+    assert client.get(srv.url + "/feed", check=check).content == b'{"ok": 1}'
+    assert len(srv.log) == 3 and len(waits) == 2  # a bad body and a 500 wait alike
+    srv.routes["/bad"] = [reply(200, b"{cut")]
+    with pytest.raises(BadBody, match="not JSON"):
+        client.get(srv.url + "/bad", check=check, check_attempts=2)
+    assert [path for path, _ in srv.log].count("/bad") == 2
 
 
 def test_truncated_body_is_retried(srv, client, tmp_path):

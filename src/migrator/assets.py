@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from migrator.errors import FetchError, OutputError
+from migrator.errors import BadBody, FetchError, OutputError
 from migrator.http import Fetched, HttpClient
 from migrator.models import AssetRecord
 from migrator.names import safe_stem, unique_path
@@ -255,25 +255,31 @@ class AssetStore:
         return bool(rec and rec.status == "ok" and rec.path and (self.out / rec.path).is_file())
 
     def _download(self, ref: ImageRef) -> tuple[Fetched | None, Path, str | None]:
-        """Fetch one asset to its ``.part`` file and check it; a body that ends too soon is fetched again."""
+        """Fetch one asset to its ``.part`` file and check it; a body that ends too soon is fetched again (the
+        HTTP client's retry policy)."""
         part = self.tmp / (hashlib.sha1(ref.url.encode("utf-8")).hexdigest() + ".part")
-        error = None
-        for _attempt in range(max(1, self.http.cfg.retries)):
-            try:
-                got = self.http.get(ref.url, headers=self.headers_for(ref.url), to_file=part)
-            except FetchError as e:
-                part.unlink(missing_ok=True)
-                return None, part, e.message
-            except OSError as e:
-                part.unlink(missing_ok=True)
-                if e.errno == errno.ENOSPC:
-                    raise OutputError("the disk is full", "free some space, then run the same command again") from e
-                return None, part, f"cannot write the download: {e.strerror or e}"
+        found: list[str | None] = []
+
+        def check(got: Fetched) -> None:
             error = self._check(got, part, ref)
-            if error is None or "incomplete" not in error:
-                return got, part, error
-        part.unlink(missing_ok=True)
-        return None, part, error
+            if error is not None and "incomplete" in error:
+                raise BadBody(error)
+            found.append(error)
+
+        try:
+            got = self.http.get(ref.url, headers=self.headers_for(ref.url), to_file=part, check=check)
+        except BadBody as e:
+            part.unlink(missing_ok=True)
+            return None, part, e.message
+        except FetchError as e:
+            part.unlink(missing_ok=True)
+            return None, part, e.message
+        except OSError as e:
+            part.unlink(missing_ok=True)
+            if e.errno == errno.ENOSPC:
+                raise OutputError("the disk is full", "free some space, then run the same command again") from e
+            return None, part, f"cannot write the download: {e.strerror or e}"
+        return got, part, found[-1] if found else None
 
     def resolve(self, refs: Iterable[ImageRef], slug: str) -> dict[str, AssetRecord]:
         """Make every ref local (download what is missing); returns url -> record (ok or failed)."""

@@ -70,3 +70,12 @@ class BlockedAddressError(FetchError):
 
 class ResponseTooLargeError(FetchError):
     pass
+
+
+class BadBody(Exception):
+    """A body that arrived whole but cannot be used (an image cut short with no Content-Length to tell, a
+    feed page that is not JSON): the HTTP client fetches it again, as its retry policy says."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

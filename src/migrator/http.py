@@ -36,7 +36,7 @@ import idna
 import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NameResolutionError, NewConnectionError
@@ -45,7 +45,7 @@ from urllib3.util import parse_url
 
 from migrator import __version__
 from migrator.config import HttpConfig
-from migrator.errors import BlockedAddressError, FetchError, ResponseTooLargeError
+from migrator.errors import BadBody, BlockedAddressError, FetchError, ResponseTooLargeError
 
 USER_AGENT = f"migrator/{__version__} (+https://pypi.org/project/migrator/)"
 MAX_REDIRECTS = 10
@@ -560,6 +560,14 @@ class HttpClient:
             return min(float(ra), self.cfg.backoff_max)
         return backoff_delay(retry_state.attempt_number, self.cfg.backoff, self.cfg.backoff_max)
 
+    def _stop(self, bad_body_attempts: int) -> Callable[[RetryCallState], bool]:
+        def stop(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            limit = bad_body_attempts if isinstance(exc, BadBody) else self.cfg.retries
+            return state.attempt_number >= limit
+
+        return stop
+
     def get(
         self,
         url: str,
@@ -569,11 +577,17 @@ class HttpClient:
         last_modified: str | None = None,
         to_file: Path | None = None,
         max_bytes: int | None = None,
+        check: Callable[[Fetched], None] | None = None,
+        check_attempts: int | None = None,
     ) -> Fetched:
-        """GET with retries. Raises FetchError for a final failure (4xx, retries exhausted, blocked).
+        """GET with the one retry policy (tenacity: attempts, backoff, Retry-After). Raises FetchError for a
+        final failure (4xx, retries exhausted, blocked).
 
         With ``to_file`` the body is streamed there (the caller renames it into place); otherwise it is in
-        ``Fetched.content``. With ``etag``/``last_modified`` a 304 answer returns ``status == 304``.
+        ``Fetched.content``. With ``etag``/``last_modified`` a 304 answer returns ``status == 304``. ``check``
+        looks at a body that arrived whole and raises :class:`BadBody` when it is unusable all the same (an
+        image cut short with no Content-Length to tell, a feed page that is not JSON): it is fetched again,
+        ``check_attempts`` times in all (default ``http.retries``), then the BadBody reaches the caller.
         """
         hdrs = dict(headers or {})
         if etag:
@@ -581,15 +595,22 @@ class HttpClient:
         if last_modified:
             hdrs["If-Modified-Since"] = last_modified
         cap = max_bytes or self.cfg.max_bytes
+
+        def attempt() -> Fetched:
+            got = self._get_once(url, hdrs, to_file, cap)
+            if check is not None and got.status != 304:
+                check(got)
+            return got
+
         retrying = Retrying(
-            stop=stop_after_attempt(self.cfg.retries),
+            stop=self._stop(check_attempts or self.cfg.retries),
             wait=self._wait,
-            retry=retry_if_exception_type(_Retryable),
+            retry=retry_if_exception_type((_Retryable, BadBody)),
             reraise=True,
             sleep=self._sleep,
         )
         try:
-            return retrying(self._get_once, url, hdrs, to_file, cap)
+            return retrying(attempt)
         except _Retryable as e:
             raise FetchError(
                 f"{url}: {e} (gave up after {self.cfg.retries} attempts)",

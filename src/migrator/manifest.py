@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import OutputError
-from migrator.models import AssetRecord, PostRecord
+from migrator.models import AssetRecord, BadRecord, PostRecord, record_from_json
 
 VERSION = 1
 DIRNAME = ".migrator"
@@ -106,62 +106,16 @@ def atomic_write_text(path: Path, text: str, tmp_dir: Path | None = None) -> Non
         _atomic_write(path, text.encode("utf-8"))  # that folder is another file system: a temp file beside it
 
 
-class BadRecord(ValueError):
-    pass
-
-
-def _str(d: dict[str, Any], key: str, default: str | None = None) -> str | None:
-    value = d.get(key, default)
-    if value is not None and not isinstance(value, str):
-        raise BadRecord(f"{key} is {type(value).__name__}, not text")
-    return value
+# what an entry that lacks its status is read as: failed (retried), never ok
+_MISSING = {"status": "failed"}
 
 
 def _post_from(d: dict[str, Any]) -> PostRecord:
-    if not isinstance(d, dict):
-        raise BadRecord(f"the record is {type(d).__name__}, not an object")
-    for key in ("source_url", "title", "updated", "source_sha256", "path", "output_sha256", "status", "error"):
-        _str(d, key)
-    if not isinstance(d.get("assets") or [], list) or not all(isinstance(a, str) for a in d.get("assets") or []):
-        raise BadRecord("assets is not a list of URLs")
-    if d.get("status", "failed") not in ("ok", "failed", "conflict", "deleted", "skipped"):
-        raise BadRecord(f"status {d.get('status')!r} is not one of ok, failed, conflict, deleted, skipped")
-    return PostRecord(
-        source_url=d.get("source_url"),
-        title=d.get("title", ""),
-        updated=d.get("updated"),
-        source_sha256=d.get("source_sha256", ""),
-        path=d.get("path"),
-        output_sha256=d.get("output_sha256"),
-        status=d.get("status", "failed"),
-        assets=tuple(d.get("assets") or ()),
-        error=d.get("error"),
-        kind=d.get("kind", "post"),
-        render_key=d.get("render_key"),
-        etag=d.get("etag"),
-        last_modified=d.get("last_modified"),
-        fallback=d.get("fallback") if isinstance(d.get("fallback"), dict) else None,
-    )
+    return record_from_json(PostRecord, d, missing=_MISSING)
 
 
 def _asset_from(url: str, d: dict[str, Any]) -> AssetRecord:
-    if not isinstance(d, dict):
-        raise BadRecord(f"the record is {type(d).__name__}, not an object")
-    for key in ("path", "sha256", "content_type", "etag", "last_modified", "status", "error"):
-        _str(d, key)
-    if not isinstance(d.get("bytes") or 0, int) or isinstance(d.get("bytes"), bool):
-        raise BadRecord(f"bytes is {d.get('bytes')!r}, not a number")
-    return AssetRecord(
-        url=url,
-        path=d.get("path"),
-        sha256=d.get("sha256"),
-        bytes=int(d.get("bytes") or 0),
-        content_type=d.get("content_type"),
-        etag=d.get("etag"),
-        last_modified=d.get("last_modified"),
-        status=d.get("status", "failed"),
-        error=d.get("error"),
-    )
+    return record_from_json(AssetRecord, d, given={"url": url}, missing=_MISSING)
 
 
 class Manifest:

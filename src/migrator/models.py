@@ -5,15 +5,38 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 _R = TypeVar("_R")
 PostKind = Literal["post", "page"]
 PostStatus = Literal["live", "draft"]
-# old path -> (post id, updated, page ETag, page Last-Modified) of every migrated post
-Known = dict[str, tuple[str, str | None, str | None, str | None]]
+
+
+@dataclass(frozen=True)
+class KnownPost:
+    """What the manifest recorded of a migrated post, handed to its source on a resync."""
+
+    id: str
+    updated: str | None = None  # the source's modification time, as recorded (ISO 8601)
+    etag: str | None = None  # the post page's HTTP validators, for a conditional GET
+    last_modified: str | None = None
+
+
+# old path -> what the manifest recorded of the post there
+Known = dict[str, KnownPost]
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Why a source could not read a post: ``skipped`` (it cannot be migrated at all: protected, deleted;
+    recorded, not retried) or ``failed`` (an error: retried on the next run)."""
+
+    reason: str
+    skipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,17 +80,28 @@ class Post:
     thumbnail: str | None = None  # lead image URL (original size)
     author: str | None = None
     old_urls: tuple[str, ...] = ()  # more old paths that must keep working (redirect_from)
-    error: str | None = None  # set by a source when the post cannot be read
-    skip: bool = False  # with error: the post cannot be migrated at all (protected, deleted): recorded as skipped
+    unreadable: Unreadable | None = None  # set by a source when the post cannot be read
     etag: str | None = None  # the post page's HTTP validators, for a conditional GET next time
     last_modified: str | None = None
     comments: tuple[Comment, ...] = ()
+
+    @property
+    def error(self) -> str | None:
+        """Why the post could not be read (None: it was)."""
+        return self.unreadable.reason if self.unreadable else None
+
+    @property
+    def skip(self) -> bool:
+        """The post cannot be migrated at all (recorded as skipped, not retried)."""
+        return bool(self.unreadable and self.unreadable.skipped)
 
     def fingerprint(self) -> str:
         """sha256 of everything the source said about the post: changes iff the source changed."""
         data = asdict(self)
         data.pop("etag")
         data.pop("last_modified")
+        data.pop("unreadable")
+        data["error"], data["skip"] = self.error, self.skip  # as it always was fingerprinted
         data["published"] = self.published.isoformat()
         data["updated"] = self.updated.isoformat() if self.updated else None
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
@@ -87,16 +121,8 @@ class AssetRecord:
     error: str | None = None
 
     def to_json(self) -> dict:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "bytes": self.bytes,
-            "content_type": self.content_type,
-            "etag": self.etag,
-            "last_modified": self.last_modified,
-            "status": self.status,
-            "error": self.error,
-        }
+        """The manifest's entry (keyed by ``url`` outside it): every other field, in the fields' order."""
+        return record_json(self, omit=("url",))
 
 
 @dataclass(frozen=True)
@@ -110,7 +136,7 @@ class PostRecord:
     path: str | None
     output_sha256: str | None
     status: Literal["ok", "failed", "conflict", "deleted", "skipped"]
-    assets: tuple[str, ...] = ()
+    assets: tuple[str, ...] = field(default=(), metadata={"items": "URLs"})
     error: str | None = None
     kind: str = "post"
     render_key: str | None = None  # sha256 of the settings the file was rendered with (format, front matter...)
@@ -119,22 +145,8 @@ class PostRecord:
     fallback: dict | None = None  # the loss guard wrote HTML: {"format", "reason", "lost_words"[, "blocks"]}
 
     def to_json(self) -> dict:
-        return {
-            "source_url": self.source_url,
-            "title": self.title,
-            "updated": self.updated,
-            "source_sha256": self.source_sha256,
-            "path": self.path,
-            "output_sha256": self.output_sha256,
-            "status": self.status,
-            "assets": list(self.assets),
-            "error": self.error,
-            "kind": self.kind,
-            "render_key": self.render_key,
-            "etag": self.etag,
-            "last_modified": self.last_modified,
-            "fallback": self.fallback,
-        }
+        """The manifest's entry: every field, in the fields' order."""
+        return record_json(self)
 
 
 @dataclass
@@ -197,3 +209,78 @@ def scrub(record: _R) -> tuple[_R, int]:
 
     out = fix(record)
     return out, count  # type: ignore[return-value]
+
+
+# --- records as JSON: driven by the dataclasses' fields ----------------------------------------------------
+
+
+class BadRecord(ValueError):
+    """A record read from JSON has a field of the wrong type."""
+
+
+def record_json(rec: Any, omit: tuple[str, ...] = ()) -> dict:
+    """A record as JSON: every field but ``omit``, in the fields' order, tuples as lists."""
+    out = {}
+    for f in fields(rec):
+        if f.name not in omit:
+            value = getattr(rec, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def _optional(tp: Any) -> tuple[Any, bool]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0], len(args) < len(typing.get_args(tp))
+    return tp, False
+
+
+def _checked(name: str, tp: Any, value: Any, items: str) -> Any:
+    """``value`` as the field ``name`` of type ``tp`` holds it; BadRecord for a wrong type (None is read as
+    the field's nothing: no text, no list, zero, no mapping)."""
+    tp, _ = _optional(tp)
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise BadRecord(f"{name} {value!r} is not one of {', '.join(typing.get_args(tp))}")
+        return value
+    if tp is str:
+        if value is not None and not isinstance(value, str):
+            raise BadRecord(f"{name} is {type(value).__name__}, not text")
+        return value
+    if origin is tuple:
+        if not isinstance(value or [], list) or not all(isinstance(a, str) for a in value or []):
+            raise BadRecord(f"{name} is not a list of {items}")
+        return tuple(value or ())
+    if tp is int:
+        if not isinstance(value or 0, int) or isinstance(value, bool):
+            raise BadRecord(f"{name} is {value!r}, not a number")
+        return int(value or 0)
+    if origin is dict or tp is dict:
+        return value if isinstance(value, dict) else None  # a mapping the tool wrote, or nothing
+    return value
+
+
+def record_from_json(cls: type[_R], data: Any, given: dict | None = None, missing: dict | None = None) -> _R:
+    """A record from its JSON, every field's type checked (BadRecord names the first one wrong). ``given``:
+    fields that are not in the JSON (its key); ``missing``: what an absent field is read as, where that is not
+    the field's default (else None, or "" for required text)."""
+    if not isinstance(data, dict):
+        raise BadRecord(f"the record is {type(data).__name__}, not an object")
+    hints = typing.get_type_hints(cls)
+    values = dict(given or {})
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name in values:
+            continue
+        if f.name in data:
+            raw = data[f.name]
+        elif missing and f.name in missing:
+            raw = missing[f.name]
+        elif f.default is not MISSING:
+            raw = f.default
+        elif f.default_factory is not MISSING:
+            raw = f.default_factory()
+        else:
+            raw = None if _optional(hints[f.name])[1] else ""
+        values[f.name] = _checked(f.name, hints[f.name], raw, f.metadata.get("items", "text"))
+    return cls(**values)

@@ -24,7 +24,7 @@ from migrator.errors import MigratorError, OutputError, UsageError
 from migrator.guard import Fallback
 from migrator.http import HttpClient
 from migrator.manifest import Action, Manifest, SiteLock, plan
-from migrator.models import AssetRecord, Blog, Post, PostRecord, scrub
+from migrator.models import AssetRecord, Blog, Known, KnownPost, Post, PostRecord, scrub
 from migrator.report import Report, ReportItem
 from migrator.sanitize import Removed
 from migrator.sinks import DryRunSink, FileSink, check_dirs, sha256_text, unified_diff
@@ -528,7 +528,7 @@ class Migration:
         ]
         return lost
 
-    def _resync_basis(self) -> tuple[datetime | None, dict[str, tuple[str, str | None]] | None]:
+    def _resync_basis(self) -> tuple[datetime | None, Known | None]:
         """(since, known) for a cheap resync, or (None, None) when every post must be read: a first run, a
         previous run that was limited or incomplete, --full, or anything that failed last time (retried)."""
         m = self.manifest
@@ -549,7 +549,7 @@ class Migration:
         except ValueError:
             return None, None
         known = {
-            urlsplit(p.source_url).path: (post_id, p.updated, p.etag, p.last_modified)
+            urlsplit(p.source_url).path: KnownPost(post_id, p.updated, p.etag, p.last_modified)
             for post_id, p in m.posts.items()
             if p.source_url and p.status == "ok"
         }

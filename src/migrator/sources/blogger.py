@@ -29,18 +29,19 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from lxml import etree
 
 from migrator.dates import parse_iso, valid_timezone
-from migrator.errors import BlockedAddressError, ConfigError, FetchError, NotABlogError, SourceError
-from migrator.models import Blog, Comment, Post
+from migrator.errors import BadBody, BlockedAddressError, ConfigError, FetchError, NotABlogError, SourceError
+from migrator.models import Blog, Comment, Post, Unreadable
 from migrator.redirectmap import RedirectMap, redirect_script
-from migrator.sources import markup
 from migrator.sources.base import BaseSource, OldUrls, RedirectFormat
+from migrator.sources.markup import code_blocks as markup_code_blocks
+from migrator.sources.markup import has_markers
 from migrator.urls import encode_path, host_matches, normalize_origin
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
     from migrator.config import Config
-    from migrator.http import HttpClient
+    from migrator.http import Fetched, HttpClient
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BLOGGER2018 = "{http://schemas.google.com/blogger/2018}"
@@ -154,7 +155,7 @@ def caption_tables(soup: BeautifulSoup, body: Tag) -> None:
 def clean_html(html: str) -> str:
     """A post body as ordinary HTML: caption tables become figures, and code blocks say their language the
     way HTML does (:mod:`migrator.sources.markup`). A body with none of that is returned as it is."""
-    if "tr-caption-container" not in html and not markup.has_markers(html):
+    if "tr-caption-container" not in html and not has_markers(html):
         return html
     from bs4 import BeautifulSoup
 
@@ -163,7 +164,7 @@ def clean_html(html: str) -> str:
     if body is None:
         return html
     caption_tables(soup, body)
-    markup.code_blocks(body)
+    markup_code_blocks(body)
     return body.decode_contents()
 
 
@@ -239,8 +240,19 @@ def _unreadable(pid: str, kind: str, title: str, error: Exception) -> Post:
         title=title,
         html="",
         published=datetime(1970, 1, 1, tzinfo=UTC),
-        error=f"cannot read this entry ({type(error).__name__}: {error})",
+        unreadable=Unreadable(f"cannot read this entry ({type(error).__name__}: {error})"),
     )
+
+
+def feed_page(content: bytes) -> dict:
+    """A feed page's JSON (``{"feed": {...}}``); BadBody when it is not that."""
+    try:
+        data = json.loads(content.decode("utf-8", errors="replace"))
+    except ValueError as e:
+        raise BadBody(f"not valid JSON ({e.msg} at byte {e.pos})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("feed"), dict):
+        raise BadBody("JSON without a 'feed' object")
+    return data
 
 
 def _post_id(raw_id: str) -> tuple[str | None, str | None]:
@@ -516,7 +528,7 @@ class BloggerSource(BaseSource):
             summary=summary,
             thumbnail=original_image_url(thumbnail) if thumbnail else None,
             author=author,
-            error=error,
+            unreadable=Unreadable(error) if error else None,
             **self._labels(labels),
         )
 
@@ -644,19 +656,17 @@ class BloggerFeedSource(BloggerSource):
         return f"{self.origin}/feeds/{kind}/{projection}?{urlencode([('alt', 'json'), *query])}", start, ""
 
     def _get_json(self, url: str) -> dict:
-        last_error = ""
-        for _ in range(2):  # a body that parses badly is fetched once more (it may have been cut short)
-            got = self.http.get(url)
-            try:
-                data = json.loads(got.content.decode("utf-8", errors="replace"))
-            except ValueError as e:
-                last_error = f"not valid JSON ({e.msg} at byte {e.pos})"
-                continue
-            if not isinstance(data, dict) or not isinstance(data.get("feed"), dict):
-                last_error = "JSON without a 'feed' object"
-                continue
-            return data
-        raise NotABlogError(f"{url}: the feed answered {last_error}", "is this really a Blogger blog?")
+        """A feed page as JSON; a body that parses badly is fetched once more (it may have been cut short)."""
+        parsed: list[dict] = []
+
+        def check(got: Fetched) -> None:
+            parsed[:] = [feed_page(got.content)]
+
+        try:
+            self.http.get(url, check=check, check_attempts=2)
+        except BadBody as e:
+            raise NotABlogError(f"{url}: the feed answered {e.message}", "is this really a Blogger blog?") from None
+        return parsed[0]
 
     def _load_first_page(self) -> None:
         """The blog's metadata, from the first page of the (light) summary feed; that page is also the first

@@ -32,10 +32,10 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from lxml import etree
 
 from migrator.errors import ConfigError, FetchError, NotABlogError, SourceError
-from migrator.models import Blog, Post
+from migrator.models import Blog, Known, KnownPost, Post, Unreadable
 from migrator.redirectmap import RedirectMap, redirect_script
-from migrator.sources import markup
 from migrator.sources.base import BaseSource, OldUrls, RedirectFormat
+from migrator.sources.markup import code_blocks as markup_code_blocks
 
 if TYPE_CHECKING:
     from migrator.config import Config
@@ -776,7 +776,7 @@ _STYLED = frozenset({"p", "span", "div", "blockquote", "ul", "ol", "table", "td"
 
 def _code_blocks(body: Tag, soup: BeautifulSoup, base: str) -> None:
     """A code block's language as HTML says it (``data-ke-language``, an old highlighter's markers)."""
-    markup.code_blocks(body)
+    markup_code_blocks(body)
 
 
 def _editor_attributes(body: Tag, soup: BeautifulSoup, base: str) -> None:
@@ -858,8 +858,7 @@ def skipped_post(
         published=published or datetime(1970, 1, 1, tzinfo=KST),
         url=url,
         path=urlsplit(url).path,
-        error=reason,
-        skip=not failed,
+        unreadable=Unreadable(reason, skipped=not failed),
     )
 
 
@@ -1368,9 +1367,7 @@ class TistorySource(BaseSource):
         )
 
     # --- reading one post ------------------------------------------------------------------------------
-    def posts(
-        self, since: datetime | None = None, known: dict[str, tuple[str, str | None]] | None = None
-    ) -> Iterator[Post]:
+    def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
         """Every readable post. On a resync (``since`` and ``known``), a post whose sitemap ``lastmod`` equals
         the recorded modification time is not fetched again, and enumeration only looks above the newest
         known id."""
@@ -1379,28 +1376,29 @@ class TistorySource(BaseSource):
         known = known or {}
         seen_ids: set[str] = set()
         self.listed_ids = set() if since is not None else None
-        todo: list[tuple[Listed, tuple | None]] = []
+        todo: list[tuple[Listed, KnownPost | None]] = []
         for item in listed:
             path = urlsplit(item.url).path
             rec = known.get(path) or known.get(unquote(path))
-            if since is not None and rec is not None and item.lastmod and rec[1]:
-                a, b = parse_tistory_date(item.lastmod), parse_tistory_date(rec[1])
+            if since is not None and rec is not None and item.lastmod and rec.updated:
+                a, b = parse_tistory_date(item.lastmod), parse_tistory_date(rec.updated)
                 if a is not None and a == b:
-                    seen_ids.add(rec[0])
-                    self.listed_ids.add(rec[0])  # unchanged: not fetched again
+                    seen_ids.add(rec.id)
+                    self.listed_ids.add(rec.id)  # unchanged: not fetched again
                     continue
             todo.append((item, rec))
 
-        def read(job: tuple[Listed, tuple | None]):  # type: ignore[no-untyped-def]
+        def read(job: tuple[Listed, KnownPost | None]):  # type: ignore[no-untyped-def]
             item, rec = job
-            validators = (rec[2], rec[3]) if since is not None and rec is not None and not item.lastmod else None
+            conditional = since is not None and rec is not None and not item.lastmod
+            validators = (rec.etag, rec.last_modified) if conditional and rec is not None else None
             return self._read(item.url, listed=True, validators=validators)
 
         # pages are fetched side by side (at most `jobs`, and tistory.delay apart per host), yielded in order
         for (_item, rec), post in zip(todo, _ordered_map(read, todo, self.cfg.jobs), strict=True):
             if post is _NOT_MODIFIED:
-                seen_ids.add(rec[0])
-                self.listed_ids.add(rec[0])  # a conditional GET answered 304: unchanged
+                seen_ids.add(rec.id)
+                self.listed_ids.add(rec.id)  # a conditional GET answered 304: unchanged
                 continue
             if post is None or post.id in seen_ids:
                 continue  # missing, or /entry/<title> and /<id> of one post
@@ -1411,7 +1409,7 @@ class TistorySource(BaseSource):
             return
         floor = 0
         if since is not None:
-            known_ids = [int(v[0]) for v in known.values() if str(v[0]).isdigit()]
+            known_ids = [int(v.id) for v in known.values() if v.id.isdigit()]
             self.listed_ids.update(str(i) for i in known_ids)  # not re-read: cannot be judged cheaply
             floor = max(known_ids, default=0)
         missing_run = 0
