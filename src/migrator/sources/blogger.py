@@ -30,7 +30,7 @@ from lxml import etree
 
 from migrator.dates import parse_iso, valid_timezone
 from migrator.errors import BadBody, BlockedAddressError, ConfigError, FetchError, NotABlogError, SourceError
-from migrator.models import Blog, Comment, Post, Unreadable
+from migrator.models import Blog, Comment, Known, Post, Unreadable
 from migrator.redirectmap import RedirectMap, redirect_script
 from migrator.sources.base import BaseSource, OldUrls, RedirectFormat
 from migrator.sources.markup import code_blocks as markup_code_blocks
@@ -222,12 +222,11 @@ def slug_from_path(path: str) -> str:
 parse_date = parse_iso  # feed and export dates are ISO 8601
 
 
-def _known_ids_by_kind(known: dict) -> dict[str, set[str]]:
+def _known_ids_by_kind(known: Known) -> dict[str, set[str]]:
     """The ids a resync knows, by kind: pages live under ``/p/`` (Blogger's URL shape), posts elsewhere."""
     out: dict[str, set[str]] = {"post": set(), "page": set()}
     for path, rec in known.items():
-        post_id = rec.post_id if hasattr(rec, "post_id") else rec[0]
-        out["page" if str(path).startswith("/p/") else "post"].add(str(post_id))
+        out["page" if str(path).startswith("/p/") else "post"].add(str(rec.id))
     return out
 
 
