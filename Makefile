@@ -32,8 +32,9 @@ demo: setup jekyll
 demo-tistory: setup jekyll
 	$(PY) fixtures/demo.py --tistory example-site-tistory
 
+# the whole suite, with branch coverage (pytest-cov; in-process code only: the subprocess runs are not counted)
 test: setup jekyll
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --cov --cov-report=term
 
 lint: setup
 	$(PY) -m ruff check src tests fixtures $(wildcard bench)

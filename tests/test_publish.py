@@ -197,7 +197,8 @@ def test_the_resync_workflow_step_gives_the_report_a_reviewer_reads(migrate, qui
     assert "| update | 1 |" in body or re.search(r"update\D+1", body), body[:500]
     assert "very first post" in body and "_posts/2024-03-02-hello-world.md" in body  # the diff a reviewer reads
     assert len(body) <= 60_000 + 200
-    assert "_migrator/redirects" not in status or "map.json" in status  # redirects refreshed, not broken
+    rmap = json.loads((site / "_migrator/redirects/map.json").read_text())  # the redirects refreshed, not broken
+    assert rmap["home"] == "https://me.github.io/" and "/2024/03/hello-world.html" in rmap["redirects"]
     data = json.loads((site / ".migrator/manifest.json").read_text())
     assert data["posts"]["1000000000000000001"]["status"] == "ok"
 

@@ -528,32 +528,35 @@ class Migration:
         ]
         return lost
 
-    def _resync_basis(self) -> tuple[datetime | None, Known | None]:
-        """(since, known) for a cheap resync, or (None, None) when every post must be read: a first run, a
+    def _known(self) -> Known:
+        """What the manifest recorded of every migrated post, by its old path (handed to the source on every
+        run: a source whose listing cannot tell a deletion, such as a feed's window, keeps those posts)."""
+        return {
+            urlsplit(p.source_url).path: KnownPost(post_id, p.updated, p.etag, p.last_modified)
+            for post_id, p in self.manifest.posts.items()
+            if p.source_url and p.status == "ok"
+        }
+
+    def _since(self) -> datetime | None:
+        """The last complete sync, for a cheap resync; None when every post must be read: a first run, a
         previous run that was limited or incomplete, --full, or anything that failed last time (retried)."""
         m = self.manifest
         if self.cfg.full or not m.last_sync or m.source.get("complete") != "yes":
-            return None, None
+            return None
         if m.source.get("platform") != self.source.blog.platform:
-            return None, None
+            return None
         if any(p.status in ("failed", "conflict") for p in m.posts.values()):
-            return None, None
+            return None
         if any(a.status != "ok" for a in m.assets.values()):
-            return None, None
+            return None
         if self._lost_files():
-            return None, None  # a post or image file was deleted here: read every post, restore what is missing
+            return None  # a post or image file was deleted here: read every post, restore what is missing
         if any(p.render_key and p.render_key != self.render_key for p in m.posts.values()):
-            return None, None  # rendered with other settings: every post is read (and re-rendered) again
+            return None  # rendered with other settings: every post is read (and re-rendered) again
         try:
-            since = datetime.fromisoformat(m.last_sync)
+            return datetime.fromisoformat(m.last_sync)
         except ValueError:
-            return None, None
-        known = {
-            urlsplit(p.source_url).path: KnownPost(post_id, p.updated, p.etag, p.last_modified)
-            for post_id, p in m.posts.items()
-            if p.source_url and p.status == "ok"
-        }
-        return since, known
+            return None
 
     # --- the run ------------------------------------------------------------------------------------------
     def run(self) -> Report:
@@ -593,7 +596,7 @@ class Migration:
         last_checkpoint = time.monotonic()
         limited = False
         needs_redirects = False
-        since, known = self._resync_basis()
+        since, known = self._since(), self._known()
         try:
             for post in self._lookahead(self._guarded(self.source.posts(since=since, known=known)), store):
                 if post.id in seen:

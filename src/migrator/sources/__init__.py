@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from migrator.errors import FetchError, NotABlogError, SourceError, UsageError
 from migrator.sources.base import BaseSource, OldUrls, RedirectFormat, Source, config_sections
 from migrator.sources.blogger import BloggerSource
+from migrator.sources.feed import FeedSource
 from migrator.sources.tistory import TistorySource
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 SOURCES: tuple[type[BaseSource], ...] = (
     BloggerSource,
     TistorySource,
+    FeedSource,
 )
 
 __all__ = [

@@ -125,10 +125,10 @@ class Source(Protocol):
     def open_file(cls, path: Path, cfg: Config) -> Source: ...
 
     def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
-        """Every post, page and draft. On a resync, ``since`` is the last complete sync and ``known`` maps
-        each migrated post's old path to what the manifest recorded of it: a source may then skip what has
-        not changed, and sets ``listed_ids`` to every id that still exists (so nothing skipped is taken as
-        deleted)."""
+        """Every post, page and draft. ``known`` maps each migrated post's old path to what the manifest
+        recorded of it; on a cheap resync ``since`` is the last complete sync (None: read every post). A
+        source may then skip what has not changed, and sets ``listed_ids`` to every id that still exists
+        (so nothing skipped, or only out of its listing's reach, is taken as deleted)."""
         ...
 
     def is_platform_image(self, url: str) -> bool:

@@ -80,3 +80,17 @@ def code_blocks(body: Tag) -> None:
         if not any(_highlighter(n) for n in [pre, *pre.find_all("code", limit=1)]):
             continue
         pre["data-lang"] = highlighter_language(pre) or "plain"
+
+
+def clean_html(html: str) -> str:
+    """A post body with its code blocks made plain HTML (:func:`code_blocks`); a body without the markers is
+    returned as it is, unparsed (its bytes, and the post's fingerprint, stay the same)."""
+    if not has_markers(html):
+        return html
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+    if soup.body is None:
+        return html
+    code_blocks(soup.body)
+    return soup.body.decode_contents()

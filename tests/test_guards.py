@@ -1,0 +1,119 @@
+"""The guards no other test reached (found with the branch coverage `make test` reports): the sink's refusal to
+write outside --out, --prune keeping a post edited by hand, a manifest that is not JSON or not ours, the
+Markdown report, and the last two exit codes (130 interrupted, 70 internal error)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from migrator.errors import OutputError
+from migrator.sinks import DryRunSink, FileSink, inside
+
+
+@pytest.mark.parametrize("rel", ["../escape.md", "/etc/passwd", "a\x00b.md", "", "\\windows.md", "_posts/../../x.md"])
+def test_the_sink_never_writes_outside_the_site(tmp_path, rel):
+    site = tmp_path / "site"
+    site.mkdir()
+    with pytest.raises(OutputError, match="refusing to write"):
+        FileSink(site).write(rel, "x")
+    with pytest.raises(OutputError, match="refusing to write"):
+        DryRunSink(site).write(rel, "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"] and not any(site.iterdir())
+
+
+def test_the_sink_never_writes_through_a_link_out_of_the_site(tmp_path):
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    site.mkdir()
+    elsewhere.mkdir()
+    os.symlink(elsewhere, site / "_posts")
+    with pytest.raises(OutputError, match="would land outside"):
+        inside(site, "_posts/2024-01-01-a.md")
+    with pytest.raises(OutputError, match="would land outside"):
+        FileSink(site).write("_posts/2024-01-01-a.md", "x")
+    assert not any(elsewhere.iterdir())
+
+
+def test_prune_keeps_a_deleted_post_edited_by_hand_unless_forced(quiet_server, blog, migrate):
+    res, site = migrate(quiet_server)
+    assert res.code == 0, res
+    post = site / "_posts/2024-03-02-hello-world.md"
+    post.write_text(post.read_text() + "\nMy own note.\n")
+    blog.entries = [e for e in blog.entries if e["id"] != "1000000000000000001"]
+    res, _ = migrate(quiet_server, "--prune")
+    assert res.code == 0, res
+    assert post.exists() and "My own note." in post.read_text()
+    assert "was deleted at the source but edited here; kept" in res.out
+    res, _ = migrate(quiet_server, "--prune", "--force")
+    assert res.code == 0 and not post.exists() and f"removed {post.relative_to(site)}" in res.out
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("{not json", "cannot read"), ('{"version": 2, "posts": {}}', "is not a version-1 migrator manifest"),
+     ('["a list"]', "is not a version-1 migrator manifest")],
+)
+def test_a_manifest_that_is_not_ours_stops_the_run_with_one_line(quiet_server, migrate, cli, text, message):
+    res, site = migrate(quiet_server)
+    path = site / ".migrator/manifest.json"
+    path.write_text(text)
+    res, _ = migrate(quiet_server)
+    assert res.code == 5 and message in res.err and "Traceback" not in res.err, res
+    assert path.read_text() == text  # left as it was, for the user to restore
+    for command in ("status", "verify"):
+        res = cli(command, site)
+        assert res.code == 5 and message in res.err, res
+
+
+def test_the_markdown_report_lists_each_change_with_its_diff(quiet_server, blog, migrate, tmp_path):
+    migrate(quiet_server)
+    e = next(x for x in blog.entries if x["id"] == "1000000000000000001")
+    e["html"] = e["html"].replace("first post", "very first post")
+    e["updated"] = "2099-01-01T00:00:00.000+09:00"
+    report = tmp_path / "plan.md"
+    res, _ = migrate(quiet_server, "--dry-run", "--report", report)
+    assert res.code == 0, res
+    text = report.read_text()
+    assert text.startswith("# migrator report: Example Blog")
+    assert "| action | count |" in text and "| update | 1 |" in text and "| unchanged | 13 |" in text
+    assert "## update: _posts/2024-03-02-hello-world.md" in text and "- title: Hello, world" in text
+    assert "```diff" in text and "+This is the <b>very first post</b>" not in text  # Markdown, not HTML
+    assert "+This is the **very first post**" in text
+    assert "## unchanged" not in text  # only what changes is listed
+
+
+def test_an_internal_error_is_one_line_and_exit_70(quiet_server, migrate, monkeypatch):
+    from migrator import pipeline
+
+    def bug(self):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug in the tool")
+
+    monkeypatch.setattr(pipeline.Migration, "run", bug)
+    res, _ = migrate(quiet_server)
+    assert res.code == 70
+    assert "internal error: RuntimeError: a bug in the tool (rerun with -v" in res.err and "Traceback" not in res.err
+    res, _ = migrate(quiet_server, "-v")
+    assert res.code == 70 and "Traceback" in res.err
+
+
+def test_ctrl_c_is_exit_130_and_says_how_to_resume(quiet_server, migrate, monkeypatch):
+    from migrator import pipeline
+
+    def interrupted(self):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.Migration, "run", interrupted)
+    res, _ = migrate(quiet_server)
+    assert res.code == 130 and "interrupted; run the same command again to resume" in res.err, res
+
+
+def test_no_command_prints_the_help_and_is_a_usage_error(cli):
+    res = cli()
+    assert res.code == 2 and "migrate" in res.out and "COMMAND" in res.out
+
+
+def test_a_report_path_of_an_unknown_kind_is_a_usage_error(quiet_server, migrate, tmp_path):
+    res, _ = migrate(quiet_server, "--dry-run", "--report", tmp_path / "plan.pdf")
+    assert res.code == 2 and "use a .json, .md or .html file name" in res.err, res
+    assert "Next: run the same command without --dry-run" in res.out  # the plan was printed first
