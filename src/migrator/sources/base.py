@@ -11,7 +11,7 @@ What the class declares, read without opening anything:
   answers when it is recognised by an answer), ``settings`` (the dataclass of its config section, or None);
 - how it recognises an input, cheapest first: ``matches_url`` (the URL alone), ``matches_page`` (the page
   the core fetched once, ``<url>/``), ``probe`` (requests of its own, which it lists in ``probes``), and
-  ``reads_file`` (a local file);
+  ``reads_file`` (a local file; ``file_problem`` and ``file_hint`` say why not, and what to pass instead);
 - what the rest of the tool needs to know of the platform: ``embed_hosts`` (iframes a post may keep),
   ``cdn_domains`` (an image left on one of them after a migration is a problem ``verify`` reports),
   ``old_urls`` (the URL shapes ``migrator redirects`` maps), ``redirect_formats`` (what the old platform can
@@ -97,6 +97,7 @@ class Source(Protocol):
     cdn_domains: ClassVar[tuple[str, ...]]
     old_urls: ClassVar[OldUrls]
     redirect_formats: ClassVar[tuple[RedirectFormat, ...]]
+    file_hint: ClassVar[str]
 
     blog: Blog
     warnings: list[str]
@@ -117,6 +118,9 @@ class Source(Protocol):
 
     @classmethod
     def reads_file(cls, path: Path) -> bool: ...
+
+    @classmethod
+    def file_problem(cls, path: Path) -> str: ...
 
     @classmethod
     def open_url(cls, url: str, cfg: Config, http: HttpClient) -> Source: ...
