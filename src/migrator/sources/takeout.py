@@ -230,10 +230,10 @@ def is_takeout(path: Path) -> bool:
         return _folder_root(path) is not None
     if path.name == "feed.atom":
         return _tree_feed(path) is not None
+    if _PART.match(path.name) and path.name.lower().startswith("takeout"):
+        return True  # named as Google names them: one that is not a whole zip is said so (a download cut short)
     if not zipfile.is_zipfile(path):
         return False
-    if _PART.match(path.name) and path.name.lower().startswith("takeout"):
-        return True
     try:
         with zipfile.ZipFile(path) as zf:
             return any(n.startswith(("Takeout/", "Blogger/")) for n in zf.namelist())
