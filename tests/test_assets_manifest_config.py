@@ -215,4 +215,6 @@ def test_records_serialise_every_field():
 
     rec_fields = {f.name for f in dataclasses.fields(PostRecord)}
     assert set(rec().to_json()) == rec_fields
-    assert set(AssetRecord(url="u").to_json()) | {"url"} == {f.name for f in dataclasses.fields(AssetRecord)}
+    fields = {f.name for f in dataclasses.fields(AssetRecord)}
+    assert set(AssetRecord(url="u", source="takeout").to_json()) | {"url"} == fields
+    assert "source" not in AssetRecord(url="u").to_json()  # written only when set: a download's record is as before

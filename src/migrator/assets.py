@@ -6,16 +6,17 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from migrator.errors import BadBody, FetchError, OutputError
 from migrator.http import Fetched, HttpClient
-from migrator.models import AssetRecord
+from migrator.models import AssetRecord, LocalCopy
 from migrator.names import safe_stem, unique_path
 from migrator.urls import absolute_url, srcset_urls
 from migrator.urls import other_scheme as other_scheme  # re-exported: part of this module's helpers
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from bs4 import BeautifulSoup
 
 IMAGE_EXTS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp", "svg", "avif", "heic", "ico", "tif", "tiff"})
+IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp", "bmp": "image/bmp",
+               "avif": "image/avif", "heic": "image/heic", "tif": "image/tiff", "ico": "image/x-icon",
+               "svg": "image/svg+xml"}  # fmt: skip
+OFFLINE_MISSING = "not in the archive, and --offline downloads nothing (run again without --offline to fetch it)"
 GENERIC_STEMS = frozenset({"img", "image", "images", "photo", "picture", "file", ""})
 
 
@@ -208,6 +213,8 @@ class AssetStore:
         on_record: Callable[[AssetRecord], None] = lambda r: None,
         key_for: Callable[[str], str] = lambda u: u,
         name_for: Callable[[str], str] = url_name,
+        local_for: Callable[[str, datetime | None], Sequence[LocalCopy]] = lambda u, near: (),
+        offline: bool = False,
     ) -> None:
         self.out = out
         self.http = http
@@ -219,6 +226,8 @@ class AssetStore:
         self.on_record = on_record
         self.key_for = key_for  # the stable identity of a URL (signed URLs change monthly, the image does not)
         self.name_for = name_for  # the file name an image URL stands for (the source knows its size tokens)
+        self.local_for = local_for  # copies of an image the source holds itself (an archive's photos)
+        self.offline = offline  # nothing is downloaded: what the source does not hold is missing
         self.tmp = out / ".migrator" / "tmp"
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="asset")
         self._by_sha: dict[str, str] = {
@@ -229,8 +238,10 @@ class AssetStore:
         self._inflight: dict[str, Future] = {}
         self.downloaded = 0
         self.would_download = 0  # a dry run: what a real run would fetch
+        self.copied = 0  # from the source's own copies (local_for), not downloaded
         self.reused = 0
         self.failed = 0
+        self.missing = 0  # offline, and not held by the source
 
     def close(self) -> None:
         for fut in self._inflight.values():  # prefetched for posts that were not processed after all
@@ -241,23 +252,70 @@ class AssetStore:
                 fut.result()[1].unlink(missing_ok=True)
         self._inflight.clear()
 
-    def prefetch(self, refs: Iterable[ImageRef]) -> None:
-        """Start downloading what ``resolve`` will need for a later post."""
+    def prefetch(self, refs: Iterable[ImageRef], near: datetime | None = None) -> None:
+        """Start downloading what ``resolve`` will need for a later post (``near``: that post's date)."""
         if self.dry_run:
             return
         self.tmp.mkdir(parents=True, exist_ok=True)
         for ref in refs:
             if ref.url in self._inflight or self._usable(self.assets.get(self.key_for(ref.url))):
                 continue
-            self._inflight[ref.url] = self.pool.submit(self._download, ref)
+            self._inflight[ref.url] = self.pool.submit(self._fetch, ref, near)
 
     def _usable(self, rec: AssetRecord | None) -> bool:
         return bool(rec and rec.status == "ok" and rec.path and (self.out / rec.path).is_file())
 
+    def _fetch(self, ref: ImageRef, near: datetime | None) -> tuple[Fetched | None, Path, str | None, str | None]:
+        """(what was got, its ``.part`` file, an error, where it came from when it was not downloaded): the
+        first of the source's own copies whose bytes are an image, else a download (none when offline)."""
+        if ref.kind == "image":
+            for copy in self.local_for(ref.url, near):
+                got, part, error = self._copy(copy, ref)
+                if got is not None and error is None:
+                    return got, part, None, copy.origin
+        if self.offline:
+            return None, self._part(ref), OFFLINE_MISSING, None
+        return (*self._download(ref), None)
+
+    def _part(self, ref: ImageRef) -> Path:
+        return self.tmp / (hashlib.sha1(ref.url.encode("utf-8")).hexdigest() + ".part")
+
+    def _copy(self, copy: LocalCopy, ref: ImageRef) -> tuple[Fetched | None, Path, str | None]:
+        """Stream one of the source's copies to the ``.part`` file; it counts only if its bytes are a whole
+        image (as a download is checked), within the size cap."""
+        part = self._part(ref)
+        digest, size, cap = hashlib.sha256(), 0, self.http.cfg.max_bytes
+        try:
+            with copy.open() as src, open(part, "wb") as dst:
+                head = tail = b""
+                while chunk := src.read(1 << 20):
+                    size += len(chunk)
+                    if size > cap:
+                        raise ValueError(f"larger than http.max_bytes ({cap:,} bytes)")
+                    head = head or chunk[:4096]
+                    digest.update(chunk)
+                    dst.write(chunk)
+                    tail = (tail + chunk[-1024:])[-1024:]
+        except OSError as e:
+            part.unlink(missing_ok=True)
+            if e.errno == errno.ENOSPC:
+                raise OutputError("the disk is full", "free some space, then run the same command again") from e
+            return None, part, f"cannot read {copy.name}: {e.strerror or e}"
+        except Exception as e:  # noqa: BLE001 - a damaged copy (bad CRC, cut short): the image is downloaded instead
+            part.unlink(missing_ok=True)
+            return None, part, f"cannot read {copy.name}: {e}"
+        ext = sniff_extension(head) if size else None
+        if ext is None or not looks_complete(ext, head, tail, size):
+            part.unlink(missing_ok=True)
+            return None, part, f"{copy.name} is not a whole image"
+        got = Fetched(url=copy.name, status=200, headers={"Content-Type": IMAGE_TYPES.get(ext, "image/" + ext)},
+                      sha256=digest.hexdigest(), size=size)  # fmt: skip
+        return got, part, None
+
     def _download(self, ref: ImageRef) -> tuple[Fetched | None, Path, str | None]:
         """Fetch one asset to its ``.part`` file and check it; a body that ends too soon is fetched again (the
         HTTP client's retry policy)."""
-        part = self.tmp / (hashlib.sha1(ref.url.encode("utf-8")).hexdigest() + ".part")
+        part = self._part(ref)
         found: list[str | None] = []
 
         def check(got: Fetched) -> None:
@@ -281,8 +339,9 @@ class AssetStore:
             return None, part, f"cannot write the download: {e.strerror or e}"
         return got, part, found[-1] if found else None
 
-    def resolve(self, refs: Iterable[ImageRef], slug: str) -> dict[str, AssetRecord]:
-        """Make every ref local (download what is missing); returns url -> record (ok or failed)."""
+    def resolve(self, refs: Iterable[ImageRef], slug: str, near: datetime | None = None) -> dict[str, AssetRecord]:
+        """Make every ref local (copy or download what is missing; ``near``: the post's date); returns url ->
+        record (ok or failed)."""
         refs = list(refs)
         result: dict[str, AssetRecord] = {}
         todo: list[tuple[ImageRef, Future]] = []
@@ -297,18 +356,22 @@ class AssetStore:
                 result[ref.url] = AssetRecord(url=ref.url, status="failed", error="not downloaded (dry run)")
                 self.would_download += 1
             else:
-                fut = self._inflight.pop(ref.url, None) or self.pool.submit(self._download, ref)
+                fut = self._inflight.pop(ref.url, None) or self.pool.submit(self._fetch, ref, near)
                 todo.append((ref, fut))
         for ref, fut in todo:  # document order: names never depend on timing
-            got, part, error = fut.result()
+            got, part, error, origin = fut.result()
             directory = f"{self.files_dir if ref.kind == 'file' else self.images_dir}/{slug}"
             if got is None or error:
                 part.unlink(missing_ok=True)
                 rec = AssetRecord(url=self.key_for(ref.url), status="failed", error=error)
                 self.failed += 1
+                self.missing += error == OFFLINE_MISSING
             else:
-                rec = self._place(got, part, ref, directory)
-                self.downloaded += 1
+                rec = self._place(got, part, ref, directory, origin)
+                if origin:
+                    self.copied += 1
+                else:
+                    self.downloaded += 1
             self.assets[rec.url] = rec
             self.on_record(rec)
             result[ref.url] = rec
@@ -334,7 +397,7 @@ class AssetStore:
                 return f"the server sent a web page (HTTP {got.status}, {got.content_type}), not an image"
         return None
 
-    def _place(self, got: Fetched, part: Path, ref: ImageRef, directory: str) -> AssetRecord:
+    def _place(self, got: Fetched, part: Path, ref: ImageRef, directory: str, origin: str | None = None) -> AssetRecord:
         sha = got.sha256 or file_sha256(part) or ""
         existing = self._by_sha.get(sha)
         if existing and (self.out / existing).is_file():
@@ -379,4 +442,5 @@ class AssetStore:
             etag=got.etag,
             last_modified=got.last_modified,
             status="ok",
+            source=origin,
         )

@@ -29,6 +29,7 @@ EPILOG = (
     "examples:\n"
     + "".join(f"  migrator migrate {src.example} --out site\n" for src in SOURCES)
     + "  migrator migrate feed.atom --out site --origin https://blog.example.com\n"
+    + "  migrator migrate takeout-20261201T000000Z-*.zip --out site --blog \"My Blog\" --offline\n"
     f"  migrator migrate https://blog.example.com --platform {SOURCES[0].name} --out site --dry-run "
     "--report plan.html\n"
     """  migrator status site
@@ -67,7 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     S = argparse.SUPPRESS
-    m.add_argument("source", metavar="SOURCE", help="blog URL, or an export file (feed.atom, blog-*.xml)")
+    m.add_argument(
+        "source",
+        metavar="SOURCE",
+        nargs="+",
+        help="blog URL, or a Blogger export: a Takeout zip (every part of a split one, or a glob of them), the "
+        "unpacked Takeout/ folder, feed.atom, blog-*.xml",
+    )
     m.add_argument("--out", "-o", default=S, metavar="DIR", help="the Jekyll site directory to write (config: out)")
     m.add_argument("--config", "-c", metavar="FILE", help="YAML config file (see config.example.yaml)")
     m.add_argument(
@@ -119,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
         "domains (every one is internal for links, the first is the canonical one) (config: origins)",
     )
     m.add_argument("--timezone", metavar="TZ", default=S, help="the blog's IANA timezone, e.g. Asia/Seoul")
+    m.add_argument(
+        "--blog", metavar="NAME", default=S, help="an export that holds several blogs (a Takeout): which one"
+    )
+    m.add_argument(
+        "--offline",
+        action="store_true",
+        default=S,
+        help="download nothing: images come from the export's archive only; the missing ones are listed",
+    )
     m.add_argument(
         "--urls",
         choices=["preserve", "jekyll"],
@@ -270,6 +286,8 @@ _FLAG_KEYS = {
     "origin": "origins",
     "timezone": "timezone",
     "urls": "urls",
+    "blog": "blog",
+    "offline": "offline",
 }
 
 
@@ -324,7 +342,8 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
         pool_size=max(10, cfg.jobs * 2),
     )
     try:
-        source = find_source(args.source, cfg, http, _recorded_platform(out, args.source))
+        parts = args.source if len(args.source) > 1 else args.source[0]  # several: one export's parts
+        source = find_source(parts, cfg, http, _recorded_platform(out, args.source[0]))
         quiet = cfg.verbosity < 0
         progress = Progress(
             SpinnerColumn(),

@@ -85,6 +85,8 @@ class CoreConfig:
     limit: int | None = None  # migrate at most N posts (for a trial run)
     full: bool = False  # resync: ignore what the last sync knew and read every post again
     comments: bool = True  # save comments (where the platform has them) to _data/comments/<post file name>.yml
+    blog: str | None = None  # an export that holds several blogs (a Takeout): the one to migrate (its folder name)
+    offline: bool = False  # download nothing: images come from the export's archive only (the rest are listed)
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
     http: HttpConfig = field(default_factory=HttpConfig)
     site: SiteConfig = field(default_factory=SiteConfig)

@@ -221,12 +221,17 @@ class Manifest:
         self.assets[rec.url] = rec
         self._append({"asset": rec.url, "rec": rec.to_json()})
 
-    def save(self, *, finished: bool = False) -> None:
-        """Write the whole manifest atomically, then drop the journal it now contains."""
+    def save(self, *, finished: bool = False, as_of: datetime | None = None) -> None:
+        """Write the whole manifest atomically, then drop the journal it now contains. ``finished``: the run
+        is done, and ``last_sync`` is now, or ``as_of`` when the source is older (an export's content is as
+        of when it was made: the next resync asks for what changed since then)."""
         if self.readonly:
             return
         if finished:
-            self.last_sync = datetime.now(UTC).replace(microsecond=0).isoformat()
+            now = datetime.now(UTC)
+            if as_of is not None and as_of.tzinfo is not None and as_of < now:
+                now = as_of.astimezone(UTC)
+            self.last_sync = now.replace(microsecond=0).isoformat()
         text = json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
         try:
             _atomic_write(self.path, text.encode("utf-8"), self.dir / "tmp")

@@ -7,9 +7,10 @@ import json
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
-from datetime import datetime
-from typing import Any, Literal, TypeVar
+from datetime import UTC, datetime
+from typing import IO, Any, Literal, TypeVar
 
 _R = TypeVar("_R")
 PostKind = Literal["post", "page"]
@@ -96,16 +97,27 @@ class Post:
         return bool(self.unreadable and self.unreadable.skipped)
 
     def fingerprint(self) -> str:
-        """sha256 of everything the source said about the post: changes iff the source changed."""
+        """sha256 of everything the source said about the post: changes iff the source changed. What two
+        sources of one blog write differently for the same post does not count: a time's UTC offset (an
+        export's times are UTC, the feed's carry the blog's offset) and the order of labels."""
         data = asdict(self)
         data.pop("etag")
         data.pop("last_modified")
         data.pop("unreadable")
         data["error"], data["skip"] = self.error, self.skip  # as it always was fingerprinted
-        data["published"] = self.published.isoformat()
-        data["updated"] = self.updated.isoformat() if self.updated else None
+        data["published"] = _instant(self.published)
+        data["updated"] = _instant(self.updated)
+        data["tags"], data["categories"] = sorted(self.tags), sorted(self.categories)
+        data["comments"] = [{**c, "published": _instant(c["published"])} for c in data["comments"]]
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _instant(value: datetime | None) -> str | None:
+    """A time as its UTC instant (``2024-03-02T00:15:00+00:00`` for ``09:15+09:00``); a naive one as written."""
+    if value is None:
+        return None
+    return (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat()
 
 
 @dataclass(frozen=True)
@@ -119,10 +131,26 @@ class AssetRecord:
     last_modified: str | None = None
     status: Literal["ok", "failed"] = "ok"
     error: str | None = None
+    source: str | None = None  # where the bytes came from when not downloaded ("takeout": the archive)
 
     def to_json(self) -> dict:
-        """The manifest's entry (keyed by ``url`` outside it): every other field, in the fields' order."""
-        return record_json(self, omit=("url",))
+        """The manifest's entry (keyed by ``url`` outside it): every other field, in the fields' order;
+        ``source`` only when set (a download's record is as it always was)."""
+        out = record_json(self, omit=("url",))
+        if not self.source:
+            out.pop("source", None)
+        return out
+
+
+@dataclass(frozen=True)
+class LocalCopy:
+    """An image the source holds itself (a Takeout's album photo): the asset store copies it, the way it
+    downloads one (same name, same checks), instead of fetching it."""
+
+    name: str  # where it is, for messages
+    size: int  # its size in bytes, as the source knows it
+    open: Callable[[], IO[bytes]]  # a stream of its bytes (the caller closes it)
+    origin: str  # recorded as the asset's ``source``
 
 
 @dataclass(frozen=True)
@@ -157,6 +185,7 @@ class RunStats:
     images_downloaded: int = 0
     images_reused: int = 0
     images_failed: int = 0
+    images_from_archive: int = 0  # copied from the source's own archive (a Takeout's albums), not downloaded
     failures: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
     skips: list[tuple[str, str]] = field(default_factory=list)  # (what, why): protected, deleted
     cleaned: dict[str, int] = field(default_factory=dict)  # clean.remove rule -> posts it touched

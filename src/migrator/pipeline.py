@@ -278,7 +278,7 @@ class Migration:
             return  # most likely unchanged: nothing to fetch
         prepared = self._cleaned(post)
         self._prepared[post.id] = prepared
-        store.prefetch(prepared[1])
+        store.prefetch(prepared[1], post.published)
 
     def _guarded(self, posts):  # type: ignore[no-untyped-def]
         """The source's posts; an unexpected error inside the source ends the listing (the posts read so far
@@ -350,7 +350,7 @@ class Migration:
 
         slug = jekyll.sanitize_slug(post.slug or post.title, fallback=f"{post.kind}-{post.id}")
         soup, refs = self._cleaned(post)
-        records = store.resolve(refs, slug)
+        records = store.resolve(refs, slug, post.published)
         for url, rec in records.items():
             if rec.status != "ok" and not self.dry_run:
                 self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
@@ -437,6 +437,8 @@ class Migration:
             entry = self.manifest.posts[post_id]
             if entry.status == "deleted" or entry.kind == "localized":  # a file `localize` repaired, not a post
                 continue
+            if not self.source.lists_drafts and (entry.path or "").startswith("_drafts/"):
+                continue  # a draft (from an export) is not in a public listing, whatever became of it
             item = ReportItem(post_id, entry.source_url, entry.title, entry.path, "deleted", entry.kind)
             self.report.items.append(item)
             if not self.cfg.prune:
@@ -591,6 +593,8 @@ class Migration:
             on_record=self.manifest.record_asset if not self.dry_run else (lambda r: None),
             key_for=self.source.asset_key,
             name_for=self.source.image_name,
+            local_for=self.source.local_asset,  # an export's own copies (a Takeout's albums) before any download
+            offline=self.cfg.offline,
         )
         seen: set[str] = set()
         last_checkpoint = time.monotonic()
@@ -636,6 +640,12 @@ class Migration:
                 store.reused,
                 store.failed,
             )
+            st.images_from_archive = store.copied
+            if store.missing:
+                st.warnings.append(
+                    f"{store.missing} image(s) are not in the archive and were not downloaded (--offline); they "
+                    "keep their remote URL and are listed above: run again without --offline to fetch them"
+                )
         self.report.incomplete = bool(self.source.incomplete) or bool(self._source_error)
         if self._source_error:
             self.report.stats.failures.append(
@@ -668,7 +678,7 @@ class Migration:
         if requested:
             self.manifest.source["requested"] = requested
         if not self.dry_run:
-            self.manifest.save(finished=True)
+            self.manifest.save(finished=True, as_of=self.source.as_of)
             self.manifest.close()
         self.report.requests = self.http.requests_made - requests_before
         self.report.seconds = time.monotonic() - started

@@ -68,6 +68,7 @@ class Report:
                 "downloaded": self.stats.images_downloaded,
                 "reused": self.stats.images_reused,
                 "failed": self.stats.images_failed,
+                "from_archive": self.stats.images_from_archive,
             },
             "posts": [
                 {
@@ -143,6 +144,8 @@ def print_summary(report: Report, console: Console) -> None:
             label = label.replace("created", "to create").replace("updated", "to update")
         table.add_row(label, str(n), style=style)
     st = report.stats
+    if st.images_from_archive:
+        table.add_row("images from the archive", str(st.images_from_archive))
     table.add_row("images to download" if report.dry_run else "images downloaded", str(st.images_downloaded))
     table.add_row("images already local", str(st.images_reused))
     table.add_row("images failed", str(st.images_failed), style="red" if st.images_failed else None)

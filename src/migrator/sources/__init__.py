@@ -8,6 +8,7 @@ order, cheapest recognition first (see :func:`find_source`).
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,13 +102,18 @@ def _chosen(cfg: Config, known_platform: str | None) -> type[BaseSource] | None:
     return by_name(known_platform)
 
 
-def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str | None = None) -> Source:
+def find_source(
+    source: str | list[str], cfg: Config, http: HttpClient, known_platform: str | None = None
+) -> Source:
     """Pick the platform that reads SOURCE (a file path or a URL) and open it.
 
-    A file: the platform chosen with ``--platform``, else the first whose ``reads_file`` accepts it. A URL:
+    A file: the platform chosen with ``--platform``, else the first whose ``reads_file`` accepts it. Several
+    files, or a glob (``'takeout-*.zip'``), are one export in parts (``open_files``). A URL:
     the chosen platform (``--platform``, or ``known_platform``, what an earlier run recorded for this same
     URL), else the first whose ``matches_url`` accepts the URL, else the first whose ``matches_page`` accepts
     the page at ``<url>/`` (one request), else the first whose ``probe`` says yes (its declared requests)."""
+    if not isinstance(source, str) or (glob.has_magic(source) and not Path(source).exists()):
+        return _open_parts(source, cfg)
     path = Path(source)
     if path.exists():
         return _open_file(source, path, cfg)
@@ -119,6 +125,8 @@ def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str 
             f"SOURCE {source!r} is neither an existing file nor a blog URL",
             "pass https://NAME.blogspot.com, a custom-domain URL, or a Blogger export file",
         )
+    if cfg.offline:
+        raise UsageError("--offline reads an export, and a blog URL needs the network", "drop --offline")
     chosen = _chosen(cfg, known_platform)
     if chosen is not None:
         return chosen.open_url(url, cfg, http)
@@ -144,13 +152,35 @@ def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str 
     )
 
 
+def _open_parts(sources: str | list[str], cfg: Config) -> Source:
+    """Several files (or a glob's matches) that are one export: the parts of a split archive."""
+    names = [sources] if isinstance(sources, str) else sources
+    paths: list[Path] = []
+    for name in names:
+        matches = sorted(glob.glob(name)) if glob.has_magic(name) and not Path(name).exists() else [name]
+        if not matches:
+            raise UsageError(f"no file matches {name}", "check the path of the export's parts")
+        paths += [Path(m) for m in matches]
+    missing = next((p for p in paths if not p.is_file()), None)
+    if missing is not None:
+        raise UsageError(f"file not found: {missing}", "pass the parts of one export (or a glob of them)")
+    paths = list(dict.fromkeys(paths))
+    if len(paths) == 1:
+        return _open_file(str(paths[0]), paths[0], cfg)
+    chosen = by_name(cfg.platform) if cfg.platform != "auto" else None
+    reader = chosen or next((src for src in SOURCES if src.file_hint and src.reads_file(paths[0])), None)
+    if reader is None:
+        return _open_file(str(paths[0]), paths[0], cfg)  # says why no platform reads it
+    return reader.open_files(paths, cfg)
+
+
 def _open_file(source: str, path: Path, cfg: Config) -> Source:
-    if path.is_dir():
+    readers = [src for src in SOURCES if src.file_hint]  # the platforms that read files at all
+    if path.is_dir() and not any(src.reads_file(path) for src in readers):  # an unpacked archive may be read
         raise UsageError(f"{source} is a directory", "pass the export file itself (feed.atom or blog-*.xml)")
     chosen = by_name(cfg.platform) if cfg.platform != "auto" else None
     if chosen is not None:
         return chosen.open_file(path, cfg)
-    readers = [src for src in SOURCES if src.file_hint]  # the platforms that read files at all
     for src in readers:
         if src.reads_file(path):
             return src.open_file(path, cfg)

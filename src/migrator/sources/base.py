@@ -21,6 +21,10 @@ What an opened source gives: ``blog``, ``posts()`` (ordinary HTML: the platform'
 plain HTML, image URLs already the originals), the facts the pipeline reads after the listing
 (``incomplete``, ``listed_ids``, ``expected_total``, ``warnings``, ``origin``, ``origins``), and the per-URL
 rules (``is_platform_image``, ``asset_key``, ``asset_headers``, ``internal_path``, ``aliases``, ``image_name``).
+
+An export may also say (defaults in :class:`BaseSource`): ``open_files`` (several files that are one export,
+the parts of a split archive), ``local_asset`` (an image it holds itself: copied instead of downloaded),
+``as_of`` (its content is as of then: the next resync asks for changes since) and ``lists_drafts``.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
-from migrator.models import Blog, Known, Post
+from migrator.models import Blog, Known, LocalCopy, Post
 
 if TYPE_CHECKING:
     from migrator.config import Config
@@ -106,6 +110,8 @@ class Source(Protocol):
     expected_total: int | None  # how many posts the listing announced (for the progress bar)
     origin: str  # the address asked for ("" for a file): the next run from it skips recognition
     origins: tuple[str, ...]  # more addresses of the blog, recorded in the manifest
+    as_of: datetime | None  # an export's content is as of then (None: now)
+    lists_drafts: bool  # the listing includes drafts (a draft missing from it is deleted)
 
     @classmethod
     def matches_url(cls, url: str) -> bool: ...
@@ -127,6 +133,9 @@ class Source(Protocol):
 
     @classmethod
     def open_file(cls, path: Path, cfg: Config) -> Source: ...
+
+    @classmethod
+    def open_files(cls, paths: list[Path], cfg: Config) -> Source: ...
 
     def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
         """Every post, page and draft. ``known`` maps each migrated post's old path to what the manifest
@@ -160,6 +169,10 @@ class Source(Protocol):
         """The file name an image URL stands for (the last segment, without the platform's size tokens)."""
         ...
 
+    def local_asset(self, url: str, near: datetime | None = None) -> tuple[LocalCopy, ...]:
+        """Copies of the image the source holds itself, best first (see :class:`BaseSource`)."""
+        ...
+
 
 class BaseSource:
     """Defaults for every optional part of :class:`Source`: a platform overrides what it has."""
@@ -184,6 +197,10 @@ class BaseSource:
     expected_total: int | None = None
     origin: str = ""
     origins: tuple[str, ...] = ()
+    as_of: datetime | None = None  # an export's content is as of this time (the next resync asks for changes since)
+    # the listing includes drafts (an export's does; a public feed cannot see them): only then is a draft that
+    # is missing from it deleted
+    lists_drafts: bool = False
 
     # --- recognising an input (class-level: nothing is opened) --------------------------------------------
     @classmethod
@@ -223,6 +240,15 @@ class BaseSource:
 
         raise UsageError(f"{cls.title} has no export file format that migrator reads; pass the blog's URL")
 
+    @classmethod
+    def open_files(cls, paths: list[Path], cfg: Config) -> Source:
+        """Several files that make one export (the parts of a split archive); most exports are one file."""
+        if len(paths) == 1:
+            return cls.open_file(paths[0], cfg)
+        from migrator.errors import UsageError
+
+        raise UsageError(f"{cls.title} reads one export file, not {len(paths)}", "pass one file")
+
     # --- an opened source ---------------------------------------------------------------------------------
     def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
         raise NotImplementedError
@@ -244,6 +270,12 @@ class BaseSource:
 
     def image_name(self, url: str) -> str:
         return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+
+    def local_asset(self, url: str, near: datetime | None = None) -> tuple[LocalCopy, ...]:
+        """Copies of the image ``url`` the source holds itself (an archive's photos), best first; the asset
+        store uses the first whose bytes are an image, else downloads it. ``near``: the date of the post that
+        shows it (to choose among files of the same name)."""
+        return ()
 
 
 def config_sections(sources: Iterable[type[Any]]) -> dict[str, type]:

@@ -426,7 +426,9 @@ class BloggerSource(BaseSource):
 
     @classmethod
     def reads_file(cls, path: Path) -> bool:
-        return export_kind(path)[0] is not None
+        from migrator.sources import takeout  # the whole Takeout archive: an input format of its own module
+
+        return takeout.is_takeout(path) or export_kind(path)[0] is not None
 
     @classmethod
     def file_problem(cls, path: Path) -> str:
@@ -438,7 +440,15 @@ class BloggerSource(BaseSource):
 
     @classmethod
     def open_file(cls, path: Path, cfg: Config) -> BloggerSource:
-        return open_export(path, cfg)
+        return cls.open_files([path], cfg)
+
+    @classmethod
+    def open_files(cls, paths: list[Path], cfg: Config) -> BloggerSource:
+        from migrator.sources import takeout
+
+        if takeout.is_takeout(paths[0]):
+            return takeout.open_takeout(paths, cfg)
+        return open_export(paths[0], cfg) if len(paths) == 1 else super().open_files(paths, cfg)  # type: ignore[return-value]
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
@@ -1087,6 +1097,8 @@ def open_export(path: Path, cfg: Config) -> BloggerExportSource:
 class BloggerExportSource(BloggerSource):
     """Reads a Takeout ``feed.atom`` or a legacy "Back up content" ``.xml`` with a streaming parser."""
 
+    lists_drafts = True
+
     def __init__(self, path: Path, cfg: Config, fmt: str) -> None:
         super().__init__(cfg)
         self.path = path
@@ -1185,7 +1197,7 @@ class BloggerExportSource(BloggerSource):
                 "export the blog again from Blogger or Takeout; a theme-only file has no posts",
             )
         if self.format == "takeout":
-            self.csv_settings = read_settings_csv(self.path.parent / "settings.csv")
+            self.csv_settings = self._read_settings()
         csv_ = self.csv_settings
         recorded = list(self.cfg.origins) + settings_origins(csv_)
         if alternate:
@@ -1218,6 +1230,10 @@ class BloggerExportSource(BloggerSource):
             timezone=valid_timezone(tz),
             locale=_setting(csv_, "locale") or self.settings.get("BLOG_LOCALE", ""),
         )
+
+    def _read_settings(self) -> dict[str, str]:
+        """Takeout's settings.csv, beside feed.atom (an archive reads it from the archive)."""
+        return read_settings_csv(self.path.parent / "settings.csv")
 
     def _note_links(self, el: etree._Element) -> None:
         """Remember a post's own path, and the hosts of its absolute links to post-shaped paths: the blog's
