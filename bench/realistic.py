@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
 
-from run import png  # noqa: E402
+from run import BODY, png  # noqa: E402
 from server import FixtureBlog, FixtureServer  # noqa: E402
 
 BLOG_HOST = "bench.blogspot.com"
@@ -38,20 +38,6 @@ CDN_HOSTS = ["blogger.googleusercontent.com", "1.bp.blogspot.com", "2.bp.blogspo
              "4.bp.blogspot.com"]
 HOSTS = [BLOG_HOST, "www.blogger.com", *CDN_HOSTS]
 
-BODY = """<h2>Section {i}</h2>
-<p>Post number {i} of the benchmark blog. It has <b>bold</b>, <i>italic</i> and a
-<a href="https://example.com/{i}">link</a>, and enough words to look like a real paragraph of a real post,
-which is what a blog mostly is: paragraphs of text, one after the other, with the odd list and picture.</p>
-<div class="separator"><a href="{a_href}"><img src="{a_src}"></a></div>
-<ul><li>first point</li><li>second point<ul><li>nested</li></ul></li><li>third point</li></ul>
-<p>Another paragraph, with <code>inline code</code> and a second image below it.</p>
-<img src="{b_src}" alt="second">
-<pre class="prettyprint lang-python">def f(x):
-    return x * {i}
-</pre>
-<table><tr><th>key</th><th>value</th></tr><tr><td>i</td><td>{i}</td></tr></table>
-<p>A last paragraph and a third image: <img src="{c_src}" alt="third"></p>
-"""
 
 
 def image_url(i: int, suffix: str, size: str) -> str:
@@ -74,8 +60,12 @@ def make_blog(n: int, images_dir: Path) -> FixtureBlog:
     images_dir.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         day = 1 + i % 28
-        html = BODY.format(i=i, a_href=image_url(i, "a", "s1600"), a_src=image_url(i, "a", "s320"),
-                           b_src=image_url(i, "b", "s640"), c_src=image_url(i, "c", "s400"))
+        html = BODY.format(i=i)  # bench/run.py's post, its images moved to the hosts real posts use
+        for old, new in ((f"@IMG@/img/b/R29vZ2xl/k{i}a/s1600/a.png", image_url(i, "a", "s1600")),
+                         (f"@IMG@/img/b/R29vZ2xl/k{i}a/s320/a.png", image_url(i, "a", "s320")),
+                         (f"@IMG@/img/b/R29vZ2xl/k{i}b/s640/b.png", image_url(i, "b", "s640")),
+                         (f"@IMG@/img/a/k{i}c=s400", image_url(i, "c", "s400"))):
+            html = html.replace(old, new)
         blog.entries.append({
             "id": str(7_000_000_000_000_000_000 + i), "kind": "post", "status": "live",
             "title": f"Benchmark post {i}", "published": f"2020-{1 + i % 12:02d}-{day:02d}T10:00:00.000+09:00",
