@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from migrator.errors import FetchError, OutputError
@@ -23,6 +23,9 @@ from migrator.urls import other_scheme as other_scheme  # re-exported: part of t
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup
 
+# a draft's images and files go under this folder (Jekyll publishes no folder that starts with "_"): what a
+# private post holds is not on the built site, under a name that holds its title, or in its sitemap
+DRAFT_ASSETS = "_draft-assets"
 IMAGE_EXTS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp", "svg", "avif", "heic", "ico", "tif", "tiff"})
 GENERIC_STEMS = frozenset({"img", "image", "images", "photo", "picture", "file", ""})
 
@@ -173,6 +176,11 @@ def extension_for(head: bytes, content_type: str | None, url: str, name_hint: st
     return "bin"
 
 
+def is_draft_asset(path: str) -> bool:
+    """``path`` (site-relative) is a draft's file, under :data:`DRAFT_ASSETS`."""
+    return path.startswith(DRAFT_ASSETS + "/")
+
+
 def file_sha256(path: Path) -> str | None:
     try:
         h = hashlib.sha256()
@@ -182,6 +190,19 @@ def file_sha256(path: Path) -> str | None:
         return h.hexdigest()
     except OSError:
         return None
+
+
+def copy_local(opener: Callable[[], IO[bytes]], part: Path, url: str) -> Fetched:
+    """An asset the source holds itself (a file in a backup archive), copied to its ``.part`` file the way a
+    download is written, with its size and sha256."""
+    h = hashlib.sha256()
+    size = 0
+    with opener() as src, open(part, "wb") as dst:
+        for chunk in iter(lambda: src.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+            dst.write(chunk)
+    return Fetched(url=url, status=200, sha256=h.hexdigest(), size=size)
 
 
 # --- the store -----------------------------------------------------------------------------------------
@@ -208,6 +229,7 @@ class AssetStore:
         on_record: Callable[[AssetRecord], None] = lambda r: None,
         key_for: Callable[[str], str] = lambda u: u,
         name_for: Callable[[str], str] = url_name,
+        local_for: Callable[[str], Callable[[], IO[bytes]] | None] = lambda u: None,
     ) -> None:
         self.out = out
         self.http = http
@@ -219,11 +241,13 @@ class AssetStore:
         self.on_record = on_record
         self.key_for = key_for  # the stable identity of a URL (signed URLs change monthly, the image does not)
         self.name_for = name_for  # the file name an image URL stands for (the source knows its size tokens)
+        self.local_for = local_for  # the bytes of an asset the source holds itself (a file in a backup archive)
         self.tmp = out / ".migrator" / "tmp"
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="asset")
-        self._by_sha: dict[str, str] = {
-            r.sha256: r.path for r in assets.values() if r.status == "ok" and r.sha256 and r.path
-        }
+        self._by_sha: dict[str, str] = {}  # sha256 -> the file holding those bytes (a published one first)
+        for r in sorted(assets.values(), key=lambda r: is_draft_asset(r.path or "")):
+            if r.status == "ok" and r.sha256 and r.path:
+                self._by_sha.setdefault(r.sha256, r.path)
         self._claimed: set[str] = {r.path for r in assets.values() if r.path}
         self._claimed_folded: set[str] = {p.casefold() for p in self._claimed}
         self._inflight: dict[str, Future] = {}
@@ -259,7 +283,12 @@ class AssetStore:
         error = None
         for _attempt in range(max(1, self.http.cfg.retries)):
             try:
-                got = self.http.get(ref.url, headers=self.headers_for(ref.url), to_file=part)
+                opener = self.local_for(ref.url)
+                got = (
+                    copy_local(opener, part, ref.url)
+                    if opener is not None
+                    else self.http.get(ref.url, headers=self.headers_for(ref.url), to_file=part)
+                )
             except FetchError as e:
                 part.unlink(missing_ok=True)
                 return None, part, e.message
@@ -274,8 +303,9 @@ class AssetStore:
         part.unlink(missing_ok=True)
         return None, part, error
 
-    def resolve(self, refs: Iterable[ImageRef], slug: str) -> dict[str, AssetRecord]:
-        """Make every ref local (download what is missing); returns url -> record (ok or failed)."""
+    def resolve(self, refs: Iterable[ImageRef], slug: str, *, draft: bool = False) -> dict[str, AssetRecord]:
+        """Make every ref local (download what is missing); returns url -> record (ok or failed). A draft's
+        files go under :data:`DRAFT_ASSETS`; a published post never uses a file there (it gets its own copy)."""
         refs = list(refs)
         result: dict[str, AssetRecord] = {}
         todo: list[tuple[ImageRef, Future]] = []
@@ -283,7 +313,7 @@ class AssetStore:
             self.tmp.mkdir(parents=True, exist_ok=True)
         for ref in refs:
             rec = self.assets.get(self.key_for(ref.url))
-            if self._usable(rec):
+            if self._usable(rec) and (draft or not is_draft_asset(rec.path or "")):  # type: ignore[union-attr]
                 result[ref.url] = rec  # type: ignore[assignment]
                 self.reused += 1
             elif self.dry_run:
@@ -294,12 +324,14 @@ class AssetStore:
         for ref, fut in todo:  # document order: names never depend on timing
             got, part, error = fut.result()
             directory = f"{self.files_dir if ref.kind == 'file' else self.images_dir}/{slug}"
+            if draft:
+                directory = f"{DRAFT_ASSETS}/{directory}"
             if got is None or error:
                 part.unlink(missing_ok=True)
                 rec = AssetRecord(url=self.key_for(ref.url), status="failed", error=error)
                 self.failed += 1
             else:
-                rec = self._place(got, part, ref, directory)
+                rec = self._place(got, part, ref, directory, draft)
                 self.downloaded += 1
             self.assets[rec.url] = rec
             self.on_record(rec)
@@ -326,9 +358,11 @@ class AssetStore:
                 return f"the server sent a web page (HTTP {got.status}, {got.content_type}), not an image"
         return None
 
-    def _place(self, got: Fetched, part: Path, ref: ImageRef, directory: str) -> AssetRecord:
+    def _place(self, got: Fetched, part: Path, ref: ImageRef, directory: str, draft: bool = False) -> AssetRecord:
         sha = got.sha256 or file_sha256(part) or ""
         existing = self._by_sha.get(sha)
+        if existing and is_draft_asset(existing) and not draft:
+            existing = None  # the bytes a draft holds, now for a published post: a published copy of its own
         if existing and (self.out / existing).is_file():
             part.unlink(missing_ok=True)  # the same bytes under another URL: one file
             path = existing
@@ -361,7 +395,8 @@ class AssetStore:
             os.replace(part, target)
             self._claimed.add(path)
             self._claimed_folded.add(path.casefold())
-            self._by_sha[sha] = path
+            if not (draft and sha in self._by_sha):
+                self._by_sha[sha] = path
         return AssetRecord(
             url=self.key_for(ref.url),
             path=path,

@@ -56,7 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     S = argparse.SUPPRESS
-    m.add_argument("source", metavar="SOURCE", help="blog URL, or a Blogger export file (feed.atom, blog-*.xml)")
+    m.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="blog URL, a Blogger export file (feed.atom, blog-*.xml), or a Tistory backup (.zip or its folder)",
+    )
     m.add_argument("--out", "-o", default=S, metavar="DIR", help="the Jekyll site directory to write (config: out)")
     m.add_argument("--config", "-c", metavar="FILE", help="YAML config file (see config.example.yaml)")
     m.add_argument(
@@ -108,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         "domains (every one is internal for links, the first is the canonical one) (config: origins)",
     )
     m.add_argument("--timezone", metavar="TZ", default=S, help="the blog's IANA timezone, e.g. Asia/Seoul")
+    m.add_argument(
+        "--publish-all",
+        action="store_true",
+        default=S,
+        help="an export that does not say which posts are public (a Tistory backup without --origin): publish "
+        "every post instead of writing each as a draft (config: publish_all)",
+    )
     m.add_argument(
         "--urls",
         choices=["preserve", "jekyll"],
@@ -225,6 +236,7 @@ _FLAG_KEYS = {
     "origin": "origins",
     "timezone": "timezone",
     "urls": "urls",
+    "publish_all": "publish_all",
 }
 
 

@@ -84,6 +84,9 @@ class CoreConfig:
     limit: int | None = None  # migrate at most N posts (for a trial run)
     full: bool = False  # resync: ignore what the last sync knew and read every post again
     comments: bool = True  # save comments (where the platform has them) to _data/comments/<post file name>.yml
+    # an export that does not record which posts are public (a Tistory backup read without --origin): publish
+    # every post instead of writing each as a draft (published: false)
+    publish_all: bool = False
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
     http: HttpConfig = field(default_factory=HttpConfig)
     site: SiteConfig = field(default_factory=SiteConfig)

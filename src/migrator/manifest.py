@@ -67,6 +67,34 @@ def plan(
     return Action.UPDATE
 
 
+def keeps_reading(
+    entry: PostRecord | None,
+    reading: str,
+    updated: datetime | None,
+    *,
+    on_disk: bool,
+    retry: bool,
+    moved: bool,
+) -> bool:
+    """Whether a post written from another reading of it (the live blog, a backup archive: ``reading``) is
+    kept as it is instead of being rendered again from this one (pure). It is kept unless it is not there
+    (failed, skipped, its file gone), it lacks something this reading may fill (an image that failed:
+    ``retry``), the post moved between drafts, posts and pages (``moved``), or this reading is newer (its
+    ``updated`` is later than the recorded one). Two readings of one post never take turns rewriting it."""
+    if entry is None or entry.status != "ok" or (entry.reading or "") == reading:
+        return False
+    if not on_disk or retry or moved:
+        return False
+    if updated is not None and entry.updated:
+        try:
+            recorded = datetime.fromisoformat(entry.updated)
+        except ValueError:
+            return True
+        if recorded.tzinfo is not None and updated.tzinfo is not None and updated > recorded:
+            return False
+    return True
+
+
 def _current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -126,6 +154,10 @@ def _post_from(d: dict[str, Any]) -> PostRecord:
         raise BadRecord("assets is not a list of URLs")
     if d.get("status", "failed") not in ("ok", "failed", "conflict", "deleted", "skipped"):
         raise BadRecord(f"status {d.get('status')!r} is not one of ok, failed, conflict, deleted, skipped")
+    _str(d, "reading")
+    count = d.get("comment_count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+        raise BadRecord(f"comment_count is {count!r}, not a number")
     return PostRecord(
         source_url=d.get("source_url"),
         title=d.get("title", ""),
@@ -141,6 +173,8 @@ def _post_from(d: dict[str, Any]) -> PostRecord:
         etag=d.get("etag"),
         last_modified=d.get("last_modified"),
         fallback=d.get("fallback") if isinstance(d.get("fallback"), dict) else None,
+        reading=d.get("reading"),
+        comment_count=count,
     )
 
 

@@ -12,8 +12,8 @@ from typing import Literal, TypeVar
 _R = TypeVar("_R")
 PostKind = Literal["post", "page"]
 PostStatus = Literal["live", "draft"]
-# old path -> (post id, updated, page ETag, page Last-Modified) of every migrated post
-Known = dict[str, tuple[str, str | None, str | None, str | None]]
+# old path -> (post id, updated, page ETag, page Last-Modified, comment count at the source) of every migrated post
+Known = dict[str, tuple[str, str | None, str | None, str | None, int | None]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Comment:
     published: datetime
     text: str  # plain text, line breaks kept
     parent: str | None = None  # the comment this one replies to
+    author_url: str | None = None  # the author's homepage, when the platform gives one
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,20 @@ class Post:
     etag: str | None = None  # the post page's HTTP validators, for a conditional GET next time
     last_modified: str | None = None
     comments: tuple[Comment, ...] = ()
+    # which of the platform's inputs this reading of the post comes from ("" the live blog, "backup" an
+    # archive): a post already written from another reading is not rewritten from this one unless that one
+    # was incomplete, is older, or the post moved between drafts, posts and pages (manifest.keeps_reading)
+    reading: str = ""
+    comment_count: int | None = None  # the platform's own count of the post's comments (secret ones too)
 
     def fingerprint(self) -> str:
         """sha256 of everything the source said about the post: changes iff the source changed."""
         data = asdict(self)
-        data.pop("etag")
-        data.pop("last_modified")
+        for validator in ("etag", "last_modified", "reading", "comment_count"):  # not what the post says
+            data.pop(validator)
+        for c in data["comments"]:
+            if c.get("author_url") is None:
+                c.pop("author_url")  # as before the field existed: a resync after an upgrade changes nothing
         data["published"] = self.published.isoformat()
         data["updated"] = self.updated.isoformat() if self.updated else None
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
@@ -117,6 +126,8 @@ class PostRecord:
     etag: str | None = None  # the source page's validators (platforms read page by page)
     last_modified: str | None = None
     fallback: dict | None = None  # the loss guard wrote HTML: {"format", "reason", "lost_words"[, "blocks"]}
+    reading: str | None = None  # the reading the file was written from (Post.reading; None: the live blog)
+    comment_count: int | None = None  # the source's comment count when the post was read (a resync compares)
 
     def to_json(self) -> dict:
         return {
@@ -134,6 +145,8 @@ class PostRecord:
             "etag": self.etag,
             "last_modified": self.last_modified,
             "fallback": self.fallback,
+            "reading": self.reading,
+            "comment_count": self.comment_count,
         }
 
 
@@ -153,6 +166,7 @@ class RunStats:
     removed: list[str] = field(default_factory=list)  # files --prune removed
     sanitized: list[tuple[str, str]] = field(default_factory=list)  # (file, what the sanitiser removed)
     fallbacks: list[tuple[str, str, dict]] = field(default_factory=list)  # (file, post, fallback) of the loss guard
+    archives: list[str] = field(default_factory=list)  # archive pages added for old tag/category addresses
     warnings: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> None:

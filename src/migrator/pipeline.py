@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 import yaml
 
 from migrator import jekyll
-from migrator.assets import AssetStore, ImageRef
+from migrator.assets import DRAFT_ASSETS, AssetStore, ImageRef
 from migrator.config import Config
 from migrator.errors import MigratorError, OutputError, UsageError
 from migrator.guard import Fallback
 from migrator.http import HttpClient
-from migrator.manifest import Action, Manifest, SiteLock, plan
+from migrator.manifest import Action, Manifest, SiteLock, keeps_reading, plan
 from migrator.models import AssetRecord, Blog, Post, PostRecord, scrub
 from migrator.report import Report, ReportItem
 from migrator.sanitize import Removed
@@ -126,6 +126,7 @@ class Migration:
         self.render_key = render_key(cfg)
         self._source_error: str | None = None  # an unexpected error inside the source ended its listing
         self._sanitized: dict[str, Removed] = {}  # post id -> what the sanitiser removed from it
+        self._readings: set[str] = set()  # the readings (Post.reading) this run saw: deletions are judged in them
         from migrator.sanitize import DEFAULT_EMBED_HOSTS
 
         self.embed_hosts = (*DEFAULT_EMBED_HOSTS, *source.embed_hosts, *cfg.embeds.allow_hosts)
@@ -145,6 +146,7 @@ class Migration:
     def _check_dirs(self) -> None:
         cfg = self.cfg
         dirs = (".migrator/tmp", cfg.images.dir, cfg.images.files_dir, "_posts", "_drafts", "_data/comments")
+        dirs += tuple(f"{DRAFT_ASSETS}/{d}" for d in (cfg.images.dir, cfg.images.files_dir))
         check_dirs(self.out, dirs)
 
     def _clean_leftovers(self) -> None:
@@ -209,6 +211,7 @@ class Migration:
             assets=entry.assets if entry else (),
             error=error,
             kind=post.kind,
+            reading=post.reading or None,
         )
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
@@ -227,6 +230,7 @@ class Migration:
             assets=entry.assets if entry else (),
             error=post.error,
             kind=post.kind,
+            reading=post.reading or None,
         )
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
@@ -338,6 +342,11 @@ class Migration:
         path = entry.path if entry and entry.path else None
         on_disk = self.sink.sha(path) if path else None
         retry = bool(entry and any(self._asset_missing(u) for u in entry.assets))
+        moved = bool(path) and not jekyll.same_placement(post, path or "")  # a draft published, a post now a page
+        if keeps_reading(entry, post.reading, post.updated, on_disk=on_disk is not None, retry=retry, moved=moved):
+            if self.cfg.comments and post.comments and path:  # the other reading's text stays; new comments
+                self._write_comments(post, path)  # are written all the same
+            return ReportItem(post.id, post.url, post.title, path, Action.UNCHANGED.value, post.kind)
         action = plan(fingerprint, entry, on_disk, force=self.cfg.force, retry=retry, render_key=self.render_key)
         if action == Action.UNCHANGED:
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
@@ -349,7 +358,7 @@ class Migration:
 
         slug = jekyll.sanitize_slug(post.slug or post.title, fallback=f"{post.kind}-{post.id}")
         soup, refs = self._cleaned(post)
-        records = store.resolve(refs, slug)
+        records = store.resolve(refs, slug, draft=post.status == "draft")
         for url, rec in records.items():
             if rec.status != "ok" and not self.dry_run:
                 self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
@@ -361,6 +370,9 @@ class Migration:
             diff = cap_text(unified_diff(self.sink.read(path) if path else None, text, path or ""), MAX_DIFF_CHARS)
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind, diff=diff)
 
+        moved_from = path if moved else None
+        if moved_from is not None:
+            path = None  # written where its new kind and status live; the old file goes once the new one is there
         if path is None:
             date = jekyll.local_date(post.published, self.cfg.timezone or self.source.blog.timezone)
 
@@ -383,6 +395,8 @@ class Migration:
             action = Action.UNCHANGED  # the source's bytes moved (a re-signed image URL), the post did not
         elif self.sink.sha(path) != out_sha:  # never touch a file (or its mtime) whose bytes are already right
             self.sink.write(path, text)
+        if moved_from is not None:
+            self._remove_moved(moved_from)
         self.used_paths.add(path)
         self.used_folded.add(path.casefold())
         rec = PostRecord(
@@ -399,6 +413,8 @@ class Migration:
             etag=post.etag,
             last_modified=post.last_modified,
             fallback=fallback.to_json() if fallback else None,
+            reading=post.reading or None,
+            comment_count=post.comment_count,
         )
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
@@ -424,31 +440,43 @@ class Migration:
         )
 
     def _write_comments(self, post: Post, path: str) -> None:
-        """``_data/comments/<post file name>.yml``: author, date, text and parent of each comment."""
+        """``_data/comments/<post file name>.yml``: author, its URL, date, text and parent of each comment."""
         tz = self.cfg.timezone or self.source.blog.timezone
         rows = [
             {
                 "id": c.id,
                 "author": c.author,
+                **({"url": c.author_url} if c.author_url else {}),
                 "date": jekyll.format_date(jekyll.local_date(c.published, tz)),
                 "text": c.text,
                 **({"parent": c.parent} if c.parent else {}),
             }
             for c in post.comments
         ]
-        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         text = yaml.dump(rows, Dumper=jekyll._Dumper, allow_unicode=True, sort_keys=False, width=10_000)
-        rel = f"_data/comments/{stem}.yml"
+        rel = _comments_file(path)
         if self.sink.read(rel) != text:
             self.sink.write(rel, text)
         self.report.stats.comments += len(rows)
 
+    def _remove_moved(self, old: str) -> None:
+        """A post written at a new place (a draft now published): its old file and comments go. The old file
+        is as it was written (an edited one made the post a conflict, kept, before it got here)."""
+        for rel in (old, _comments_file(old)):
+            if self.sink.exists(rel):
+                self.sink.remove(rel)
+        self.used_paths.discard(old)
+        self.used_folded.discard(old.casefold())
+
     # --- deletions ----------------------------------------------------------------------------------------
     def _deletions(self, seen: set[str]) -> None:
+        readings = self._readings or {""}
         for post_id in sorted(set(self.manifest.posts) - seen):
             entry = self.manifest.posts[post_id]
             if entry.status == "deleted":
                 continue
+            if (entry.reading or "") not in readings:
+                continue  # read from another input (a backup's private post): this listing cannot judge it
             item = ReportItem(post_id, entry.source_url, entry.title, entry.path, "deleted", entry.kind)
             self.report.items.append(item)
             if not self.cfg.prune:
@@ -508,6 +536,7 @@ class Migration:
         used = {u for p in self.manifest.posts.values() if p.status != "deleted" for u in p.assets}
         used_paths = {self.manifest.assets[u].path for u in used if u in self.manifest.assets}
         ours = tuple(d.strip("/") + "/" for d in (self.cfg.images.dir, self.cfg.images.files_dir))
+        ours += tuple(f"{DRAFT_ASSETS}/{d}" for d in ours)
         for url in sorted(set(self.manifest.assets) - used):
             rec = self.manifest.assets.pop(url)
             if not rec.path or rec.path in used_paths:
@@ -561,7 +590,7 @@ class Migration:
         except ValueError:
             return None, None
         known = {
-            urlsplit(p.source_url).path: (post_id, p.updated, p.etag, p.last_modified)
+            urlsplit(p.source_url).path: (post_id, p.updated, p.etag, p.last_modified, p.comment_count)
             for post_id, p in m.posts.items()
             if p.source_url and p.status == "ok"
         }
@@ -600,6 +629,7 @@ class Migration:
             on_record=self.manifest.record_asset if not self.dry_run else (lambda r: None),
             key_for=self.source.asset_key,
             name_for=self.source.image_name,
+            local_for=self.source.asset_file,
         )
         seen: set[str] = set()
         last_checkpoint = time.monotonic()
@@ -614,6 +644,7 @@ class Migration:
                     limited = True
                     break
                 seen.add(post.id)
+                self._readings.add(post.reading)
                 self.progress(post.title or post.url or post.id)
                 try:
                     item = self.process(post, store)
@@ -665,6 +696,7 @@ class Migration:
             self._deletions(seen | listed)
         self._unresolved_links()
         self._site_config(needs_redirects)
+        self._archive_pages()
         self.report.stats.warnings.extend(self.source.warnings)
         blog = self.source.blog
         self.manifest.source = {"platform": blog.platform, "url": blog.url, "blog_id": blog.blog_id}
@@ -705,6 +737,24 @@ class Migration:
                 "the blog's timezone is unknown; dates keep the source's UTC offset. Set timezone: in the "
                 "config (e.g. Asia/Seoul) so Jekyll shows the same dates"
             )
+
+
+    def _archive_pages(self) -> None:
+        """The pages at the old listing addresses (``/tag/<name>``, ``/category/<a>/<b>``, Blogger's
+        ``/search/label/<name>``) that list the site's posts (``archives.py``); written once, never over a file."""
+        from migrator import archives
+
+        if not self.cfg.site.archive_pages:
+            return
+        pages = archives.site_pages(self.manifest.posts.values(), self.sink.read, self.source.old_urls, self.cfg)
+        for rel, text in pages.items():
+            if self.sink.write_if_absent(rel, text):
+                self.report.stats.archives.append(rel)
+
+
+def _comments_file(path: str) -> str:
+    """Where a post's comments are saved: ``_data/comments/<its file name without the extension>.yml``."""
+    return f"_data/comments/{path.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.yml"
 
 
 def migrate(source: Source, cfg: Config, out: Path, http: HttpClient, progress: Progress | None = None) -> Report:

@@ -108,7 +108,7 @@ def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str 
     the page at ``<url>/`` (one request), else the first whose ``probe`` says yes (its declared requests)."""
     path = Path(source)
     if path.exists():
-        return _open_file(source, path, cfg)
+        return _open_file(source, path, cfg, http)
     if looks_like_a_file(source):
         raise UsageError(f"file not found: {source}", "check the path of the export file")
     url = normalize_source_url(source)
@@ -142,16 +142,16 @@ def find_source(source: str, cfg: Config, http: HttpClient, known_platform: str 
     )
 
 
-def _open_file(source: str, path: Path, cfg: Config) -> Source:
-    if path.is_dir():
+def _open_file(source: str, path: Path, cfg: Config, http: HttpClient | None = None) -> Source:
+    readers = [src for src in SOURCES if src.file_hint]  # the platforms that read files at all
+    if path.is_dir() and not any(src.reads_file(path) for src in readers):  # an unpacked backup is a folder
         raise UsageError(f"{source} is a directory", "pass the export file itself (feed.atom or blog-*.xml)")
     chosen = by_name(cfg.platform) if cfg.platform != "auto" else None
     if chosen is not None:
-        return chosen.open_file(path, cfg)
-    readers = [src for src in SOURCES if src.file_hint]  # the platforms that read files at all
+        return chosen.open_file(path, cfg, http)
     for src in readers:
         if src.reads_file(path):
-            return src.open_file(path, cfg)
+            return src.open_file(path, cfg, http)
     problems = list(dict.fromkeys(src.file_problem(path) for src in readers))
     unreadable = next((p for p in problems if p.startswith("cannot be read")), None)
     if unreadable:

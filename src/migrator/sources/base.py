@@ -14,13 +14,15 @@ What the class declares, read without opening anything:
   ``reads_file`` (a local file);
 - what the rest of the tool needs to know of the platform: ``embed_hosts`` (iframes a post may keep),
   ``cdn_domains`` (an image left on one of them after a migration is a problem ``verify`` reports),
-  ``old_urls`` (the URL shapes ``migrator redirects`` maps), ``redirect_formats`` (what the old platform can
-  be told, to send its readers on).
+  ``old_urls`` (the URL shapes ``migrator redirects`` maps, and the listing addresses the new site answers
+  with an archive page: ``OldUrls.archive_pages``), ``redirect_formats`` (what the old platform can be told,
+  to send its readers on).
 
 What an opened source gives: ``blog``, ``posts()`` (ordinary HTML: the platform's markup already turned into
 plain HTML, image URLs already the originals), the facts the pipeline reads after the listing
 (``incomplete``, ``listed_ids``, ``expected_total``, ``warnings``, ``origin``, ``origins``), and the per-URL
-rules (``is_platform_image``, ``asset_key``, ``asset_headers``, ``internal_path``, ``aliases``, ``image_name``).
+rules (``is_platform_image``, ``asset_key``, ``asset_headers``, ``internal_path``, ``aliases``, ``image_name``,
+``asset_file``: an image or attachment the source holds itself, such as a file inside a backup archive).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
 from migrator.models import Blog, Known, Post
@@ -56,6 +58,18 @@ def _no_archive(month: str) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class ArchivePage:
+    """An old listing address (a tag's, a category's) that the new site answers with a page of the posts it
+    lists, at that exact path (``migrator`` writes it: see ``archives.py``)."""
+
+    path: str  # the old path, decoded: "/category/IT/DevOps", "/tag/Dirty Flag", "/search/label/News"
+    key: str  # the front matter key the page lists by: "tags" | "categories"
+    names: tuple[str, ...]  # a tag's or label's name; a category's path from the top ("IT", "DevOps")
+    nested: bool = False  # names is a path from the top: the page lists the posts at it and below it
+    aliases: tuple[str, ...] = ()  # more old paths of the same listing (mobile forms): they redirect to it
+
+
+@dataclass(frozen=True)
 class OldUrls:
     """A platform's URL shapes, beyond each post's own path, that ``migrator redirects`` maps."""
 
@@ -68,6 +82,20 @@ class OldUrls:
     feed_paths: tuple[str, ...] = ()  # the old feeds -> the new feed
     # (old path prefix, landing): what is left of a kind ("tags", "categories", "archive", "feed", "home")
     prefixes: tuple[tuple[str, str], ...] = ()
+    # a post's (tags, categories) -> the archive pages its old listing addresses become; None: one flat page
+    # per ``taxonomy`` path (see :func:`archive_pages`)
+    archive_pages: Callable[[tuple[str, ...], tuple[str, ...]], Iterable[ArchivePage]] | None = None
+
+
+def archive_pages(urls: OldUrls, tags: tuple[str, ...], categories: tuple[str, ...]) -> list[ArchivePage]:
+    """The archive pages one post is listed on: what the platform declares, else one page per old
+    ``taxonomy`` path, listing the posts that carry that name (Blogger's ``/search/label/<name>``)."""
+    if urls.archive_pages is not None:
+        return list(urls.archive_pages(tags, categories))
+    return [
+        ArchivePage(path, "tags" if kind == "tag" else "categories", (name,))
+        for path, kind, name in urls.taxonomy(tags, categories)
+    ]
 
 
 @dataclass(frozen=True)
@@ -122,7 +150,10 @@ class Source(Protocol):
     def open_url(cls, url: str, cfg: Config, http: HttpClient) -> Source: ...
 
     @classmethod
-    def open_file(cls, path: Path, cfg: Config) -> Source: ...
+    def open_file(cls, path: Path, cfg: Config, http: HttpClient | None = None) -> Source:
+        """Open an export file (or folder); ``http`` is the run's client, for a file whose reading also asks
+        the web (a backup completed from the live blog)."""
+        ...
 
     def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
         """Every post, page and draft. On a resync, ``since`` is the last complete sync and ``known`` maps
@@ -154,6 +185,12 @@ class Source(Protocol):
 
     def image_name(self, url: str) -> str:
         """The file name an image URL stands for (the last segment, without the platform's size tokens)."""
+        ...
+
+    def asset_file(self, url: str) -> Callable[[], IO[bytes]] | None:
+        """An opener of the bytes of an image or attachment the source holds itself (a file in a backup
+        archive), instead of downloading ``url``; None for a URL to download. Raises ``FetchError`` for a URL
+        that is the source's own but has no file (an archive that lacks it)."""
         ...
 
 
@@ -214,7 +251,7 @@ class BaseSource:
         raise UsageError(f"{cls.title} is read from an export file, not from a URL")
 
     @classmethod
-    def open_file(cls, path: Path, cfg: Config) -> Source:
+    def open_file(cls, path: Path, cfg: Config, http: HttpClient | None = None) -> Source:
         from migrator.errors import UsageError
 
         raise UsageError(f"{cls.title} has no export file format that migrator reads; pass the blog's URL")
@@ -240,6 +277,9 @@ class BaseSource:
 
     def image_name(self, url: str) -> str:
         return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+
+    def asset_file(self, url: str) -> Callable[[], IO[bytes]] | None:
+        return None
 
 
 def config_sections(sources: Iterable[type[Any]]) -> dict[str, type]:

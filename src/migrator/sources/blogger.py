@@ -369,7 +369,7 @@ class BloggerSource(BaseSource):
         return BloggerFeedSource.open(url, cfg, http)
 
     @classmethod
-    def open_file(cls, path: Path, cfg: Config) -> BloggerSource:
+    def open_file(cls, path: Path, cfg: Config, http: HttpClient | None = None) -> BloggerSource:
         return open_export(path, cfg)
 
     def __init__(self, cfg: Config) -> None:
