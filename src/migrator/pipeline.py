@@ -346,9 +346,11 @@ class Migration:
         if keeps_reading(entry, post.reading, post.updated, on_disk=on_disk is not None, retry=retry, moved=moved):
             if self.cfg.comments and post.comments and path:  # the other reading's text stays; new comments
                 self._write_comments(post, path)  # are written all the same
+            self._note_comment_count(post, entry)
             return ReportItem(post.id, post.url, post.title, path, Action.UNCHANGED.value, post.kind)
         action = plan(fingerprint, entry, on_disk, force=self.cfg.force, retry=retry, render_key=self.render_key)
         if action == Action.UNCHANGED:
+            self._note_comment_count(post, entry)
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
         if action == Action.CONFLICT and not self.dry_run:
             assert entry is not None
@@ -458,6 +460,13 @@ class Migration:
         if self.sink.read(rel) != text:
             self.sink.write(rel, text)
         self.report.stats.comments += len(rows)
+
+    def _note_comment_count(self, post: Post, entry: PostRecord | None) -> None:
+        """An unchanged post whose comment count at the source moved (a secret comment: nothing to write) has
+        the new count recorded, so the next resync does not read it again for that."""
+        if entry is not None and post.comment_count is not None and entry.comment_count != post.comment_count:
+            if not self.dry_run:
+                self.manifest.record_post(post.id, replace(entry, comment_count=post.comment_count))
 
     def _remove_moved(self, old: str) -> None:
         """A post written at a new place (a draft now published): its old file and comments go. The old file

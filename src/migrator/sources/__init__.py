@@ -15,6 +15,7 @@ from migrator.errors import FetchError, NotABlogError, SourceError, UsageError
 from migrator.sources.base import BaseSource, OldUrls, RedirectFormat, Source, config_sections
 from migrator.sources.blogger import BloggerSource
 from migrator.sources.tistory import TistorySource
+from migrator.sources.tistory_backup import TistoryBackupSource
 
 if TYPE_CHECKING:
     from migrator.config import Config
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 SOURCES: tuple[type[BaseSource], ...] = (
     BloggerSource,
     TistorySource,
+    TistoryBackupSource,
 )
 
 __all__ = [
