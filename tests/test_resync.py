@@ -142,11 +142,19 @@ def test_tistory_noop_resync_uses_sitemap_lastmod(cli, tserver, tmp_path):
     res = cli(*args)
     assert res.code == 0, res
     assert tree_snapshot(site) == before
-    pages = [p for p in tserver.log if p not in ("/rss", "/sitemap.xml")]
+    api = [p for p in tserver.log if p.startswith(("/m/api/", "/m/notice/"))]
+    pages = [p for p in tserver.log if p not in ("/rss", "/sitemap.xml") and p not in api]
     # only the post the sitemap does not list (RSS only) and the protected one are asked for again, and the
     # first with a conditional GET that the server answers 304
     assert sorted(pages) == ["/5", "/7"], tserver.log
     assert ("/7", 304) in tserver.answers
+    # comments: one count per post and notice, no comment read again (no count changed); the notice list, and
+    # each notice with a conditional GET (304)
+    counts = sorted(p.split("/")[3] for p in api if p.endswith("/comment/count"))
+    assert counts == ["1", "10", "12", "3", "4", "6", "7", "8", "9"], api
+    assert not [p for p in api if "/comment?" in p or p.endswith("/comment")]
+    assert [p for p in api if "NOTICE" in p] == ["/m/api/entry/0/NOTICE?page=0&size=10"]
+    assert {("/m/notice/10", 304), ("/m/notice/12", 304)} <= set(tserver.answers)
 
 
 # --- kill and resume -------------------------------------------------------------------------------------

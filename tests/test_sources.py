@@ -12,7 +12,7 @@ import pytest
 from migrator import sources
 from migrator.config import Config, load_config
 from migrator.errors import ConfigError, FetchError, NotABlogError
-from migrator.sources import SOURCES, find_source, page_url
+from migrator.sources import SOURCES, find_source, looks_like_a_file, page_url
 from migrator.sources.base import BaseSource, Source
 
 CLASS_PART = [
@@ -52,7 +52,7 @@ def opened(monkeypatch):
     """Opening a source returns which class was picked (recognition only: nothing is read)."""
     for src in SOURCES:
         monkeypatch.setattr(src, "open_url", classmethod(lambda cls, url, cfg, http: cls))
-        monkeypatch.setattr(src, "open_file", classmethod(lambda cls, path, cfg: cls))
+        monkeypatch.setattr(src, "open_file", classmethod(lambda cls, path, cfg, http=None: cls))
 
 
 def declared(src: type[BaseSource], url: str) -> list[str]:
@@ -75,10 +75,26 @@ def test_every_source_declares_the_contract(src):
     assert issubclass(src, BaseSource) and isinstance(Source, type)
 
 
+def _write_example_file(name: str, path) -> None:
+    """The example input of a source read from a file, written by that platform's fixture."""
+    if name == "tistory_backup":
+        from tistory_backup import write_backup
+
+        write_backup(path, only={1})
+    else:
+        raise AssertionError(f"no fixture writes the example file of {name}")
+
+
 @pytest.mark.parametrize("src", SOURCES, ids=lambda s: s.name)
-def test_every_example_routes_to_its_source(src, opened):
+def test_every_example_routes_to_its_source(src, opened, tmp_path, monkeypatch):
     """An example that the URL alone recognises costs no request; one that needs the page or a probe costs
-    exactly those the core and the sources tried before it declare."""
+    exactly those the core and the sources tried before it declare; a file is recognised by reading it."""
+    if looks_like_a_file(src.example):
+        monkeypatch.chdir(tmp_path)
+        _write_example_file(src.name, tmp_path / src.example)
+        http = RecordingHttp()
+        assert find_source(src.example, load_config(None), http) is src and http.asked == []
+        return
     url = src.example.rstrip("/")
     answer = src.example_response  # what a source recognised by an answer is served, where it asks
     http = RecordingHttp({u: answer for u in [page_url(url), *declared(src, url)]} if answer else {})

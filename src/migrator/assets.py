@@ -24,6 +24,9 @@ from migrator.urls import other_scheme as other_scheme  # re-exported: part of t
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup
 
+# a draft's images and files go under this folder (Jekyll publishes no folder that starts with "_"): what a
+# private post holds is not on the built site, under a name that holds its title, or in its sitemap
+DRAFT_ASSETS = "_draft-assets"
 IMAGE_EXTS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp", "svg", "avif", "heic", "ico", "tif", "tiff"})
 IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp", "bmp": "image/bmp",
                "avif": "image/avif", "heic": "image/heic", "tif": "image/tiff", "ico": "image/x-icon",
@@ -178,6 +181,11 @@ def extension_for(head: bytes, content_type: str | None, url: str, name_hint: st
     return "bin"
 
 
+def is_draft_asset(path: str) -> bool:
+    """``path`` (site-relative) is a draft's file, under :data:`DRAFT_ASSETS`."""
+    return path.startswith(DRAFT_ASSETS + "/")
+
+
 def file_sha256(path: Path) -> str | None:
     try:
         h = hashlib.sha256()
@@ -230,9 +238,10 @@ class AssetStore:
         self.offline = offline  # nothing is downloaded: what the source does not hold is missing
         self.tmp = out / ".migrator" / "tmp"
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="asset")
-        self._by_sha: dict[str, str] = {
-            r.sha256: r.path for r in assets.values() if r.status == "ok" and r.sha256 and r.path
-        }
+        self._by_sha: dict[str, str] = {}  # sha256 -> the file holding those bytes (a published one first)
+        for r in sorted(assets.values(), key=lambda r: is_draft_asset(r.path or "")):
+            if r.status == "ok" and r.sha256 and r.path:
+                self._by_sha.setdefault(r.sha256, r.path)
         self._claimed: set[str] = {r.path for r in assets.values() if r.path}
         self._claimed_folded: set[str] = {p.casefold() for p in self._claimed}
         self._inflight: dict[str, Future] = {}
@@ -268,11 +277,17 @@ class AssetStore:
     def _fetch(self, ref: ImageRef, near: datetime | None) -> tuple[Fetched | None, Path, str | None, str | None]:
         """(what was got, its ``.part`` file, an error, where it came from when it was not downloaded): the
         first of the source's own copies whose bytes are an image, else a download (none when offline)."""
-        if ref.kind == "image":
-            for copy in self.local_for(ref.url, near):
-                got, part, error = self._copy(copy, ref)
-                if got is not None and error is None:
-                    return got, part, None, copy.origin
+        try:
+            copies = self.local_for(ref.url, near)
+        except FetchError as e:  # the source's own URL, but it holds no such file (a backup that lacks it)
+            return None, self._part(ref), e.message, None
+        error = None
+        for copy in copies:
+            got, part, error = self._copy(copy, ref)
+            if got is not None and error is None:
+                return got, part, None, copy.origin
+        if error is not None and any(copy.only for copy in copies):
+            return None, self._part(ref), error, None  # no other copy of it anywhere: nothing to download
         if self.offline:
             return None, self._part(ref), OFFLINE_MISSING, None
         return (*self._download(ref), None)
@@ -282,7 +297,8 @@ class AssetStore:
 
     def _copy(self, copy: LocalCopy, ref: ImageRef) -> tuple[Fetched | None, Path, str | None]:
         """Stream one of the source's copies to the ``.part`` file; it counts only if its bytes are a whole
-        image (as a download is checked), within the size cap."""
+        image (as a download is checked), within the size cap; an attachment (a file ref) is checked as a
+        downloaded one is."""
         part = self._part(ref)
         digest, size, cap = hashlib.sha256(), 0, self.http.cfg.max_bytes
         try:
@@ -304,6 +320,13 @@ class AssetStore:
         except Exception as e:  # noqa: BLE001 - a damaged copy (bad CRC, cut short): the image is downloaded instead
             part.unlink(missing_ok=True)
             return None, part, f"cannot read {copy.name}: {e}"
+        if ref.kind == "file":
+            got = Fetched(url=copy.name, status=200, headers={}, sha256=digest.hexdigest(), size=size)
+            error = self._check(got, part, ref)
+            if error is not None:
+                part.unlink(missing_ok=True)
+                return None, part, f"{copy.name}: {error}"
+            return got, part, None
         ext = sniff_extension(head) if size else None
         if ext is None or not looks_complete(ext, head, tail, size):
             part.unlink(missing_ok=True)
@@ -339,9 +362,12 @@ class AssetStore:
             return None, part, f"cannot write the download: {e.strerror or e}"
         return got, part, found[-1] if found else None
 
-    def resolve(self, refs: Iterable[ImageRef], slug: str, near: datetime | None = None) -> dict[str, AssetRecord]:
+    def resolve(
+        self, refs: Iterable[ImageRef], slug: str, near: datetime | None = None, *, draft: bool = False
+    ) -> dict[str, AssetRecord]:
         """Make every ref local (copy or download what is missing; ``near``: the post's date); returns url ->
-        record (ok or failed)."""
+        record (ok or failed). A draft's files go under :data:`DRAFT_ASSETS`; a published post never uses a
+        file there (it gets its own copy)."""
         refs = list(refs)
         result: dict[str, AssetRecord] = {}
         todo: list[tuple[ImageRef, Future]] = []
@@ -349,7 +375,7 @@ class AssetStore:
             self.tmp.mkdir(parents=True, exist_ok=True)
         for ref in refs:
             rec = self.assets.get(self.key_for(ref.url))
-            if self._usable(rec):
+            if self._usable(rec) and (draft or not is_draft_asset(rec.path or "")):  # type: ignore[union-attr]
                 result[ref.url] = rec  # type: ignore[assignment]
                 self.reused += 1
             elif self.dry_run:
@@ -361,13 +387,15 @@ class AssetStore:
         for ref, fut in todo:  # document order: names never depend on timing
             got, part, error, origin = fut.result()
             directory = f"{self.files_dir if ref.kind == 'file' else self.images_dir}/{slug}"
+            if draft:
+                directory = f"{DRAFT_ASSETS}/{directory}"
             if got is None or error:
                 part.unlink(missing_ok=True)
                 rec = AssetRecord(url=self.key_for(ref.url), status="failed", error=error)
                 self.failed += 1
                 self.missing += error == OFFLINE_MISSING
             else:
-                rec = self._place(got, part, ref, directory, origin)
+                rec = self._place(got, part, ref, directory, origin, draft)
                 if origin:
                     self.copied += 1
                 else:
@@ -397,9 +425,13 @@ class AssetStore:
                 return f"the server sent a web page (HTTP {got.status}, {got.content_type}), not an image"
         return None
 
-    def _place(self, got: Fetched, part: Path, ref: ImageRef, directory: str, origin: str | None = None) -> AssetRecord:
+    def _place(
+        self, got: Fetched, part: Path, ref: ImageRef, directory: str, origin: str | None = None, draft: bool = False
+    ) -> AssetRecord:
         sha = got.sha256 or file_sha256(part) or ""
         existing = self._by_sha.get(sha)
+        if existing and is_draft_asset(existing) and not draft:
+            existing = None  # the bytes a draft holds, now for a published post: a published copy of its own
         if existing and (self.out / existing).is_file():
             part.unlink(missing_ok=True)  # the same bytes under another URL: one file
             path = existing
@@ -432,7 +464,8 @@ class AssetStore:
             os.replace(part, target)
             self._claimed.add(path)
             self._claimed_folded.add(path.casefold())
-            self._by_sha[sha] = path
+            if not (draft and sha in self._by_sha):
+                self._by_sha[sha] = path
         return AssetRecord(
             url=self.key_for(ref.url),
             path=path,

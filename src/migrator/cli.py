@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SOURCE",
         nargs="+",
         help="blog URL, or a Blogger export: a Takeout zip (every part of a split one, or a glob of them), the "
-        "unpacked Takeout/ folder, feed.atom, blog-*.xml",
+        "unpacked Takeout/ folder, feed.atom, blog-*.xml; or a Tistory backup (.zip or its folder)",
     )
     m.add_argument("--out", "-o", default=S, metavar="DIR", help="the Jekyll site directory to write (config: out)")
     m.add_argument("--config", "-c", metavar="FILE", help="YAML config file (see config.example.yaml)")
@@ -134,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=S,
         help="download nothing: images come from the export's archive only; the missing ones are listed",
+    )
+    m.add_argument(
+        "--publish-all",
+        action="store_true",
+        default=S,
+        help="an export that does not say which posts are public (a Tistory backup without --origin): publish "
+        "every post instead of writing each as a draft (config: publish_all)",
     )
     m.add_argument(
         "--urls",
@@ -288,6 +295,7 @@ _FLAG_KEYS = {
     "urls": "urls",
     "blog": "blog",
     "offline": "offline",
+    "publish_all": "publish_all",
 }
 
 

@@ -87,6 +87,9 @@ class CoreConfig:
     comments: bool = True  # save comments (where the platform has them) to _data/comments/<post file name>.yml
     blog: str | None = None  # an export that holds several blogs (a Takeout): the one to migrate (its folder name)
     offline: bool = False  # download nothing: images come from the export's archive only (the rest are listed)
+    # an export that does not record which posts are public (a Tistory backup read without --origin): publish
+    # every post instead of writing each as a draft (published: false)
+    publish_all: bool = False
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
     http: HttpConfig = field(default_factory=HttpConfig)
     site: SiteConfig = field(default_factory=SiteConfig)

@@ -45,6 +45,9 @@ class SiteConfig:
     permalink: str = "/:year/:month/:title.html"  # _config.yml permalink when scaffolding
     theme: str | None = "minima"  # _config.yml theme when scaffolding (null: none)
     url: str | None = None  # the NEW site's address (https://user.github.io) for _config.yml's url: (default: unset)
+    # pages at the old listing addresses (/tag/<name>, /category/<a>/<b>, /search/label/<name>) that list the
+    # posts (archives.py): written once each, never over a file
+    archive_pages: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,15 @@ def post_path(post: Post, slug: str, date: datetime, ext: str, n: int = 1) -> st
     return "_posts/" + _fit(date.strftime("%Y-%m-%d-"), slug, suffix)
 
 
+def same_placement(post: Post, path: str) -> bool:
+    """Whether ``path`` (where the post was written) is where a post of its kind and status lives: a draft in
+    ``_drafts/``, a post in ``_posts/``, a page elsewhere. False when a draft was published since, or a post
+    became a page: the file moves."""
+    if post.kind == "page":
+        return not path.startswith(("_posts/", "_drafts/"))
+    return path.startswith("_drafts/" if post.status == "draft" else "_posts/")
+
+
 def allocate_path(make: Callable[[int], str], free: Callable[[str], bool]) -> str:
     """The first of ``make(1)``, ``make(2)``... that ``free`` accepts (a post's file, numbered on collision)."""
     return first_free(make, free)
@@ -154,6 +166,8 @@ def front_matter(
     if layout:
         fields.append(("layout", layout))
     fields.append(("title", clean_title(post.title)))
+    if post.status == "draft":  # also when the file is moved into _posts/ by hand: never published by accident
+        fields.append(("published", False))
     fields.append(("date", format_date(date)))
     if post.updated and post.updated != post.published:
         fields.append(("last_modified_at", format_date(local_date(post.updated, tz))))
@@ -270,7 +284,12 @@ COMMENTS_INCLUDE = """{% assign key = page.path | split: "/" | last | split: "."
   <h2>{{ comments | size }} comments</h2>
   {% for c in comments %}
   <article id="c{{ c.id | escape }}" class="comment{% if c.parent %} reply{% endif %}">
-    <p><strong>{{ c.author | escape }}</strong> · {{ c.date | date: "%Y-%m-%d" }}
+    {% assign u = c.url | default: "" | strip %}{% assign h7 = u | downcase | slice: 0, 7 %}
+    {% assign h8 = u | downcase | slice: 0, 8 %}{% assign who = c.author | escape %}
+    {% if h7 == "http://" or h8 == "https://" %}
+      {% capture who %}<a href="{{ u | escape }}" rel="nofollow ugc">{{ who }}</a>{% endcapture %}
+    {% endif %}
+    <p><strong>{{ who }}</strong> · {{ c.date | date: "%Y-%m-%d" }}
        {% if c.parent %}(replying to <a href="#c{{ c.parent | escape }}">a comment</a>){% endif %}</p>
     <p>{{ c.text | escape | newline_to_br }}</p>
   </article>
@@ -434,12 +453,13 @@ def preview_markdown(body: str) -> str:
 
 
 def comments_file(post_path: str, comments: tuple[Comment, ...], tz: str | None) -> tuple[str, str]:
-    """``(_data/comments/<post file name>.yml, its text)``: author, date, text and parent of each comment,
+    """``(_data/comments/<post file name>.yml, its text)``: author, its URL, date, text and parent of each comment,
     which the comments include prints."""
     rows = [
         {
             "id": c.id,
             "author": c.author,
+            **({"url": c.author_url} if c.author_url else {}),
             "date": format_date(local_date(c.published, tz)),
             "text": c.text,
             **({"parent": c.parent} if c.parent else {}),

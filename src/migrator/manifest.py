@@ -67,6 +67,34 @@ def plan(
     return Action.UPDATE
 
 
+def keeps_reading(
+    entry: PostRecord | None,
+    reading: str,
+    updated: datetime | None,
+    *,
+    on_disk: bool,
+    retry: bool,
+    moved: bool,
+) -> bool:
+    """Whether a post written from another reading of it (the live blog, a backup archive: ``reading``) is
+    kept as it is instead of being rendered again from this one (pure). It is kept unless it is not there
+    (failed, skipped, its file gone), it lacks something this reading may fill (an image that failed:
+    ``retry``), the post moved between drafts, posts and pages (``moved``), or this reading is newer (its
+    ``updated`` is later than the recorded one). Two readings of one post never take turns rewriting it."""
+    if entry is None or entry.status != "ok" or (entry.reading or "") == reading:
+        return False
+    if not on_disk or retry or moved:
+        return False
+    if updated is not None and entry.updated:
+        try:
+            recorded = datetime.fromisoformat(entry.updated)
+        except ValueError:
+            return True
+        if recorded.tzinfo is not None and updated.tzinfo is not None and updated > recorded:
+            return False
+    return True
+
+
 def _current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

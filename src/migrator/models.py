@@ -25,6 +25,7 @@ class KnownPost:
     updated: str | None = None  # the source's modification time, as recorded (ISO 8601)
     etag: str | None = None  # the post page's HTTP validators, for a conditional GET
     last_modified: str | None = None
+    comment_count: int | None = None  # the source's comment count when the post was read (a resync compares)
 
 
 # old path -> what the manifest recorded of the post there
@@ -58,6 +59,7 @@ class Comment:
     published: datetime
     text: str  # plain text, line breaks kept
     parent: str | None = None  # the comment this one replies to
+    author_url: str | None = None  # the author's homepage, when the platform gives one
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,11 @@ class Post:
     etag: str | None = None  # the post page's HTTP validators, for a conditional GET next time
     last_modified: str | None = None
     comments: tuple[Comment, ...] = ()
+    # which of the platform's inputs this reading of the post comes from ("" the live blog, "backup" an
+    # archive): a post already written from another reading is not rewritten from this one unless that one
+    # was incomplete, is older, or the post moved between drafts, posts and pages (manifest.keeps_reading)
+    reading: str = ""
+    comment_count: int | None = None  # the platform's own count of the post's comments (secret ones too)
 
     @property
     def error(self) -> str | None:
@@ -101,14 +108,16 @@ class Post:
         sources of one blog write differently for the same post does not count: a time's UTC offset (an
         export's times are UTC, the feed's carry the blog's offset) and the order of labels."""
         data = asdict(self)
-        data.pop("etag")
-        data.pop("last_modified")
-        data.pop("unreadable")
+        for validator in ("etag", "last_modified", "reading", "comment_count", "unreadable"):  # not what it says
+            data.pop(validator)
         data["error"], data["skip"] = self.error, self.skip  # as it always was fingerprinted
         data["published"] = _instant(self.published)
         data["updated"] = _instant(self.updated)
         data["tags"], data["categories"] = sorted(self.tags), sorted(self.categories)
         data["comments"] = [{**c, "published": _instant(c["published"])} for c in data["comments"]]
+        for c in data["comments"]:
+            if c.get("author_url") is None:
+                c.pop("author_url")  # as before the field existed: a resync after an upgrade changes nothing
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -151,6 +160,7 @@ class LocalCopy:
     size: int  # its size in bytes, as the source knows it
     open: Callable[[], IO[bytes]]  # a stream of its bytes (the caller closes it)
     origin: str  # recorded as the asset's ``source``
+    only: bool = False  # the source's own file, with no copy on the web: when it is unusable, nothing is downloaded
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,8 @@ class PostRecord:
     etag: str | None = None  # the source page's validators (platforms read page by page)
     last_modified: str | None = None
     fallback: dict | None = None  # the loss guard wrote HTML: {"format", "reason", "lost_words"[, "blocks"]}
+    reading: str | None = None  # the reading the file was written from (Post.reading; None: the live blog)
+    comment_count: int | None = None  # the source's comment count when the post was read (a resync compares)
 
     def to_json(self) -> dict:
         """The manifest's entry: every field, in the fields' order."""
@@ -194,6 +206,7 @@ class RunStats:
     removed: list[str] = field(default_factory=list)  # files --prune removed
     sanitized: list[tuple[str, str]] = field(default_factory=list)  # (file, what the sanitiser removed)
     fallbacks: list[tuple[str, str, dict]] = field(default_factory=list)  # (file, post, fallback) of the loss guard
+    archives: list[str] = field(default_factory=list)  # archive pages added for old tag/category addresses
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what a dry run would also do (not a problem)
 
@@ -266,8 +279,8 @@ def _optional(tp: Any) -> tuple[Any, bool]:
 
 def _checked(name: str, tp: Any, value: Any, items: str) -> Any:
     """``value`` as the field ``name`` of type ``tp`` holds it; BadRecord for a wrong type (None is read as
-    the field's nothing: no text, no list, zero, no mapping)."""
-    tp, _ = _optional(tp)
+    the field's nothing: no text, no list, zero (None for an optional number: not known), no mapping)."""
+    tp, optional = _optional(tp)
     origin = typing.get_origin(tp)
     if origin is Literal:
         if value not in typing.get_args(tp):
@@ -284,7 +297,7 @@ def _checked(name: str, tp: Any, value: Any, items: str) -> Any:
     if tp is int:
         if not isinstance(value or 0, int) or isinstance(value, bool):
             raise BadRecord(f"{name} is {value!r}, not a number")
-        return int(value or 0)
+        return None if value is None and optional else int(value or 0)
     if origin is dict or tp is dict:
         return value if isinstance(value, dict) else None  # a mapping the tool wrote, or nothing
     return value

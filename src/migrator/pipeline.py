@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from migrator import jekyll
-from migrator.assets import AssetStore, ImageRef
+from migrator.assets import DRAFT_ASSETS, AssetStore, ImageRef
 from migrator.config import Config
 from migrator.errors import MigratorError, OutputError, UsageError
 from migrator.guard import Fallback
 from migrator.http import HttpClient
-from migrator.manifest import Action, Manifest, SiteLock, plan
+from migrator.manifest import Action, Manifest, SiteLock, keeps_reading, plan
 from migrator.models import AssetRecord, Blog, Known, KnownPost, Post, PostRecord, scrub
 from migrator.report import Report, ReportItem
 from migrator.sanitize import Removed
@@ -136,6 +136,7 @@ class Migration:
         self.render_key = render_key(cfg)
         self._source_error: str | None = None  # an unexpected error inside the source ended its listing
         self._sanitized: dict[str, Removed] = {}  # post id -> what the sanitiser removed from it
+        self._readings: set[str] = set()  # the readings (Post.reading) this run saw: deletions are judged in them
         from migrator.sanitize import DEFAULT_EMBED_HOSTS
 
         self.embed_hosts = (*DEFAULT_EMBED_HOSTS, *source.embed_hosts, *cfg.embeds.allow_hosts)
@@ -155,6 +156,7 @@ class Migration:
     def _check_dirs(self) -> None:
         cfg = self.cfg
         dirs = (".migrator/tmp", cfg.images.dir, cfg.images.files_dir, *jekyll.SITE_DIRS)
+        dirs += tuple(f"{DRAFT_ASSETS}/{d}" for d in (cfg.images.dir, cfg.images.files_dir))
         check_dirs(self.out, dirs)
 
     def _clean_leftovers(self) -> None:
@@ -210,6 +212,7 @@ class Migration:
             assets=entry.assets if entry else (),
             error=error,
             kind=post.kind,
+            reading=post.reading or None,
         )
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
@@ -228,6 +231,7 @@ class Migration:
             assets=entry.assets if entry else (),
             error=post.error,
             kind=post.kind,
+            reading=post.reading or None,
         )
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
@@ -339,8 +343,15 @@ class Migration:
         path = entry.path if entry and entry.path else None
         on_disk = self.sink.sha(path) if path else None
         retry = bool(entry and any(self._asset_missing(u) for u in entry.assets))
+        moved = bool(path) and not jekyll.same_placement(post, path or "")  # a draft published, a post now a page
+        if keeps_reading(entry, post.reading, post.updated, on_disk=on_disk is not None, retry=retry, moved=moved):
+            if self.cfg.comments and post.comments and path:  # the other reading's text stays; new comments
+                self._write_comments(post, path)  # are written all the same
+            self._note_comment_count(post, entry)
+            return ReportItem(post.id, post.url, post.title, path, Action.UNCHANGED.value, post.kind)
         action = plan(fingerprint, entry, on_disk, force=self.cfg.force, retry=retry, render_key=self.render_key)
         if action == Action.UNCHANGED:
+            self._note_comment_count(post, entry)
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
         if action == Action.CONFLICT and not self.dry_run:
             assert entry is not None
@@ -350,7 +361,7 @@ class Migration:
 
         slug = jekyll.sanitize_slug(post.slug or post.title, fallback=f"{post.kind}-{post.id}")
         soup, refs = self._cleaned(post)
-        records = store.resolve(refs, slug, post.published)
+        records = store.resolve(refs, slug, post.published, draft=post.status == "draft")
         for url, rec in records.items():
             if rec.status != "ok" and not self.dry_run:
                 self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
@@ -362,6 +373,9 @@ class Migration:
             diff = cap_text(unified_diff(self.sink.read(path) if path else None, text, path or ""), MAX_DIFF_CHARS)
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind, diff=diff)
 
+        moved_from = path if moved else None
+        if moved_from is not None:
+            path = None  # written where its new kind and status live; the old file goes once the new one is there
         if path is None:
             date = jekyll.local_date(post.published, self.cfg.timezone or self.source.blog.timezone)
 
@@ -384,6 +398,8 @@ class Migration:
             action = Action.UNCHANGED  # the source's bytes moved (a re-signed image URL), the post did not
         elif self.sink.sha(path) != out_sha:  # never touch a file (or its mtime) whose bytes are already right
             self.sink.write(path, text)
+        if moved_from is not None:
+            self._remove_moved(moved_from)
         self.used_paths.add(path)
         self.used_folded.add(path.casefold())
         rec = PostRecord(
@@ -400,6 +416,8 @@ class Migration:
             etag=post.etag,
             last_modified=post.last_modified,
             fallback=fallback.to_json() if fallback else None,
+            reading=post.reading or None,
+            comment_count=post.comment_count,
         )
         if not self.dry_run:
             self.manifest.record_post(post.id, rec)
@@ -431,14 +449,33 @@ class Migration:
             self.sink.write(rel, text)
             self.report.stats.comments += len(post.comments)  # written (or, in a dry run, to be written) this run
 
+    def _note_comment_count(self, post: Post, entry: PostRecord | None) -> None:
+        """An unchanged post whose comment count at the source moved (a secret comment: nothing to write) has
+        the new count recorded, so the next resync does not read it again for that."""
+        if entry is not None and post.comment_count is not None and entry.comment_count != post.comment_count:
+            if not self.dry_run:
+                self.manifest.record_post(post.id, replace(entry, comment_count=post.comment_count))
+
+    def _remove_moved(self, old: str) -> None:
+        """A post written at a new place (a draft now published): its old file and comments go. The old file
+        is as it was written (an edited one made the post a conflict, kept, before it got here)."""
+        for rel in (old, _comments_file(old)):
+            if self.sink.exists(rel):
+                self.sink.remove(rel)
+        self.used_paths.discard(old)
+        self.used_folded.discard(old.casefold())
+
     # --- deletions ----------------------------------------------------------------------------------------
     def _deletions(self, seen: set[str]) -> None:
+        readings = self._readings or {""}
         for post_id in sorted(set(self.manifest.posts) - seen):
             entry = self.manifest.posts[post_id]
             if entry.status == "deleted" or entry.kind == "localized":  # a file `localize` repaired, not a post
                 continue
             if not self.source.lists_drafts and (entry.path or "").startswith("_drafts/"):
                 continue  # a draft (from an export) is not in a public listing, whatever became of it
+            if (entry.reading or "") not in readings:
+                continue  # read from another input (a backup's private post): this listing cannot judge it
             item = ReportItem(post_id, entry.source_url, entry.title, entry.path, "deleted", entry.kind)
             self.report.items.append(item)
             if not self.cfg.prune:
@@ -498,6 +535,7 @@ class Migration:
         used = {u for p in self.manifest.posts.values() if p.status != "deleted" for u in p.assets}
         used_paths = {self.manifest.assets[u].path for u in used if u in self.manifest.assets}
         ours = tuple(d.strip("/") + "/" for d in (self.cfg.images.dir, self.cfg.images.files_dir))
+        ours += tuple(f"{DRAFT_ASSETS}/{d}" for d in ours)
         for url in sorted(set(self.manifest.assets) - used):
             rec = self.manifest.assets.pop(url)
             if not rec.path or rec.path in used_paths:
@@ -534,7 +572,7 @@ class Migration:
         """What the manifest recorded of every migrated post, by its old path (handed to the source on every
         run: a source whose listing cannot tell a deletion, such as a feed's window, keeps those posts)."""
         return {
-            urlsplit(p.source_url).path: KnownPost(post_id, p.updated, p.etag, p.last_modified)
+            urlsplit(p.source_url).path: KnownPost(post_id, p.updated, p.etag, p.last_modified, p.comment_count)
             for post_id, p in self.manifest.posts.items()
             if p.source_url and p.status == "ok"
         }
@@ -609,6 +647,7 @@ class Migration:
                     limited = True
                     break
                 seen.add(post.id)
+                self._readings.add(post.reading)
                 self.progress(post.title or post.url or post.id)
                 try:
                     item = self.process(post, store)
@@ -666,6 +705,7 @@ class Migration:
             self._deletions(seen | listed)
         self._unresolved_links()
         self._site_config(needs_redirects)
+        self._archive_pages()
         self.report.stats.warnings.extend(self.source.warnings)
         blog = self.source.blog
         self.manifest.source = {"platform": blog.platform, "url": blog.url, "blog_id": blog.blog_id}
@@ -699,6 +739,24 @@ class Migration:
                 "the blog's timezone is unknown; dates keep the source's UTC offset. Set timezone: in the "
                 "config (e.g. Asia/Seoul) so Jekyll shows the same dates"
             )
+
+
+    def _archive_pages(self) -> None:
+        """The pages at the old listing addresses (``/tag/<name>``, ``/category/<a>/<b>``, Blogger's
+        ``/search/label/<name>``) that list the site's posts (``archives.py``); written once, never over a file."""
+        from migrator import archives
+
+        if not self.cfg.site.archive_pages:
+            return
+        pages = archives.site_pages(self.manifest.posts.values(), self.sink.read, self.source.old_urls, self.cfg)
+        for rel, text in pages.items():
+            if self.sink.write_if_absent(rel, text):
+                self.report.stats.archives.append(rel)
+
+
+def _comments_file(path: str) -> str:
+    """Where a post's comments are saved: ``_data/comments/<its file name without the extension>.yml``."""
+    return f"_data/comments/{path.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.yml"
 
 
 def migrate(source: Source, cfg: Config, out: Path, http: HttpClient, progress: Progress | None = None) -> Report:

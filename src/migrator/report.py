@@ -89,6 +89,7 @@ class Report:
             "unresolved_links": [{"file": f, "url": u} for f, u in self.stats.unresolved_links],
             "fallbacks": [{"file": f, "post": p, **fb} for f, p, fb in self.stats.fallbacks],
             "removed": list(self.stats.removed),
+            "archives": list(self.stats.archives),
         }
 
 
@@ -183,6 +184,12 @@ def print_summary(report: Report, console: Console) -> None:
             console.print(f"  {where}: {what}", highlight=False, markup=False)
         if len(st.sanitized) > 20:
             console.print(f"  ... and {len(st.sanitized) - 20} more (see the report)")
+    if st.archives:
+        verb = "would add" if report.dry_run else "added"
+        console.print(
+            f"{verb} {len(st.archives)} archive page(s) at the old tag and category addresses (e.g. {st.archives[0]})",
+            highlight=False,
+        )
     for rule, n in st.cleaned.items():
         console.print(f"clean.remove {rule!r} removed boilerplate from {n} post(s)", highlight=False)
     for what, why in st.skips[:50]:

@@ -17,6 +17,7 @@ from migrator.sources.base import BaseSource, OldUrls, RedirectFormat, Source, c
 from migrator.sources.blogger import BloggerSource
 from migrator.sources.feed import FeedSource
 from migrator.sources.tistory import TistorySource
+from migrator.sources.tistory_backup import TistoryBackupSource
 
 if TYPE_CHECKING:
     from migrator.config import Config
@@ -27,6 +28,7 @@ SOURCES: tuple[type[BaseSource], ...] = (
     BloggerSource,
     TistorySource,
     FeedSource,
+    TistoryBackupSource,
 )
 
 __all__ = [
@@ -113,10 +115,10 @@ def find_source(
     URL), else the first whose ``matches_url`` accepts the URL, else the first whose ``matches_page`` accepts
     the page at ``<url>/`` (one request), else the first whose ``probe`` says yes (its declared requests)."""
     if not isinstance(source, str) or (glob.has_magic(source) and not Path(source).exists()):
-        return _open_parts(source, cfg)
+        return _open_parts(source, cfg, http)
     path = Path(source)
     if path.exists():
-        return _open_file(source, path, cfg)
+        return _open_file(source, path, cfg, http)
     if looks_like_a_file(source):
         raise UsageError(f"file not found: {source}", "check the path of the export file")
     url = normalize_source_url(source)
@@ -152,7 +154,7 @@ def find_source(
     )
 
 
-def _open_parts(sources: str | list[str], cfg: Config) -> Source:
+def _open_parts(sources: str | list[str], cfg: Config, http: HttpClient | None = None) -> Source:
     """Several files (or a glob's matches) that are one export: the parts of a split archive."""
     names = [sources] if isinstance(sources, str) else sources
     paths: list[Path] = []
@@ -166,24 +168,24 @@ def _open_parts(sources: str | list[str], cfg: Config) -> Source:
         raise UsageError(f"file not found: {missing}", "pass the parts of one export (or a glob of them)")
     paths = list(dict.fromkeys(paths))
     if len(paths) == 1:
-        return _open_file(str(paths[0]), paths[0], cfg)
+        return _open_file(str(paths[0]), paths[0], cfg, http)
     chosen = by_name(cfg.platform) if cfg.platform != "auto" else None
     reader = chosen or next((src for src in SOURCES if src.file_hint and src.reads_file(paths[0])), None)
     if reader is None:
-        return _open_file(str(paths[0]), paths[0], cfg)  # says why no platform reads it
+        return _open_file(str(paths[0]), paths[0], cfg, http)  # says why no platform reads it
     return reader.open_files(paths, cfg)
 
 
-def _open_file(source: str, path: Path, cfg: Config) -> Source:
+def _open_file(source: str, path: Path, cfg: Config, http: HttpClient | None = None) -> Source:
     readers = [src for src in SOURCES if src.file_hint]  # the platforms that read files at all
     if path.is_dir() and not any(src.reads_file(path) for src in readers):  # an unpacked archive may be read
         raise UsageError(f"{source} is a directory", "pass the export file itself (feed.atom or blog-*.xml)")
     chosen = by_name(cfg.platform) if cfg.platform != "auto" else None
     if chosen is not None:
-        return chosen.open_file(path, cfg)
+        return chosen.open_file(path, cfg, http)
     for src in readers:
         if src.reads_file(path):
-            return src.open_file(path, cfg)
+            return src.open_file(path, cfg, http)
     problems = list(dict.fromkeys(src.file_problem(path) for src in readers))
     unreadable = next((p for p in problems if p.startswith("cannot be read")), None)
     if unreadable:

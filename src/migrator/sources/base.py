@@ -14,8 +14,9 @@ What the class declares, read without opening anything:
   ``reads_file`` (a local file; ``file_problem`` and ``file_hint`` say why not, and what to pass instead);
 - what the rest of the tool needs to know of the platform: ``embed_hosts`` (iframes a post may keep),
   ``cdn_domains`` (an image left on one of them after a migration is a problem ``verify`` reports),
-  ``old_urls`` (the URL shapes ``migrator redirects`` maps), ``redirect_formats`` (what the old platform can
-  be told, to send its readers on).
+  ``old_urls`` (the URL shapes ``migrator redirects`` maps, and the listing addresses the new site answers
+  with an archive page: ``OldUrls.archive_pages``), ``redirect_formats`` (what the old platform can be told,
+  to send its readers on).
 
 What an opened source gives: ``blog``, ``posts()`` (ordinary HTML: the platform's markup already turned into
 plain HTML, image URLs already the originals), the facts the pipeline reads after the listing
@@ -23,7 +24,8 @@ plain HTML, image URLs already the originals), the facts the pipeline reads afte
 rules (``is_platform_image``, ``asset_key``, ``asset_headers``, ``internal_path``, ``aliases``, ``image_name``).
 
 An export may also say (defaults in :class:`BaseSource`): ``open_files`` (several files that are one export,
-the parts of a split archive), ``local_asset`` (an image it holds itself: copied instead of downloaded),
+the parts of a split archive), ``local_asset`` (an image or attachment it holds itself, such as a file in
+a backup archive or a Takeout's album photo: copied instead of downloaded),
 ``as_of`` (its content is as of then: the next resync asks for changes since) and ``lists_drafts``.
 """
 
@@ -60,6 +62,18 @@ def _no_archive(month: str) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class ArchivePage:
+    """An old listing address (a tag's, a category's) that the new site answers with a page of the posts it
+    lists, at that exact path (``migrator`` writes it: see ``archives.py``)."""
+
+    path: str  # the old path, decoded: "/category/IT/DevOps", "/tag/Dirty Flag", "/search/label/News"
+    key: str  # the front matter key the page lists by: "tags" | "categories"
+    names: tuple[str, ...]  # a tag's or label's name; a category's path from the top ("IT", "DevOps")
+    nested: bool = False  # names is a path from the top: the page lists the posts at it and below it
+    aliases: tuple[str, ...] = ()  # more old paths of the same listing (mobile forms): they redirect to it
+
+
+@dataclass(frozen=True)
 class OldUrls:
     """A platform's URL shapes, beyond each post's own path, that ``migrator redirects`` maps."""
 
@@ -72,6 +86,20 @@ class OldUrls:
     feed_paths: tuple[str, ...] = ()  # the old feeds -> the new feed
     # (old path prefix, landing): what is left of a kind ("tags", "categories", "archive", "feed", "home")
     prefixes: tuple[tuple[str, str], ...] = ()
+    # a post's (tags, categories) -> the archive pages its old listing addresses become; None: one flat page
+    # per ``taxonomy`` path (see :func:`archive_pages`)
+    archive_pages: Callable[[tuple[str, ...], tuple[str, ...]], Iterable[ArchivePage]] | None = None
+
+
+def archive_pages(urls: OldUrls, tags: tuple[str, ...], categories: tuple[str, ...]) -> list[ArchivePage]:
+    """The archive pages one post is listed on: what the platform declares, else one page per old
+    ``taxonomy`` path, listing the posts that carry that name (Blogger's ``/search/label/<name>``)."""
+    if urls.archive_pages is not None:
+        return list(urls.archive_pages(tags, categories))
+    return [
+        ArchivePage(path, "tags" if kind == "tag" else "categories", (name,))
+        for path, kind, name in urls.taxonomy(tags, categories)
+    ]
 
 
 @dataclass(frozen=True)
@@ -132,7 +160,10 @@ class Source(Protocol):
     def open_url(cls, url: str, cfg: Config, http: HttpClient) -> Source: ...
 
     @classmethod
-    def open_file(cls, path: Path, cfg: Config) -> Source: ...
+    def open_file(cls, path: Path, cfg: Config, http: HttpClient | None = None) -> Source:
+        """Open an export file (or folder); ``http`` is the run's client, for a file whose reading also asks
+        the web (a backup completed from the live blog)."""
+        ...
 
     @classmethod
     def open_files(cls, paths: list[Path], cfg: Config) -> Source: ...
@@ -235,7 +266,7 @@ class BaseSource:
         raise UsageError(f"{cls.title} is read from an export file, not from a URL")
 
     @classmethod
-    def open_file(cls, path: Path, cfg: Config) -> Source:
+    def open_file(cls, path: Path, cfg: Config, http: HttpClient | None = None) -> Source:
         from migrator.errors import UsageError
 
         raise UsageError(f"{cls.title} has no export file format that migrator reads; pass the blog's URL")

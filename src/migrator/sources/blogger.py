@@ -439,7 +439,7 @@ class BloggerSource(BaseSource):
         return BloggerFeedSource.open(url, cfg, http)
 
     @classmethod
-    def open_file(cls, path: Path, cfg: Config) -> BloggerSource:
+    def open_file(cls, path: Path, cfg: Config, http: HttpClient | None = None) -> BloggerSource:
         return cls.open_files([path], cfg)
 
     @classmethod

@@ -254,7 +254,7 @@ class FeedSource(BaseSource):
         raise NotABlogError(f"{url} is not an RSS or Atom feed", "pass the feed's own address")
 
     @classmethod
-    def open_file(cls, path: Path, cfg: Config) -> FeedSource:
+    def open_file(cls, path: Path, cfg: Config, http: HttpClient | None = None) -> FeedSource:
         try:
             feed = parse_feed(path.read_bytes())
         except OSError as e:

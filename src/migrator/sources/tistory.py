@@ -22,9 +22,10 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 
@@ -34,7 +35,8 @@ from lxml import etree
 from migrator.errors import ConfigError, FetchError, NotABlogError, SourceError
 from migrator.models import Blog, Known, KnownPost, Post, Unreadable
 from migrator.redirectmap import RedirectMap, redirect_script
-from migrator.sources.base import BaseSource, OldUrls, RedirectFormat
+from migrator.sources import tistory_api
+from migrator.sources.base import ArchivePage, BaseSource, OldUrls, RedirectFormat
 from migrator.sources.markup import code_blocks as markup_code_blocks
 
 if TYPE_CHECKING:
@@ -1020,6 +1022,14 @@ class TistoryConfig:
     max_listed: int = 200000  # post URLs read from the sitemap at most
     body_selectors: tuple[str, ...] = ()  # CSS selectors for the post body, tried first (default: built-in list)
     remove_selectors: tuple[str, ...] = ()  # more CSS selectors of skin junk to drop from the body
+    # the mobile JSON endpoints (tistory_api.py): comments, their count, the notice list, a notice's page
+    comments_api: str = "/m/api/{id}/comment"  # then ?startId=<data.nextId> until data.isLast
+    comment_count_api: str = "/m/api/{id}/comment/count"  # data.count: a resync reads comments again on a change
+    notices: bool = True  # migrate the notices (/notice/<id>) as pages
+    notice_list_api: str = "/m/api/entry/0/NOTICE?page={page}&size={size}"
+    notice_page: str = "/m/notice/{id}"
+    api_page_size: int = 10  # notices asked for per page of the list
+    api_fields: dict[str, str] = field(default_factory=dict)  # rename a JSON field: {written: regDate}
 
     def validate(self) -> None:
         if self.enumerate not in ("auto", "always", "never"):
@@ -1062,6 +1072,16 @@ def _archive(month: str) -> list[tuple[str, str]]:
     return [(f"/archive/{y}{m}", month), (f"/m/archive/{y}{m}", month)]
 
 
+def _archive_pages(tags: tuple[str, ...], categories: tuple[str, ...]) -> Iterator[ArchivePage]:
+    """``/tag/<name>`` and each level of ``/category/<parent>/<child>`` (a parent lists its children's posts
+    too), their ``/m/`` forms redirecting to them."""
+    for t in tags:
+        yield ArchivePage(f"/tag/{t}", "tags", (t,), aliases=(f"/m/tag/{t}",))
+    for i in range(len(categories)):
+        trail = "/".join(categories[: i + 1])
+        yield ArchivePage(f"/category/{trail}", "categories", categories[: i + 1], True, (f"/m/category/{trail}",))
+
+
 OLD_URLS = OldUrls(
     post_paths=_redirect_post_paths,
     taxonomy=_taxonomy,
@@ -1074,6 +1094,7 @@ OLD_URLS = OldUrls(
         ("/m/category/", "categories"),
         ("/archive/", "archive"),
     ),
+    archive_pages=_archive_pages,
 )
 
 
@@ -1127,6 +1148,13 @@ class TistorySource(BaseSource):
         return cls.open(url, cfg, http)
 
     @classmethod
+    def open_file(cls, path: Path, cfg: Config, http: HttpClient | None = None) -> BaseSource:
+        """A backup file (``--platform tistory`` with a file): read by :mod:`tistory_backup`."""
+        from migrator.sources.tistory_backup import TistoryBackupSource
+
+        return TistoryBackupSource.open_file(path, cfg, http)
+
+    @classmethod
     def open(cls, url: str, cfg: Config, http: HttpClient) -> TistorySource:
         src = cls(url, cfg, http)
         src._load_metadata()
@@ -1156,6 +1184,7 @@ class TistorySource(BaseSource):
         self._entry_ids: dict[str, str | None] = {}
         if self.tcfg.delay > 0:
             http.set_host_delay(parts.netloc, self.tcfg.delay)
+        self.api = tistory_api.TistoryApi(http, self.origin, cfg)  # comments and notices (tistory_api.py)
 
     # --- platform hooks ----------------------------------------------------------------------------------
     def is_platform_image(self, url: str) -> bool:
@@ -1368,8 +1397,16 @@ class TistorySource(BaseSource):
 
     # --- reading one post ------------------------------------------------------------------------------
     def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
+        """Every readable post with its comments, then the notices (as pages: ``tistory_api``)."""
+        yield from self._listed_posts(since, known)
+        if self.tcfg.notices:
+            yield from tistory_api.notice_posts(self, since, known)
+        self.warnings.extend(self.api.finish())
+
+    def _listed_posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
         """Every readable post. On a resync (``since`` and ``known``), a post whose sitemap ``lastmod`` equals
-        the recorded modification time is not fetched again, and enumeration only looks above the newest
+        the recorded modification time is not fetched again (only its comment count is asked for: a post
+        whose count changed is read again, with its comments), and enumeration only looks above the newest
         known id."""
         listed = self.discover()
         self.expected_total = len(listed)
@@ -1380,22 +1417,34 @@ class TistorySource(BaseSource):
         for item in listed:
             path = urlsplit(item.url).path
             rec = known.get(path) or known.get(unquote(path))
+            unchanged = False
             if since is not None and rec is not None and item.lastmod and rec.updated:
                 a, b = parse_tistory_date(item.lastmod), parse_tistory_date(rec.updated)
-                if a is not None and a == b:
+                unchanged = a is not None and a == b
+                if unchanged and not self.api.enabled:
                     seen_ids.add(rec.id)
                     self.listed_ids.add(rec.id)  # unchanged: not fetched again
                     continue
-            todo.append((item, rec))
+            todo.append((item, rec, unchanged))
 
-        def read(job: tuple[Listed, KnownPost | None]):  # type: ignore[no-untyped-def]
-            item, rec = job
+        def read(job: tuple[Listed, KnownPost | None, bool]):  # type: ignore[no-untyped-def]
+            item, rec, unchanged = job
+            if unchanged:  # the page is as it was: only a changed comment count makes it read again
+                count = self.api.count(rec.id)
+                if count is None or count == rec.comment_count:
+                    return _NOT_MODIFIED
+                return self._read(item.url, listed=True, comment_count=count)
             conditional = since is not None and rec is not None and not item.lastmod
             validators = (rec.etag, rec.last_modified) if conditional and rec is not None else None
-            return self._read(item.url, listed=True, validators=validators)
+            post = self._read(item.url, listed=True, validators=validators)
+            if post is _NOT_MODIFIED and self.api.enabled:  # a 304: the comments may have changed all the same
+                count = self.api.count(rec.id)
+                if count is not None and count != rec.comment_count:
+                    post = self._read(item.url, listed=True, comment_count=count)
+            return post
 
         # pages are fetched side by side (at most `jobs`, and tistory.delay apart per host), yielded in order
-        for (_item, rec), post in zip(todo, _ordered_map(read, todo, self.cfg.jobs), strict=True):
+        for (_item, rec, _u), post in zip(todo, _ordered_map(read, todo, self.cfg.jobs), strict=True):
             if post is _NOT_MODIFIED:
                 seen_ids.add(rec.id)
                 self.listed_ids.add(rec.id)  # a conditional GET answered 304: unchanged
@@ -1442,9 +1491,16 @@ class TistorySource(BaseSource):
                 f"{len(missing)} post ids were missing, private or deleted while enumerating (e.g. /{missing[0]})"
             )
 
-    def _read(self, url: str, *, listed: bool, validators: tuple[str | None, str | None] | None = None):
-        """The post at ``url``; None for a missing id found by enumeration (listed ones are reported);
-        ``_NOT_MODIFIED`` when ``validators`` (ETag, Last-Modified) made the server answer 304."""
+    def _read(
+        self,
+        url: str,
+        *,
+        listed: bool,
+        validators: tuple[str | None, str | None] | None = None,
+        comment_count: int | None = None,
+    ):
+        """The post at ``url`` with its comments; None for a missing id found by enumeration (listed ones are
+        reported); ``_NOT_MODIFIED`` when ``validators`` (ETag, Last-Modified) made the server answer 304."""
         etag, last_modified = validators or (None, None)
         try:
             got = self.http.get(url, etag=etag, last_modified=last_modified)
@@ -1466,7 +1522,7 @@ class TistorySource(BaseSource):
             return skipped_post(url, f"cannot read the page ({type(e).__name__}: {e})", failed=True)
         if post is not None and (got.etag or got.last_modified):
             post = replace(post, etag=got.etag, last_modified=got.last_modified)
-        return post
+        return self.api.attach(post, comment_count) if post is not None else None
 
     def parse_page(self, html: str, url: str) -> Post | None:
         """One post page -> a Post (or a skipped/failed one): :func:`parse_post_page`, with the one fetch it
