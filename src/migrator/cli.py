@@ -21,6 +21,7 @@ from migrator.sources import names as platform_names
 EPILOG = """examples:
   migrator migrate https://NAME.blogspot.com --out site
   migrator migrate feed.atom --out site --origin https://NAME.blogspot.com
+  migrator migrate example-1-1.zip --out site --origin https://NAME.tistory.com   (a Tistory backup)
   migrator migrate https://blog.example.com --platform blogger --out site --dry-run --report plan.html
   migrator status site
   migrator verify site --build
