@@ -45,6 +45,7 @@ bench: setup jekyll
 	  echo "note: pandoc is not installed; the comparison with it is left out"
 	$(PY) bench/run.py
 	$(PY) bench/fidelity.py
+	$(PY) bench/tistory.py
 
 clean:
 	rm -rf $(VENV) example-site example-site-tistory .pytest_cache .ruff_cache build src/*.egg-info

@@ -177,3 +177,12 @@ def test_notices_become_pages_at_their_old_path(cli, tserver, tblog, tmp_path):
     assert str(doc["date"]) == "2025-11-01 09:00:00 +0900" and "**새 주소**" in doc.content
     assert (site / "notice/notice-14.md").exists()
     assert yaml.safe_load((site / "_data/comments/notice-12.yml").read_text())[0]["author"] == "공지 독자"
+
+
+def test_a_notice_whose_mobile_page_is_missing_is_read_from_its_own_address(cli, tserver, tblog, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(TISTORY_CONFIG.read_text().replace("tistory:\n", "tistory:\n  notice_page: /m/nope/{id}\n"))
+    res, site = run(cli, tserver, tmp_path, config=cfg)
+    assert res.code == 0, res
+    assert "**새 주소**" in frontmatter.load(site / "notice/notice-10.md").content
+    assert "/notice/10" in tserver.log

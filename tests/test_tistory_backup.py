@@ -283,6 +283,8 @@ def test_backup_first_then_the_live_blog_publishes_and_deletes_nothing(cli, tser
         doc = frontmatter.load(site / m[pid]["path"])
         assert "published" not in doc and "_draft-assets" not in doc.content
     assert m["2"]["path"] == drafts["2"]  # still private
+    # the published posts' files left _draft-assets/ for assets/; the private post's stay there
+    assert {f.parent.name for f in (site / "_draft-assets").rglob("*") if f.is_file()} == {"비공개로-둔-글"}
     assert {k for k, v in m.items() if v["reading"] is None} == {"4", "5", "6", "7", "8", "10", "12"}  # the backup lacked them (5: protected, skipped)
     before = tree_snapshot(site)
     tblog.comments["9"] = [{"id": 901, "content": "새 댓글", "written": "2025-12-02 10:00:00", "isSecret": False,

@@ -396,6 +396,7 @@ class AssetStore:
                 self.missing += error == OFFLINE_MISSING
             else:
                 rec = self._place(got, part, ref, directory, origin, draft)
+                self._drop_draft_copy(self.assets.get(rec.url), rec)
                 if origin:
                     self.copied += 1
                 else:
@@ -404,6 +405,19 @@ class AssetStore:
             self.on_record(rec)
             result[ref.url] = rec
         return result
+
+    def _drop_draft_copy(self, old: AssetRecord | None, new: AssetRecord) -> None:
+        """A draft's file whose post is now published (``new`` is its published copy): the draft's copy goes,
+        unless another record still uses it or it was edited here."""
+        if self.dry_run or old is None or not old.path or old.path == new.path or not is_draft_asset(old.path):
+            return
+        if any(r.path == old.path for r in self.assets.values() if r is not old):
+            return
+        from migrator.sinks import inside
+
+        target = inside(self.out, old.path)
+        if target.is_file() and file_sha256(target) == old.sha256:
+            target.unlink()
 
     @staticmethod
     def _check(got: Fetched, part: Path, ref: ImageRef) -> str | None:

@@ -29,6 +29,7 @@ EPILOG = (
     "examples:\n"
     + "".join(f"  migrator migrate {src.example} --out site\n" for src in SOURCES)
     + "  migrator migrate feed.atom --out site --origin https://blog.example.com\n"
+    + "  migrator migrate example-1-1.zip --out site --origin https://NAME.tistory.com   (a Tistory backup)\n"
     + "  migrator migrate takeout-20261201T000000Z-*.zip --out site --blog \"My Blog\" --offline\n"
     f"  migrator migrate https://blog.example.com --platform {SOURCES[0].name} --out site --dry-run "
     "--report plan.html\n"

@@ -345,10 +345,7 @@ class Migration:
         retry = bool(entry and any(self._asset_missing(u) for u in entry.assets))
         moved = bool(path) and not jekyll.same_placement(post, path or "")  # a draft published, a post now a page
         if keeps_reading(entry, post.reading, post.updated, on_disk=on_disk is not None, retry=retry, moved=moved):
-            if self.cfg.comments and post.comments and path:  # the other reading's text stays; new comments
-                self._write_comments(post, path)  # are written all the same
-            self._note_comment_count(post, entry)
-            return ReportItem(post.id, post.url, post.title, path, Action.UNCHANGED.value, post.kind)
+            return self._kept(post, entry, path)
         action = plan(fingerprint, entry, on_disk, force=self.cfg.force, retry=retry, render_key=self.render_key)
         if action == Action.UNCHANGED:
             self._note_comment_count(post, entry)
@@ -448,6 +445,14 @@ class Migration:
         if self.sink.read(rel) != text:
             self.sink.write(rel, text)
             self.report.stats.comments += len(post.comments)  # written (or, in a dry run, to be written) this run
+
+    def _kept(self, post: Post, entry: PostRecord | None, path: str | None) -> ReportItem:
+        """The post as another reading of it wrote it stays (``manifest.keeps_reading``); its new comments
+        are written all the same."""
+        if self.cfg.comments and post.comments and path:
+            self._write_comments(post, path)
+        self._note_comment_count(post, entry)
+        return ReportItem(post.id, post.url, post.title, path, Action.UNCHANGED.value, post.kind)
 
     def _note_comment_count(self, post: Post, entry: PostRecord | None) -> None:
         """An unchanged post whose comment count at the source moved (a secret comment: nothing to write) has

@@ -12,6 +12,10 @@ known skin containers, then the uniform mobile page ``/m/<id>``. The editor's ma
 file blocks, code blocks, ``moreLess`` folds, opengraph cards, video and map embeds, ``data-ke-*``) is turned
 into ordinary HTML here, and every image URL is resolved to its original (``thumb?fname=`` unwrapped,
 ``cfile`` + ``?original``), so nothing downstream knows about Tistory.
+
+Comments, comment counts and notices come from the blog's mobile JSON endpoints (``tistory_api.py``, called
+from here); the official backup file is read by ``tistory_backup.py``, which reads the live blog through
+this class.
 """
 
 from __future__ import annotations

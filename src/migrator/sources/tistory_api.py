@@ -428,6 +428,17 @@ def notice_post(src: Any, item: NoticeItem, html: str) -> Post | None:
     )
 
 
+def _notice_page(src: Any, url: str, path: str, rec: Any) -> Any:
+    """The notice's page (its mobile one, else the skin's ``/notice/<id>``), conditional on a resync."""
+    etag, last_modified = (rec.etag, rec.last_modified) if rec else (None, None)
+    try:
+        return src.http.get(url, etag=etag, last_modified=last_modified)
+    except FetchError as e:
+        if e.status_code not in (403, 404, 410) or url == src.origin + path:
+            raise
+        return src.http.get(src.origin + path)
+
+
 def notice_posts(src: Any, since: datetime | None, known: Known | None) -> Iterator[Post]:
     """Every notice of the live blog as a page, with its comments. On a resync a notice whose page answers
     a conditional GET with 304, and whose comment count did not change, is not read again."""
@@ -436,7 +447,7 @@ def notice_posts(src: Any, since: datetime | None, known: Known | None) -> Itera
         rec = (known or {}).get(path) if since is not None else None
         url = src.origin + src.tcfg.notice_page.format(id=item.id)
         try:
-            got = src.http.get(url, etag=rec.etag if rec else None, last_modified=rec.last_modified if rec else None)
+            got = _notice_page(src, url, path, rec)
             if got.status == 304:
                 count = src.api.count(item.id)
                 if count is None or count == (rec.comment_count if rec else None):

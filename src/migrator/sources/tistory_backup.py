@@ -121,6 +121,7 @@ class Archive:
         self.refused: list[str] = []
         self._members: dict[str, object] = {}
         self._zip: zipfile.ZipFile | None = None
+        self._folders: dict[str, list[str]] | None = None
         if path.is_dir():
             self._scan_dir()
         else:
@@ -162,6 +163,16 @@ class Archive:
 
     def names(self) -> list[str]:
         return sorted(self._members)
+
+    def in_folder(self, folder: str) -> list[str]:
+        """The members under ``folder/`` (at any depth), by name."""
+        if self._folders is None:
+            self._folders = {}
+            for name in self.names():
+                parts = name.split("/")
+                for i in range(1, len(parts)):
+                    self._folders.setdefault("/".join(parts[:i]), []).append(name)
+        return self._folders.get(folder, [])
 
     def __contains__(self, name: str) -> bool:
         return _nfc(name) in self._members
@@ -371,8 +382,8 @@ class BodyFiles:
         """An image still on the CDN (``cfile`` answers 403 now, signed URLs expire) whose file name
         (``data-filename``, ``filename``) is a file of the folder no reference used: that file."""
         by_name: dict[str, str] = {}
-        for name in self.archive.names():
-            if name.startswith(self.folder + "/") and name not in self.used:
+        for name in self.archive.in_folder(self.folder):
+            if name not in self.used:
                 by_name.setdefault(_nfc(posixpath.basename(name)), name)
         for img in body.find_all("img"):
             src = str(img.get("src") or "")
@@ -389,8 +400,7 @@ class BodyFiles:
 
     def unused(self, html_name: str) -> int:
         """Files of the folder (beside its HTML) that no reference used."""
-        mine = [n for n in self.archive.names() if n.startswith(self.folder + "/") and n != html_name]
-        return sum(1 for n in mine if n not in self.used)
+        return sum(1 for n in self.archive.in_folder(self.folder) if n != html_name and n not in self.used)
 
 
 _LEAKED_FOLD = re.compile(r'"\s*tt_lesstext=\s*"(?:(?!tt_id=).){0,400}?tt_id="\d+"\s*(?:>|&gt;)', re.DOTALL)
@@ -615,9 +625,10 @@ class TistoryBackupSource(BaseSource):
             if post.error:
                 reason = "protected by a password" if post.skip and "password" in post.error else post.error
                 lives[post.id] = Live(post, False, reason)
-            else:
-                lives[post.id] = Live(post, True, images=live_images(post.html))
+            else:  # what the merge takes of it (not its text: memory stays small for any blog)
+                lives[post.id] = Live(replace(post, html=""), True, images=live_images(post.html))
         self.warnings.extend(self.live.warnings)
+        self.incomplete = self.live.incomplete
         for post_id in self.live.listed_ids or ():
             if post_id in self.entries and post_id not in lives:
                 lives[post_id] = Live(None, True)
