@@ -11,9 +11,9 @@ import errno
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
