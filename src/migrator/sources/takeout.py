@@ -33,6 +33,7 @@ import stat
 import threading
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -103,9 +104,21 @@ def check_entry(info: zipfile.ZipInfo, where: str) -> None:
         raise _refusal(where, name, "is a symbolic link")
 
 
+_READABLE = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+
+
 def check_ratio(info: zipfile.ZipInfo, where: str) -> None:
-    """Refuse an entry that inflates more than MAX_RATIO times (its declared sizes; ``ZipFile`` never gives
-    more bytes than the declared size)."""
+    """Refuse an entry that will be read and cannot be: encrypted, compressed in a way ``zipfile`` does not
+    read (Deflate64, which Windows uses for big zips), or inflating more than MAX_RATIO times (its declared
+    sizes; ``ZipFile`` never gives more bytes than the declared size)."""
+    if info.flag_bits & 0x1:
+        raise _refusal(where, info.filename, "is encrypted")
+    if info.compress_type not in _READABLE:
+        raise NotABlogError(
+            f"cannot read {where}: the entry {info.filename!r} uses compression method {info.compress_type}, "
+            "which Python's zipfile does not read",
+            "use the zip as Google delivered it, or unpack it and pass the Takeout folder",
+        )
     if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         raise _refusal(
             where,
@@ -334,7 +347,7 @@ def feed_id(archive: Archive, member: Member) -> str:
                     return (el.text or "").strip()
                 if el.tag == ATOM + "entry":
                     break
-    except (etree.XMLSyntaxError, OSError, zipfile.BadZipFile):
+    except (etree.XMLSyntaxError, OSError, zipfile.BadZipFile, EOFError, zlib.error):
         pass
     return ""
 
@@ -504,13 +517,18 @@ class TakeoutSource(BloggerExportSource):
                         yield "feed", el
         except etree.XMLSyntaxError as e:
             raise NotABlogError(f"{self.archive.where(member)} is not well-formed XML: {e}") from None
-        except zipfile.BadZipFile as e:
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
             raise NotABlogError(f"cannot read {self.archive.where(member)}: {e}", "is the download complete?") from None
 
     def _read_settings(self) -> dict[str, str]:
         if self.files.settings is None:
             return {}
-        rows = list(csv.reader(io.StringIO(self.archive.read_text(self.files.settings), newline="")))[:2]
+        try:
+            text = self.archive.read_text(self.files.settings)
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+            self.warnings.append(f"settings.csv could not be read ({e}): the blog's address and zone are unknown")
+            return {}
+        rows = list(csv.reader(io.StringIO(text, newline="")))[:2]
         if len(rows) < 2:
             return {}
         return {_column(h): v.strip() for h, v in zip(rows[0], rows[1], strict=False) if _column(h)}
@@ -666,7 +684,7 @@ class TakeoutSource(BloggerExportSource):
                 if photo.sidecar is not None:
                     try:
                         data = json.loads(self.archive.read_text(photo.sidecar, 1 << 20))
-                    except (ValueError, OSError, zipfile.BadZipFile):
+                    except (ValueError, OSError, zipfile.BadZipFile, EOFError, zlib.error):
                         data = {}
                     if isinstance(data, dict):
                         photo.meta = {k: str(data[k]) for k in SIDECAR_FIELDS if data.get(k) is not None}
