@@ -218,3 +218,21 @@ def test_records_serialise_every_field():
     fields = {f.name for f in dataclasses.fields(AssetRecord)}
     assert set(AssetRecord(url="u", source="takeout").to_json()) | {"url"} == fields
     assert "source" not in AssetRecord(url="u").to_json()  # written only when set: a download's record is as before
+
+
+def test_the_manifest_is_written_piece_by_piece_as_json_dumps_writes_it(tmp_path):
+    import json
+
+    from migrator.manifest import Manifest
+
+    m = Manifest(tmp_path)
+    expected = lambda: (json.dumps(m.to_json(), ensure_ascii=False, indent=2) + "\n").encode()  # noqa: E731
+    assert b"".join(m.json_pieces()) == expected()  # empty sections
+    m.source = {"platform": "blogger", "url": "https://x.blogspot.com"}
+    m.posts["2"] = rec()
+    m.posts["1"] = PostRecord("u", 'quote " newline \n \u2028 한글', None, "s", "p", "o", "ok", assets=("a", "b"),
+                              fallback={"format": "html", "nested": [1, {"x": []}]})  # fmt: skip
+    m.assets["https://h/한글 이미지.png"] = AssetRecord(url="https://h/한글 이미지.png", error="a\nb", source="takeout")
+    assert b"".join(m.json_pieces()) == expected()
+    m.save()
+    assert (tmp_path / ".migrator/manifest.json").read_bytes() == expected()

@@ -288,6 +288,28 @@ def test_hostile_archives_are_refused_whole(cli, tmp_path, extra, message):
     assert not (tmp_path / "site").exists()
 
 
+def _patch_central_record(path: Path, offset: int, value: int) -> None:
+    """Set one byte of the zip's first central-directory record (8: flags, 10: compression method)."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    data[offset + at] = value
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(("offset", "value", "message"), [(8, 0x1, "is encrypted"), (10, 9, "compression method 9")],
+                         ids=["encrypted", "deflate64"])  # fmt: skip
+def test_an_entry_zipfile_cannot_read_is_one_line(cli, tmp_path, offset, value, message):
+    path = _zip(tmp_path / "takeout-20261201T000000Z-001.zip", _good_entries())  # its first entry: feed.atom
+    _patch_central_record(path, offset, value)
+    res = cli("migrate", path, "--out", tmp_path / "site")
+    assert res.code == ExitStatus.NOT_A_BLOG and message in res.err, res
+
+
+def test_the_platform_flag_reads_a_takeout_too(cli, tmp_path, parts):
+    res = cli("migrate", parts[0], "--out", tmp_path / "site", "--blog", COOKING, "--offline", "--platform", "blogger")
+    assert res.code == ExitStatus.PARTIAL and summary_row(res.out, "images from the archive") == 6, res
+
+
 def test_a_well_compressed_small_file_is_no_bomb_and_other_products_are_not_judged(cli, tmp_path):
     extra = [("Takeout/Blogger/Albums/A/blank.txt", b"\0" * 500_000),  # 500 KB: under the floor
              ("Takeout/Drive/sparse.img", b"\0" * (8 << 20))]  # not Blogger's: never read  # fmt: skip

@@ -200,6 +200,14 @@ def file_sha256(path: Path) -> str | None:
 # --- the store -----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Absent:
+    """A file the source says it holds and does not (a backup that lacks it): nothing to copy or download."""
+
+    message: str
+    only: bool = True
+
+
 class AssetStore:
     """Downloads images into ``out`` and remembers them in the manifest's asset table.
 
@@ -269,20 +277,38 @@ class AssetStore:
         for ref in refs:
             if ref.url in self._inflight or self._usable(self.assets.get(self.key_for(ref.url))):
                 continue
+            if self.offline or self._local(ref, near):
+                continue  # nothing to download: the copy is made in resolve, in this thread (see _inline)
             self._inflight[ref.url] = self.pool.submit(self._fetch, ref, near)
 
     def _usable(self, rec: AssetRecord | None) -> bool:
         return bool(rec and rec.status == "ok" and rec.path and (self.out / rec.path).is_file())
 
-    def _fetch(self, ref: ImageRef, near: datetime | None) -> tuple[Fetched | None, Path, str | None, str | None]:
+    def _local(self, ref: ImageRef, near: datetime | None) -> Sequence[LocalCopy | Absent]:
+        """The source's own copies of an image or attachment (an archive's photos, a backup's files)."""
+        try:
+            return self.local_for(ref.url, near)
+        except FetchError as e:
+            return (Absent(e.message),)
+
+    def _inline(self, ref: ImageRef, near: datetime | None, copies: Sequence[LocalCopy | Absent]) -> Future:
+        """``_fetch`` done here and now: a local copy is a few file reads, and on the pool it would only
+        contend for the interpreter with the conversion (measured: slower than copying in turn)."""
+        fut: Future = Future()
+        fut.set_result(self._fetch(ref, near, copies))
+        return fut
+
+    def _fetch(
+        self, ref: ImageRef, near: datetime | None, copies: Sequence[LocalCopy | Absent] | None = None
+    ) -> tuple[Fetched | None, Path, str | None, str | None]:
         """(what was got, its ``.part`` file, an error, where it came from when it was not downloaded): the
         first of the source's own copies whose bytes are an image, else a download (none when offline)."""
-        try:
-            copies = self.local_for(ref.url, near)
-        except FetchError as e:  # the source's own URL, but it holds no such file (a backup that lacks it)
-            return None, self._part(ref), e.message, None
+        if copies is None:
+            copies = self._local(ref, near)
         error = None
         for copy in copies:
+            if isinstance(copy, Absent):  # the source's own URL, but it holds no such file (a backup lacks it)
+                return None, self._part(ref), copy.message, None
             got, part, error = self._copy(copy, ref)
             if got is not None and error is None:
                 return got, part, None, copy.origin
@@ -382,7 +408,11 @@ class AssetStore:
                 result[ref.url] = AssetRecord(url=ref.url, status="failed", error="not downloaded (dry run)")
                 self.would_download += 1
             else:
-                fut = self._inflight.pop(ref.url, None) or self.pool.submit(self._fetch, ref, near)
+                fut = self._inflight.pop(ref.url, None)
+                if fut is None:
+                    copies = self._local(ref, near)
+                    inline = copies or self.offline
+                    fut = self._inline(ref, near, copies) if inline else self.pool.submit(self._fetch, ref, near)
                 todo.append((ref, fut))
         for ref, fut in todo:  # document order: names never depend on timing
             got, part, error, origin = fut.result()

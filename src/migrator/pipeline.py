@@ -641,6 +641,7 @@ class Migration:
         )
         seen: set[str] = set()
         last_checkpoint = time.monotonic()
+        checkpoint_cost = 0.0  # seconds the last checkpoint took
         limited = False
         needs_redirects = False
         since, known = self._since(), self._known()
@@ -666,9 +667,11 @@ class Migration:
                 self.report.items.append(item)
                 if self.cfg.urls == "jekyll" and post.path:
                     needs_redirects = True
-                if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
-                    self.manifest.save()
+                if time.monotonic() - last_checkpoint > max(CHECKPOINT_SECONDS, 20 * checkpoint_cost):
+                    began = time.monotonic()
+                    self.manifest.save()  # the whole manifest: on a big site, kept to 5% of the run
                     last_checkpoint = time.monotonic()
+                    checkpoint_cost = last_checkpoint - began
         except BaseException:
             if not self.dry_run:  # stopped early: keep what was done (the journal has it too)
                 try:

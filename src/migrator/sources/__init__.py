@@ -114,7 +114,7 @@ def find_source(
     the chosen platform (``--platform``, or ``known_platform``, what an earlier run recorded for this same
     URL), else the first whose ``matches_url`` accepts the URL, else the first whose ``matches_page`` accepts
     the page at ``<url>/`` (one request), else the first whose ``probe`` says yes (its declared requests)."""
-    if not isinstance(source, str) or (glob.has_magic(source) and not Path(source).exists()):
+    if not isinstance(source, str) or ("://" not in source and glob.has_magic(source) and not Path(source).exists()):
         return _open_parts(source, cfg, http)
     path = Path(source)
     if path.exists():

@@ -33,6 +33,7 @@ import stat
 import threading
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -43,7 +44,7 @@ from lxml import etree
 
 from migrator.dates import parse_iso
 from migrator.errors import NotABlogError, UsageError
-from migrator.models import Comment, LocalCopy, Post
+from migrator.models import Comment, Known, LocalCopy, Post
 from migrator.sources.blogger import (
     ATOM,
     BLOGGER2018,
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 MAX_RATIO = 100  # a Blogger entry that inflates more than this many times its compressed size is a zip bomb
 RATIO_FLOOR = 1 << 20  # ... judged only above 1 MiB (a small file may compress very well)
 ORIGIN = "takeout"  # what an image copied from the archive records as its ``source``
+SIDECAR_FIELDS = ("filename", "creationTimestampMs", "hasOriginalBytes")  # what a photo's .json sidecar tells
 
 _PART = re.compile(r"^(?P<stem>.+)-(?P<n>\d{3})\.zip$", re.IGNORECASE)
 _FEED = re.compile(r"^(?P<root>(?:[^/]+/)*?)Blogger/Blogs/(?P<blog>[^/]+)/feed\.atom$")
@@ -71,13 +73,14 @@ _IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORE
 # --- the archive: zip parts or a folder, members read as streams -------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per file: 30,000 photos and their sidecars are 60,000 of them
 class Member:
     """A file of the archive."""
 
     name: str  # its path inside the archive, "/"-separated ("Takeout/Blogger/Blogs/B/feed.atom")
     size: int  # uncompressed bytes
     part: int = -1  # the zip part that holds it (-1: a file of a folder)
+    info: zipfile.ZipInfo | None = field(default=None, compare=False)  # its entry in that part
 
 
 def _refusal(where: str, name: str, why: str) -> NotABlogError:
@@ -101,9 +104,21 @@ def check_entry(info: zipfile.ZipInfo, where: str) -> None:
         raise _refusal(where, name, "is a symbolic link")
 
 
+_READABLE = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+
+
 def check_ratio(info: zipfile.ZipInfo, where: str) -> None:
-    """Refuse an entry that inflates more than MAX_RATIO times (its declared sizes; ``ZipFile`` never gives
-    more bytes than the declared size)."""
+    """Refuse an entry that will be read and cannot be: encrypted, compressed in a way ``zipfile`` does not
+    read (Deflate64, which Windows uses for big zips), or inflating more than MAX_RATIO times (its declared
+    sizes; ``ZipFile`` never gives more bytes than the declared size)."""
+    if info.flag_bits & 0x1:
+        raise _refusal(where, info.filename, "is encrypted")
+    if info.compress_type not in _READABLE:
+        raise NotABlogError(
+            f"cannot read {where}: the entry {info.filename!r} uses compression method {info.compress_type}, "
+            "which Python's zipfile does not read",
+            "use the zip as Google delivered it, or unpack it and pass the Takeout folder",
+        )
     if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         raise _refusal(
             where,
@@ -118,7 +133,8 @@ class Archive:
 
     def __init__(self, label: str) -> None:
         self.label = label  # for messages: the first part's name (and how many parts), or the folder
-        self.members: dict[str, Member] = {}
+        self.members: dict[str, Member] = {}  # Blogger's files
+        self.products: set[str] = set()  # the Takeout's product folders (Blogger, Google Photos, ...)
         self.warnings: list[str] = []
 
     def open(self, member: Member) -> IO[bytes]:
@@ -142,7 +158,6 @@ class ZipArchive(Archive):
         super().__init__(paths[0].name + (f" (+{more} more part{'s' if more > 1 else ''})" if more else ""))
         self.paths = paths
         self._zips: list[zipfile.ZipFile] = []
-        self._infos: dict[str, zipfile.ZipInfo] = {}
         self._lock = threading.Lock()
         for n, path in enumerate(paths):
             try:
@@ -156,15 +171,17 @@ class ZipArchive(Archive):
                 if info.is_dir():
                     continue
                 name = info.filename.replace("\\", "/")
-                if "Blogger/" in name:
-                    check_ratio(info, path.name)
+                if name.startswith("Takeout/") and name.count("/") > 1:
+                    self.products.add(name.split("/")[1])
+                if "Blogger/" not in name:
+                    continue  # another product's file: checked above, never read
+                check_ratio(info, path.name)
                 if name not in self.members:  # a Takeout never repeats a name; the first one counts
-                    self.members[name] = Member(name, info.file_size, n)
-                    self._infos[name] = info
+                    self.members[name] = Member(name, info.file_size, n, info)
 
     def open(self, member: Member) -> IO[bytes]:
         with self._lock:  # ZipFile reads are safe from several threads; opening is kept in turn
-            return self._zips[member.part].open(self._infos[member.name])
+            return self._zips[member.part].open(member.info or member.name)
 
     def where(self, member: Member) -> str:
         return f"{self.paths[member.part].name}: {member.name}"
@@ -180,6 +197,7 @@ class FolderArchive(Archive):
     def __init__(self, root: Path) -> None:
         super().__init__(str(root))
         self.root = root
+        self.products = {p.name for p in root.iterdir() if p.is_dir()}
         base = root / "Blogger"
         for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
             for name in [*dirnames, *filenames]:
@@ -269,13 +287,13 @@ class BlogFiles:
     settings: Member | None
 
 
-@dataclass(eq=False)  # one object per file: hashed by identity
+@dataclass(eq=False, slots=True)  # one object per file: hashed by identity
 class Photo:
     """An album file, and what its sidecar says (read when it is first a candidate)."""
 
     member: Member
     sidecar: Member | None
-    meta: dict | None = None
+    meta: dict | None = None  # only the sidecar's fields this module reads (see SIDECAR_FIELDS)
 
 
 @dataclass
@@ -329,7 +347,7 @@ def feed_id(archive: Archive, member: Member) -> str:
                     return (el.text or "").strip()
                 if el.tag == ATOM + "entry":
                     break
-    except (etree.XMLSyntaxError, OSError, zipfile.BadZipFile):
+    except (etree.XMLSyntaxError, OSError, zipfile.BadZipFile, EOFError, zlib.error):
         pass
     return ""
 
@@ -342,12 +360,23 @@ def recorded_site(cfg: Config) -> dict[str, str]:
     """What the site in ``--out`` recorded of its blog last time (``source`` of its manifest), or {}."""
     if not cfg.out:
         return {}
-    try:
-        data = json.loads((Path(cfg.out) / ".migrator" / "manifest.json").read_text(encoding="utf-8"))
+    path = Path(cfg.out) / ".migrator" / "manifest.json"
+    source = None
+    try:  # "source" comes right after "version": a big site's whole manifest is not parsed for it
+        with open(path, "rb") as f:
+            head = f.read(64 << 10).decode("utf-8", errors="replace")
+        at = head.find(_SOURCE_KEY)
+        if at >= 0:
+            source = json.JSONDecoder().raw_decode(head, at + len(_SOURCE_KEY))[0]
+        else:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            source = data.get("source") if isinstance(data, dict) else None
     except (OSError, ValueError):
         return {}
-    source = data.get("source") if isinstance(data, dict) else None
     return {str(k): str(v) for k, v in source.items()} if isinstance(source, dict) else {}
+
+
+_SOURCE_KEY = '\n  "source": '  # as Manifest.save writes it (indent=2, sorted keys)
 
 
 def _choose_blog(found: Layout, archive: Archive, cfg: Config, preselected: str | None) -> BlogFiles:
@@ -417,7 +446,7 @@ def open_takeout(paths: list[Path], cfg: Config) -> TakeoutSource:
     archive, preselected = _expand(paths)
     found = layout(archive)
     if not found.blogs:
-        products = sorted({n.split("/")[1] for n in archive.members if n.startswith("Takeout/") and n.count("/") > 1})
+        products = sorted(archive.products - {"Blogger"})
         archive.close()
         raise NotABlogError(
             f"{archive.label} holds no Blogger blog" + (f" (it holds: {', '.join(products)})" if products else ""),
@@ -488,13 +517,18 @@ class TakeoutSource(BloggerExportSource):
                         yield "feed", el
         except etree.XMLSyntaxError as e:
             raise NotABlogError(f"{self.archive.where(member)} is not well-formed XML: {e}") from None
-        except zipfile.BadZipFile as e:
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
             raise NotABlogError(f"cannot read {self.archive.where(member)}: {e}", "is the download complete?") from None
 
     def _read_settings(self) -> dict[str, str]:
         if self.files.settings is None:
             return {}
-        rows = list(csv.reader(io.StringIO(self.archive.read_text(self.files.settings), newline="")))[:2]
+        try:
+            text = self.archive.read_text(self.files.settings)
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+            self.warnings.append(f"settings.csv could not be read ({e}): the blog's address and zone are unknown")
+            return {}
+        rows = list(csv.reader(io.StringIO(text, newline="")))[:2]
         if len(rows) < 2:
             return {}
         return {_column(h): v.strip() for h, v in zip(rows[0], rows[1], strict=False) if _column(h)}
@@ -581,6 +615,24 @@ class TakeoutSource(BloggerExportSource):
                 kept.append(c if parent == c.parent else replace(c, parent=parent if parent in by_id else None))
             self.comments[post_id] = sorted(kept, key=lambda c: (c.published, c.id))
 
+    def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
+        """Every post of the export; on a resync, a post the site holds a newer version of (it was synced
+        from the live blog after this Takeout was made) is left as it is, and listed as still there."""
+        recorded = {k.id: parse_iso(k.updated) for k in (known or {}).values() if k.updated}
+        older: set[str] = set()
+        for post in super().posts(since, known):
+            mine, theirs = recorded.get(post.id), post.updated
+            if mine is not None and theirs is not None and None not in (mine.tzinfo, theirs.tzinfo) and theirs < mine:
+                older.add(post.id)
+                continue
+            yield post
+        self.listed_ids = older or None
+        if older:
+            self.warnings.append(
+                f"{len(older)} post(s) of this Takeout are older than the site's copy (synced after the Takeout "
+                "was made): kept the site's"
+            )
+
     # --- posts shaped as the live feed gives them ---------------------------------------------------------------
     def _entry(self, el: etree._Element, typ: str, draft: bool) -> Post | None:
         _, pid = _post_id(el.findtext(ATOM + "id") or "")
@@ -632,9 +684,10 @@ class TakeoutSource(BloggerExportSource):
                 if photo.sidecar is not None:
                     try:
                         data = json.loads(self.archive.read_text(photo.sidecar, 1 << 20))
-                        photo.meta = data if isinstance(data, dict) else {}
-                    except (ValueError, OSError, zipfile.BadZipFile):
-                        photo.meta = {}
+                    except (ValueError, OSError, zipfile.BadZipFile, EOFError, zlib.error):
+                        data = {}
+                    if isinstance(data, dict):
+                        photo.meta = {k: str(data[k]) for k in SIDECAR_FIELDS if data.get(k) is not None}
             return photo.meta
 
     def _copy(self, photo: Photo) -> LocalCopy:

@@ -1,0 +1,128 @@
+"""A Takeout archive, migrated offline (not a timed test):  python bench/takeout.py [--posts 10000] [--images 30000]
+
+Writes a Takeout the way Google does (fixtures/takeout_archive.py): one blog whose feed.atom holds
+``--posts`` posts of about 3 KB (headings, lists, code, links, three Blogger images each) and some comments,
+and ``--images`` album photos with their .json sidecars (every image a post shows, plus photos no post uses),
+split into two zip parts. Then, each in its own process:
+
+- ``migrator migrate <part 1> --offline``: wall time, posts per second and peak RSS (the targets: at least
+  200 posts/s and under 200 MB);
+- the same command again (a resync that finds nothing changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures")]
+
+import takeout_archive as ta  # noqa: E402
+
+CDN = "https://blogger.googleusercontent.com/img/b/R29vZ2xl"
+BODY = """<h2>Section {i}</h2>
+<p>Post number {i} of the benchmark blog. It has <b>bold</b>, <i>italic</i> and a
+<a href="https://example.com/{i}">link</a>, and enough words to look like a real paragraph of a real post,
+which is what a blog mostly is: paragraphs of text, one after the other, with the odd list and picture.</p>
+<div class="separator"><a href="{cdn}/AVvXsE{i}a/s1600/photo-{i}-a.jpg"><img src="{cdn}/AVvXsE{i}a/s320/photo-{i}-a.jpg"></a></div>
+<ul><li>first point</li><li>second point<ul><li>nested</li></ul></li><li>third point</li></ul>
+<p>Another paragraph, with <code>inline code</code> and a second image below it.</p>
+<img src="{cdn}/AVvXsE{i}b/s640/photo-{i}-b.png" alt="second">
+<pre class="prettyprint lang-python">def f(x):
+    return x * {i}
+</pre>
+<table><tr><th>key</th><th>value</th></tr><tr><td>i</td><td>{i}</td></tr></table>
+<p>A last paragraph and a third image: <img src="{cdn}/AVvXsE{i}c/w400-h300/photo-{i}-c.jpg" alt="third"></p>
+"""
+
+
+def write_takeout(folder: Path, posts: int, images: int) -> list[Path]:
+    """The archive's two parts, written entry by entry (the generator keeps little in memory)."""
+    blog = ta.TBlog("Bench Blog", "9999999999999999999", "Bench Blog",
+                    settings={"blog_name": "Bench Blog", "blog_subdomain": "benchblog", "blog_time_zone": "Asia/Seoul"})  # fmt: skip
+    for i in range(posts):
+        day = f"2020-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:00Z"
+        blog.posts.append(ta.TPost(str(7_000_000_000_000_000_000 + i), f"Benchmark post {i}", BODY.format(i=i, cdn=CDN),
+                                   day, filename=f"/2020/{1 + i % 12:02d}/bench-{i}.html",
+                                   labels=("bench", f"group {i % 10}")))  # fmt: skip
+        if i % 10 == 0:
+            blog.comments.append(ta.TComment(str(8_000_000_000_000_000_000 + i), blog.posts[-1].id, "Reader",
+                                             f"Comment on post {i}", day))  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"takeout-20261201T000000Z-00{n}.zip" for n in (1, 2)]
+    first, second = (zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) for p in paths)
+    base = "Takeout/Blogger"
+    first.writestr(f"{base}/Blogs/Bench Blog/feed.atom", ta.feed_atom(blog))
+    first.writestr(f"{base}/Blogs/Bench Blog/settings.csv", ta.settings_csv(blog.settings or {}))
+    first.writestr(f"{base}/Comments/Bench Blog/feed.atom", ta.comments_atom(blog))
+    for n in range(images):
+        i, k = divmod(n, 3)
+        ext = "png" if k == 1 else "jpg"
+        name = f"photo-{i}-{'abc'[k]}.{ext}" if i < posts else f"unused-{n}.{ext}"
+        # a few KB each (incompressible, as photos are): the bench measures the copying, not only the names
+        data = ta.png(n, size=24) if ext == "png" else ta.jpeg(n)[:-2] + os.urandom(2048) + b"\xff\xd9"
+        photo = ta.TPhoto("Bench Blog", name, data, created=blog.posts[min(i, posts - 1)].published)
+        zf = first if n < images // 2 else second
+        zf.writestr(f"{base}/Albums/Bench Blog/{name}", data)
+        zf.writestr(f"{base}/Albums/Bench Blog/{name}.json", ta.sidecar(photo))
+    first.close()
+    second.close()
+    return paths
+
+
+def run_cli(args: list[str]) -> tuple[float, int, int]:
+    """(seconds, peak RSS in MiB, exit status) of one CLI run in its own process."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "migrator", *args, "-q"], env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--posts", type=int, default=10_000)
+    ap.add_argument("--images", type=int, default=30_000)
+    ap.add_argument("--keep", action="store_true", help="keep the archive and the site (printed)")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="migrator-takeout-bench-"))
+    try:
+        start = time.perf_counter()
+        parts = write_takeout(tmp / "dl", args.posts, args.images)
+        size = sum(p.stat().st_size for p in parts) / 1e6
+        print(f"wrote {len(parts)} parts ({size:.0f} MB) in {time.perf_counter() - start:.0f} s", flush=True)
+        site = tmp / "site"
+        common = ["migrate", str(parts[0]), "--out", str(site), "--offline"]
+        seconds, rss, code = run_cli(common)
+        written = len(list((site / "_posts").iterdir()))
+        copied = sum(1 for _ in (site / "assets" / "img").rglob("*.*"))
+        if code != 0 or written != args.posts:
+            raise SystemExit(f"the migration exited {code} and wrote {written} of {args.posts} posts")
+        again, rss_again, code = run_cli(common)
+        rows = [
+            (f"offline migration, {args.posts:,} posts, {args.images:,} album images ({copied:,} used)",
+             f"{seconds:.1f} s, {args.posts / seconds:.0f} posts/s"),
+            ("peak RSS", f"{rss} MiB"),
+            ("the same command again (nothing changed)", f"{again:.1f} s, peak RSS {rss_again} MiB"),
+        ]
+        width = max(len(a) for a, _ in rows)
+        for a, b in rows:
+            print(f"{a:{width}}  {b}")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
