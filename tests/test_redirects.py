@@ -125,6 +125,34 @@ def test_tistory_map_covers_ids_slugs_mobile_categories_tags():
     assert m.lookup("/guestbook") == "https://new.example.com/"
 
 
+def test_an_archive_page_at_the_old_address_takes_its_labels_and_tags():
+    from migrator.redirects import ArchiveLink
+
+    p = post("1", "/2024/03/hello.html", "Hello", tags=("news", "edge cases"), month="2024-03")
+    pages = [ArchiveLink("/search/label/news", ("/search/label/news",), "tag", "#news")]
+    m = build_map("blogger", ["https://old.example.com"], [p], "https://new.example.com", pages=pages)
+    assert m.lookup("/search/label/news?max-results=20") == "https://new.example.com/search/label/news"
+    assert m.lookup("/search/label/edge%20cases") == "https://new.example.com/tags/#edge-cases"  # no page: anchor
+    # a page never takes a post's own path
+    clash = [ArchiveLink("/tag/x", ("/2024/03/hello.html",), "tag")]
+    m = build_map("blogger", ["https://old.example.com"], [p], "https://new.example.com", pages=clash)
+    assert m.lookup("/2024/03/hello.html") == "https://new.example.com/2024/03/hello.html"
+
+
+def test_read_archive_pages_takes_only_archive_pages(tmp_path):
+    from migrator.redirects import read_archive_pages
+
+    (tmp_path / "archives/tag").mkdir(parents=True)
+    (tmp_path / "archives/tag/x.html").write_text(
+        "---\ntitle: '#x y'\npermalink: /tag/x%20y\nredirect_from:\n- /m/tag/x%20y\narchive:\n  key: tags\n---\nbody\n"
+    )
+    (tmp_path / "archives/other.html").write_text("---\npermalink: /other\n---\n")  # not an archive page
+    (tmp_path / "archives/bad.html").write_bytes(b"\xff\xfe")
+    [link] = read_archive_pages(tmp_path)
+    assert link.new_path == "/tag/x%20y" and link.old_paths == ("/tag/x%20y", "/m/tag/x%20y") and link.kind == "tag"
+    assert read_archive_pages(tmp_path / "none") == []
+
+
 def test_a_files_own_path_wins_over_another_posts_alias():
     # post 5's old address is /entry/5; post "5" (numeric id) would alias /5, never /entry/5
     a = post("5", "/entry/five", "five")
@@ -298,8 +326,9 @@ def test_blogger_theme_sends_every_old_url_home_in_chromium(quiet_server, blog, 
                 expected[old.url + e["path"]] = (new.url + e["path"], e["title"])
                 expected[old.url + e["path"] + "?m=1"] = (new.url + e["path"], e["title"])
             labels = sorted({label for e in blog.entries if e["status"] == "live" for label in e.get("labels", [])})
-            for label in labels:
-                expected[old.url + "/search/label/" + quote(label)] = (new.url + "/tags/#" + quote(jekyll_slugify(label)), "Tags")
+            for label in labels:  # each label has its archive page at the old address: the redirect lands there
+                expected[old.url + "/search/label/" + quote(label)] = (new.url + "/search/label/" + quote(label), "#" + label)
+            assert labels and (site / "archives").is_dir()
             expected[old.url + "/2024/03/"] = (new.url + "/archive/#2024-03", "Archive")
             expected[old.url + "/2012/"] = (new.url + "/archive/#2012", "Archive")
             expected[old.url + "/2024_07_01_archive.html"] = (new.url + "/archive/#2024-07", "Archive")
@@ -357,10 +386,11 @@ def test_tistory_snippet_sends_every_old_url_home_in_chromium(tserver, tblog, cl
                 old.url + slug: (new.url + slug, "새 에디터로 쓴 글"),
                 old.url + "/m" + slug: (new.url + slug, "새 에디터로 쓴 글"),
                 old.url + "/entry/" + quote(HOSTILE): (new.url + "/entry/" + quote(HOSTILE, safe=""), None),
-                old.url + "/category/" + quote("개발/Tools"): (new.url + "/categories/#tools", "Categories"),
-                old.url + "/category/" + quote("잡담"): (new.url + "/categories/#" + quote("잡담"), "Categories"),
-                old.url + "/tag/" + quote("더티 플래그"): (new.url + "/tags/#" + quote("더티-플래그"), "Tags"),
-                old.url + "/tag/linux": (new.url + "/tags/#linux", "Tags"),
+                # categories and tags have their archive pages at the old addresses: the redirect lands there
+                old.url + "/category/" + quote("개발/Tools"): (new.url + "/category/" + quote("개발/Tools"), "개발/Tools"),
+                old.url + "/category/" + quote("잡담"): (new.url + "/category/" + quote("잡담"), "잡담"),
+                old.url + "/tag/" + quote("더티 플래그"): (new.url + "/tag/" + quote("더티 플래그"), "#더티 플래그"),
+                old.url + "/tag/linux": (new.url + "/tag/linux", "#linux"),
                 old.url + "/archive/202405": (new.url + "/archive/#2024-05", "Archive"),
                 old.url + "/archive/202305": (new.url + "/archive/", "Archive"),  # a month without posts
                 old.url + "/guestbook": (new.url + "/", None),

@@ -26,12 +26,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
 
 from migrator import sources
+from migrator.archives import ARCHIVE_DIR
 from migrator.errors import OutputError, UsageError
 from migrator.jekyll import normalize_baseurl
 from migrator.manifest import Manifest, atomic_write_text
@@ -141,9 +142,12 @@ def build_map(
     to: str,
     *,
     landing: dict[str, str] | None = None,
+    pages: Iterable[ArchiveLink] = (),
 ) -> RedirectMap:
     """Every old URL of the blog -> its new URL (pure). ``to`` is the new site's address with its base path
-    (see :func:`new_base`); ``landing`` overrides where tags, categories, archive and the feed land."""
+    (see :func:`new_base`); ``landing`` overrides where tags, categories, archive and the feed land;
+    ``pages`` are the site's archive pages at old label/tag/category addresses: an old address one of them
+    serves goes to that page, not to an anchor of the landing page."""
     src = sources.by_name(platform)
     urls = src.old_urls if src is not None else OldUrls()
     base = to.rstrip("/")
@@ -166,6 +170,9 @@ def build_map(
             add(old, new, post.kind, post.title, strong=True)
         if post.source_url:
             add(urlsplit(post.source_url).path, new, post.kind, post.title, strong=True)
+    for page in pages:  # an archive page at an old address: before the landing anchors, after the posts
+        for old in page.old_paths:
+            add(old, base + page.new_path, page.kind, page.title)
     for post in posts:  # ... then the platform's other forms of them, never taking a path a file claims
         new = base + post.new_path
         old = normalize_path(urlsplit(post.source_url).path) if post.source_url else None
@@ -245,6 +252,16 @@ def _post_date(fm: dict, filename: str, tz: str | None) -> datetime | None:
         return dt
 
 
+@dataclass(frozen=True)
+class ArchiveLink:
+    """An archive page of the site (``archives/...``) and the old addresses it is served at."""
+
+    new_path: str  # its permalink on the new site
+    old_paths: tuple[str, ...]  # the permalink and its redirect_from forms, as old paths
+    kind: str  # tag | category
+    title: str = ""
+
+
 @dataclass
 class Site:
     """The migrated site as the redirects see it."""
@@ -255,6 +272,7 @@ class Site:
     config: dict = field(default_factory=dict)
     posts: list[SitePost] = field(default_factory=list)
     language: str | None = None
+    archives: list[ArchiveLink] = field(default_factory=list)
 
 
 def _new_path(fm: dict, rel: str, kind: str, date: datetime | None, config: dict) -> str:
@@ -315,7 +333,29 @@ def read_site(out: Path) -> Site:
                 month=date.strftime("%Y-%m") if date else None,
             )
         )
+    site.archives = read_archive_pages(out)
     return site
+
+
+def read_archive_pages(out: Path) -> list[ArchiveLink]:
+    """The archive pages under ``archives/`` (written by a migration, or by you in that shape): each one's
+    permalink and ``redirect_from`` forms. A file without a plain permalink or an ``archive:`` key is skipped."""
+    found: list[ArchiveLink] = []
+    root = out / ARCHIVE_DIR
+    if not root.is_dir() or root.is_symlink():
+        return found
+    for path in sorted(root.rglob("*.html")):
+        try:
+            fm = _front_matter(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        link, info = fm.get("permalink"), fm.get("archive")
+        if not isinstance(link, str) or not link.startswith("/") or ":" in link or not isinstance(info, dict):
+            continue
+        kind = "category" if info.get("key") == "categories" else "tag"
+        olds = tuple(p for p in (link, *_strs(fm.get("redirect_from"))) if p.startswith("/"))
+        found.append(ArchiveLink(encode_path(unquote(link)), olds, kind, str(fm.get("title") or "")))
+    return found
 
 
 # --- the browser side: one script for every theme and skin --------------------------------------------
@@ -487,7 +527,7 @@ def _write_redirects(out: Path, to: str | None, formats: Iterable[str]) -> Writt
     if not to:
         raise UsageError("no new address", "pass --to https://NEW.SITE (or set url: in _config.yml)")
     base = new_base(to, str(config.get("baseurl") or ""))
-    rmap = build_map(site.platform, site.old_origins, site.posts, base)
+    rmap = build_map(site.platform, site.old_origins, site.posts, base, pages=site.archives)
     done = Written(rmap=rmap)
     target = out / OUT_DIR
     target.mkdir(parents=True, exist_ok=True)
