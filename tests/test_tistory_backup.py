@@ -300,6 +300,25 @@ def test_backup_first_then_the_live_blog_publishes_and_deletes_nothing(cli, tser
     assert "posts deleted at the source │     0" in res.out
 
 
+def test_a_private_post_a_newer_backup_lacks_is_reported_deleted(cli, tmp_path):
+    """The backup holds every post, private ones too: a draft the next backup lacks was deleted on the blog
+    (reported; removed only with --prune), while the other drafts stay."""
+    site = tmp_path / "site"
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    assert migrate(cli, write_backup(tmp_path / "a" / "example-1-1.zip", only={1, 2, 3}), site, config(tmp_path)).code == 0
+    drafts = {k: v["path"] for k, v in manifest(site)["posts"].items()}
+    assert sorted(drafts) == ["1", "2", "3"] and all(p.startswith("_drafts/") for p in drafts.values())
+    newer = write_backup(tmp_path / "b" / "example-1-1.zip", only={1, 3})
+    res = migrate(cli, newer, site, config(tmp_path))
+    assert res.code == 0, res
+    assert "posts deleted at the source │     1" in res.out and (site / drafts["2"]).exists()  # reported, kept
+    res = migrate(cli, newer, site, config(tmp_path), "--prune")
+    assert res.code == 0, res
+    m = manifest(site)["posts"]
+    assert m["2"]["status"] == "deleted" and not (site / drafts["2"]).exists()
+    assert all((site / drafts[k]).exists() for k in ("1", "3"))
+
+
 @pytest.mark.skipif(os.environ.get("JEKYLL_SKIP") == "1", reason="no jekyll")
 def test_the_built_site_publishes_nothing_private(cli, tserver, tmp_path):
     from test_site_build import JEKYLL, jekyll_build

@@ -480,6 +480,7 @@ class TistoryBackupSource(BaseSource):
     embed_hosts: ClassVar[tuple[str, ...]] = tistory.TistorySource.embed_hosts
     cdn_domains: ClassVar[tuple[str, ...]] = tistory.TistorySource.cdn_domains
     old_urls: ClassVar[OldUrls] = tistory.OLD_URLS
+    lists_drafts = True  # every post folder is in the backup, private ones too: a draft a newer backup lacks is gone
     file_hint: ClassVar[str] = "pass the Tistory backup (.zip from 관리 > 데이터 관리 > 백업, or its unpacked folder)"
 
     @classmethod
