@@ -117,3 +117,18 @@ def test_a_report_path_of_an_unknown_kind_is_a_usage_error(quiet_server, migrate
     res, _ = migrate(quiet_server, "--dry-run", "--report", tmp_path / "plan.pdf")
     assert res.code == 2 and "use a .json, .md or .html file name" in res.err, res
     assert not quiet_server.log and "Dry run" not in res.out  # refused before anything was fetched
+
+
+def test_an_unreachable_blog_is_one_line_that_says_to_run_again_and_writes_nothing(cli, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    site = tmp_path / "site"
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("allow_private_network: true\nhttp:\n  retries: 1\n  backoff: 0.01\n")
+    res = cli("migrate", f"http://127.0.0.1:{port}/", "--out", site, "--config", cfg)
+    assert res.code != 0 and f"cannot reach http://127.0.0.1:{port}" in res.out + res.err
+    assert "run the same command again" in res.out + res.err and "retried on the next run" not in res.out + res.err
+    assert not site.exists()

@@ -140,7 +140,10 @@ def find_source(
         html = http.get(page_url(url)).text()
     except FetchError as e:
         if e.status_code is None:  # nothing answered at all
-            raise SourceError(f"cannot reach {url}: {e.message}", e.hint or "check the URL and your network") from None
+            raise SourceError(
+                f"cannot reach {url}: {e.message}",
+                "check the URL and your network, then run the same command again (nothing was written)",
+            ) from None
         html = ""  # it answered with an error page: still try the platforms' own requests below
     for src in SOURCES:
         if src.matches_page(html):
