@@ -141,13 +141,23 @@ comments: false
 """
 
 
+CPU: dict[str, float] = {}  # the measured process's CPU seconds (user + system) of its last run
+
+
 def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "migrator", *args, "-q"], env=env)
+    cmd = [sys.executable, "-m", "migrator", *args, "-q"]
+    if os.environ.get("BENCH_PYSPY"):  # a py-spy profile of each run: BENCH_PYSPY=run-{n}.svg (n = 1, 2...)
+        CPU["runs"] = CPU.get("runs", 0) + 1
+        out = os.environ["BENCH_PYSPY"].format(n=int(CPU["runs"]))
+        fmt = "raw" if out.endswith(".txt") else "flamegraph"
+        cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "-f", fmt, "-r", "200", "-o", out, "--", *cmd]
+    proc = subprocess.Popen(cmd, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"migrator {' '.join(args)} failed")
+    CPU["last"] = usage.ru_utime + usage.ru_stime
     return seconds, usage.ru_maxrss // 1024
 
 
@@ -176,6 +186,7 @@ def main() -> int:
         try:
             socket.create_connection((web.ips[BLOG_HOST], 443), timeout=2).close()
             t_full, rss = run_cli([*common, "--out", str(tmp / "site"), "--jobs", str(args.jobs)], env)
+            cpu_full = CPU["last"]
             requests = len(web.log)
             written = len(list((tmp / "site" / "_posts").iterdir()))
             if written != args.posts:
@@ -195,6 +206,7 @@ def main() -> int:
             (f"full migration over HTTPS, {args.posts} posts, {images} images on {len(CDN_HOSTS)} CDN hosts, "
              f"{args.latency * 1000:.0f} ms a request, --jobs {args.jobs}", f"{t_full:.1f} s, {requests} requests"),
             ("  against the ideal (requests x latency / jobs)", f"{t_full / ideal:.2f}x ({ideal:.1f} s ideal)"),
+            ("  the tool's own CPU (user + system) during it", f"{cpu_full:.1f} s ({cpu_full / ideal:.2f}x the ideal time)"),
             ("no-op resync", f"{t_noop / t_full:.1%} of the full run's time, {noop_requests} requests"),
             ("peak RSS of the full run", f"{rss} MiB"),
         ]

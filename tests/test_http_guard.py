@@ -322,6 +322,29 @@ def test_a_server_dripping_bytes_is_cut_at_the_deadline_and_retried(answer, serv
     assert 1.9 < elapsed < 4.0  # two attempts of ~1 s each, not 2 x 3 s of dripping
 
 
+def test_one_watchdog_thread_serves_every_exchange_and_a_fast_one_is_not_cut(servers):
+    """The deadline costs no thread per request (it did: a thread started per exchange, more CPU than the
+    request's own Python); exchanges that finish in time are never expired, a slow one after them still is."""
+    import threading
+
+    def ok(h):
+        h.send_response(200)
+        h.send_header("Content-Length", "2")
+        h.end_headers()
+        h.wfile.write(b"ok")
+
+    srv = servers("127.0.0.1", answer=ok)
+    c = HttpClient(HttpConfig(deadline=1.0, retries=1), allow_private=True)
+    before = threading.active_count()
+    for n in range(50):
+        assert c.get(f"{srv.url}/{n}").text() == "ok"
+    assert sum(t.name == "http-deadline" for t in threading.enumerate()) == 1
+    assert threading.active_count() <= before + 1
+    slow = servers("127.0.0.1", answer=drip_body)
+    with pytest.raises(FetchError, match="1-second deadline"):
+        c.get(slow.url + "/slow")
+
+
 def test_the_deadline_is_a_setting(tmp_path):
     cfg_file = tmp_path / "c.yaml"
     cfg_file.write_text("http:\n  deadline: 7.5\n")

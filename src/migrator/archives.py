@@ -110,12 +110,15 @@ def page_file(page: ArchivePage, n: int = 1) -> str:
     return "/".join([ARCHIVE_DIR, *parts[:-1], name + ".html"])
 
 
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, the same safe constructor: 10x faster
+
+
 def _front_matter(text: str | None) -> dict:
     if not text or not text.startswith("---"):
         return {}
     head = text.split("\n---", 1)
     try:
-        data = yaml.safe_load(head[0][3:]) if len(head) == 2 else None
+        data = yaml.load(head[0][3:], Loader=YAML_LOADER) if len(head) == 2 else None
     except yaml.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}

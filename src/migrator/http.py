@@ -19,6 +19,7 @@ Proxies (HTTPS_PROXY/HTTP_PROXY/NO_PROXY) and REQUESTS_CA_BUNDLE are honoured be
 from __future__ import annotations
 
 import hashlib
+import heapq
 import ipaddress
 import random
 import socket
@@ -216,6 +217,49 @@ def _shutdown(conn: HTTPConnection) -> None:
         pass
 
 
+class _Watchdog:
+    """One thread for every exchange's deadline (a thread per request cost more CPU than the request's own
+    Python): a heap of (when, exchange); at its time an exchange still running is expired, and its
+    connections are shut down again every 0.2 s until it is left."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._cond = threading.Condition()
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+
+    def add(self, when: float, deadline: _Deadline) -> None:
+        with self._cond:
+            self._seq += 1
+            heapq.heappush(self._heap, (when, self._seq, deadline))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="http-deadline", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is deadline:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)  # left in time: forgotten
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                when = self._heap[0][0]
+                now = time.monotonic()
+                if when > now:
+                    self._cond.wait(when - now)
+                    continue
+                _, _, deadline = heapq.heappop(self._heap)
+            deadline.expire()
+            if not deadline.done:
+                self.add(time.monotonic() + 0.2, deadline)
+
+
+_WATCHDOG = _Watchdog()
+
+
 class _Deadline:
     """A watchdog for one exchange: once ``seconds`` pass before it is left, it shuts down the socket of
     every connection the exchange used (and keeps doing so for one that connects late), so a read blocked
@@ -227,9 +271,9 @@ class _Deadline:
         self.total = total
         self.left = seconds
         self.expired = False
+        self.done = False
         self._conns: list[HTTPConnection] = []
         self._lock = threading.Lock()
-        self._done = threading.Event()
         self._start = 0.0
 
     @property
@@ -240,11 +284,11 @@ class _Deadline:
         self._start = time.monotonic()
         _local.deadline = self
         if self.total > 0:
-            threading.Thread(target=self._watch, name="http-deadline", daemon=True).start()
+            _WATCHDOG.add(self._start + max(0.0, self.seconds), self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._done.set()
+        self.done = True
         _local.deadline = None
         with self._lock:
             self._conns.clear()
@@ -257,17 +301,15 @@ class _Deadline:
         if self.expired:
             _shutdown(conn)
 
-    def _watch(self) -> None:
-        if self._done.wait(max(0.0, self.seconds)):
+    def expire(self) -> None:
+        """Past its time: every connection of the exchange is shut down (the watchdog calls this)."""
+        if self.done:
             return
         self.expired = True
-        while True:
-            with self._lock:
-                conns = list(self._conns)
-            for conn in conns:
-                _shutdown(conn)
-            if self._done.wait(0.2):
-                return
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            _shutdown(conn)
 
 
 class _TimedMixin:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -277,11 +278,17 @@ def _optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+@functools.cache
+def _kind(tp: Any) -> tuple[Any, bool, Any]:
+    """(the type without None, whether None is allowed, its typing origin), once per type."""
+    tp, optional = _optional(tp)
+    return tp, optional, typing.get_origin(tp)
+
+
 def _checked(name: str, tp: Any, value: Any, items: str) -> Any:
     """``value`` as the field ``name`` of type ``tp`` holds it; BadRecord for a wrong type (None is read as
     the field's nothing: no text, no list, zero (None for an optional number: not known), no mapping)."""
-    tp, optional = _optional(tp)
-    origin = typing.get_origin(tp)
+    tp, optional, origin = _kind(tp)
     if origin is Literal:
         if value not in typing.get_args(tp):
             raise BadRecord(f"{name} {value!r} is not one of {', '.join(typing.get_args(tp))}")
@@ -303,15 +310,22 @@ def _checked(name: str, tp: Any, value: Any, items: str) -> Any:
     return value
 
 
+@functools.cache
+def _schema(cls: type) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """A record class's type hints and fields, read once (get_type_hints per record was most of a no-op
+    resync's manifest load)."""
+    return typing.get_type_hints(cls), fields(cls)
+
+
 def record_from_json(cls: type[_R], data: Any, given: dict | None = None, missing: dict | None = None) -> _R:
     """A record from its JSON, every field's type checked (BadRecord names the first one wrong). ``given``:
     fields that are not in the JSON (its key); ``missing``: what an absent field is read as, where that is not
     the field's default (else None, or "" for required text)."""
     if not isinstance(data, dict):
         raise BadRecord(f"the record is {type(data).__name__}, not an object")
-    hints = typing.get_type_hints(cls)
+    hints, cls_fields = _schema(cls)
     values = dict(given or {})
-    for f in fields(cls):  # type: ignore[arg-type]
+    for f in cls_fields:
         if f.name in values:
             continue
         if f.name in data:

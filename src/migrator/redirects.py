@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from migrator import sources
-from migrator.archives import ARCHIVE_DIR
+from migrator.archives import ARCHIVE_DIR, YAML_LOADER
 from migrator.errors import OutputError, UsageError
 from migrator.jekyll import normalize_baseurl
 from migrator.manifest import Manifest, atomic_write_text
@@ -214,7 +214,7 @@ def _front_matter(text: str) -> dict:
         return {}
     parts = text.split("\n---", 1)
     try:
-        data = yaml.safe_load(parts[0][3:]) if len(parts) == 2 else None
+        data = yaml.load(parts[0][3:], Loader=YAML_LOADER) if len(parts) == 2 else None
     except yaml.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}
