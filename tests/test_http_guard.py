@@ -345,6 +345,25 @@ def test_one_watchdog_thread_serves_every_exchange_and_a_fast_one_is_not_cut(ser
         c.get(slow.url + "/slow")
 
 
+def test_a_streamed_body_keeps_its_first_4k_and_last_1k(servers, tmp_path):
+    """What the image checks read (the type from the head, completeness from the tail), kept while the body
+    streams to its file, so the file is not opened again."""
+    import random as _random
+
+    body = _random.Random(5).randbytes(200_000)
+
+    def big(h):
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        for i in range(0, len(body), 7_000):  # odd-sized writes: chunks of every size reach the client
+            h.wfile.write(body[i : i + 7_000])
+
+    srv = servers("127.0.0.1", answer=big)
+    got = HttpClient(HttpConfig(retries=1), allow_private=True).get(srv.url + "/big", to_file=tmp_path / "f")
+    assert got.head == body[:4096] and got.tail == body[-1024:] and (tmp_path / "f").read_bytes() == body
+
+
 def test_the_deadline_is_a_setting(tmp_path):
     cfg_file = tmp_path / "c.yaml"
     cfg_file.write_text("http:\n  deadline: 7.5\n")

@@ -453,15 +453,22 @@ class AssetStore:
     def _check(got: Fetched, part: Path, ref: ImageRef) -> str | None:
         if got.size == 0:
             return "the server sent an empty file"
-        with open(part, "rb") as f:
-            head = f.read(4096)
+        streamed = bool(got.head)  # the client kept the body's ends while it streamed: no need to read them back
+        if not streamed:
+            with open(part, "rb") as f:
+                head = f.read(4096)
+        else:
+            head = got.head
         if ref.kind == "file" and (ref.name_hint or "").lower().endswith((".html", ".htm")):
             return None
         ext = sniff_extension(head)
         if ext is not None:
-            with open(part, "rb") as f:
-                f.seek(max(0, got.size - 1024))
-                tail = f.read()
+            if streamed:
+                tail = got.tail
+            else:
+                with open(part, "rb") as f:
+                    f.seek(max(0, got.size - 1024))
+                    tail = f.read()
             if not looks_complete(ext, head, tail, got.size):
                 return f"the {ext} file is incomplete ({got.size:,} bytes, cut short); it will be fetched again"
         if ext is None:

@@ -67,6 +67,9 @@ _V4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
 Resolver = Callable[[str, int], list[str]]
 
 
+HEAD_BYTES, TAIL_BYTES = 4096, 1024
+
+
 @dataclass(frozen=True)
 class Fetched:
     url: str  # final URL after redirects
@@ -75,6 +78,8 @@ class Fetched:
     content: bytes = b""  # empty when streamed to a file, or on 304
     sha256: str | None = None
     size: int = 0
+    head: bytes = b""  # the body's first 4 KB and last 1 KB, kept while it streams (what a file check reads)
+    tail: bytes = b""
 
     @property
     def content_type(self) -> str | None:
@@ -734,6 +739,7 @@ class HttpClient:
         digest = hashlib.sha256()
         size = 0
         chunks: list[bytes] = []
+        head = tail = b""
         sink = open(to_file, "wb") if to_file is not None else None  # noqa: SIM115
         try:
             try:
@@ -748,6 +754,9 @@ class HttpClient:
                             url=url,
                         )
                     digest.update(chunk)
+                    if len(head) < HEAD_BYTES:
+                        head += chunk[: HEAD_BYTES - len(head)]
+                    tail = (tail + chunk)[-TAIL_BYTES:] if len(chunk) < TAIL_BYTES else chunk[-TAIL_BYTES:]
                     if sink is not None:
                         sink.write(chunk)
                     else:
@@ -776,4 +785,6 @@ class HttpClient:
             content=b"".join(chunks),
             sha256=digest.hexdigest(),
             size=size,
+            head=head,
+            tail=tail,
         )
