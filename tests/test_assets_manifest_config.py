@@ -236,3 +236,34 @@ def test_the_manifest_is_written_piece_by_piece_as_json_dumps_writes_it(tmp_path
     assert b"".join(m.json_pieces()) == expected()
     m.save()
     assert (tmp_path / ".migrator/manifest.json").read_bytes() == expected()
+
+
+def test_indented_json_is_json_dumps_indent_2_byte_for_byte():
+    import json
+    import random
+
+    from migrator.manifest import indented_json
+
+    rnd = random.Random(7)
+    alphabet = ['a', '"', "\\", "\n", "\t", "\x00", "\x7f", "\u2028", "한", "\U0001f600", "/", " "]
+
+    def value(depth: int):
+        kind = rnd.randrange(9 if depth < 4 else 6)
+        if kind == 0:
+            return "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(6)))
+        if kind == 1:
+            return rnd.randrange(-10**12, 10**12)
+        if kind == 2:
+            return rnd.choice([0.1, -2.5e-300, 1e300, 3.0, float("nan"), float("inf")])
+        if kind == 3:
+            return rnd.choice([True, False, None])
+        if kind in (4, 5):
+            return ""
+        if kind in (6, 7):
+            return [value(depth + 1) for _ in range(rnd.randrange(4))]
+        return {"".join(rnd.choice(alphabet) for _ in range(3)): value(depth + 1) for _ in range(rnd.randrange(4))}
+
+    for _ in range(3000):
+        v, level = value(0), rnd.randrange(4)
+        assert indented_json(v, level) == json.dumps(v, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+    assert indented_json({1: "a", None: [()]}) == json.dumps({1: "a", None: [()]}, ensure_ascii=False, indent=2)

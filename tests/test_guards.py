@@ -132,3 +132,26 @@ def test_an_unreachable_blog_is_one_line_that_says_to_run_again_and_writes_nothi
     assert res.code != 0 and f"cannot reach http://127.0.0.1:{port}" in res.out + res.err
     assert "run the same command again" in res.out + res.err and "retried on the next run" not in res.out + res.err
     assert not site.exists()
+
+
+def test_the_sinks_missing_files_answer_as_exists_does_one_by_one(tmp_path):
+    from migrator.sinks import FileSink
+
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "assets/img/a").mkdir(parents=True)
+    (site / "_posts/a.md").write_text("a")
+    (site / "assets/img/a/x.png").write_bytes(b"x")
+    (site / "assets/img/a/inner.png").symlink_to(site / "assets/img/a/x.png")  # a link inside the site
+    (site / "assets/img/a/dangling.png").symlink_to(site / "nowhere.png")
+    (site / "linked").symlink_to(site / "_posts")  # a folder that is a link inside the site
+    (site / "_posts/dir.md").mkdir()  # a folder where a file was
+    rels = ["_posts/a.md", "_posts/gone.md", "assets/img/a/x.png", "assets/img/a/inner.png",
+            "assets/img/a/dangling.png", "linked/a.md", "linked/b.md", "_posts/dir.md", "nofolder/x.md", "top.md"]
+    sink = FileSink(site)
+    assert sink.missing(rels) == [r for r in rels if not sink.exists(r)]
+    assert sink.missing(rels) == ["_posts/gone.md", "assets/img/a/dangling.png", "linked/b.md", "nofolder/x.md", "top.md"]
+    (tmp_path / "outside.png").write_bytes(b"o")
+    (site / "assets/img/a/out.png").symlink_to(tmp_path / "outside.png")
+    with pytest.raises(OutputError):  # a link out of the site is refused, as exists() refuses it
+        sink.missing(["assets/img/a/out.png"])

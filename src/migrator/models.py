@@ -264,11 +264,16 @@ class BadRecord(ValueError):
 def record_json(rec: Any, omit: tuple[str, ...] = ()) -> dict:
     """A record as JSON: every field but ``omit``, in the fields' order, tuples as lists."""
     out = {}
-    for f in fields(rec):
-        if f.name not in omit:
-            value = getattr(rec, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+    for name in _field_names(type(rec)):
+        if name not in omit:
+            value = getattr(rec, name)
+            out[name] = list(value) if isinstance(value, tuple) else value
     return out
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def _optional(tp: Any) -> tuple[Any, bool]:

@@ -561,17 +561,9 @@ class Migration:
 
     def _lost_files(self) -> list[str]:
         """Files the manifest says were written that are no longer on disk (the next run restores them)."""
-        lost = [
-            p.path
-            for p in self.manifest.posts.values()
-            if p.status in ("ok", "conflict") and p.path and not self.sink.exists(p.path)
-        ]
-        lost += [
-            a.path
-            for a in self.manifest.assets.values()
-            if a.status == "ok" and a.path and not self.sink.exists(a.path)
-        ]
-        return lost
+        posts = [p.path for p in self.manifest.posts.values() if p.status in ("ok", "conflict") and p.path]
+        assets = [a.path for a in self.manifest.assets.values() if a.status == "ok" and a.path]
+        return self.sink.missing([*posts, *assets])
 
     def _known(self) -> Known:
         """What the manifest recorded of every migrated post, by its old path (handed to the source on every

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from migrator.errors import OutputError
@@ -55,22 +57,56 @@ class FileSink:
 
     def __init__(self, out: Path) -> None:
         self.out = out
+        self._plain: set[str] = set()  # files a walk of this run found plain, inside, and reached without a link
+
+    def _path(self, rel: str) -> Path:
+        return self.out / rel if rel in self._plain else inside(self.out, rel)
 
     def read(self, rel: str) -> str | None:
         try:
-            return inside(self.out, rel).read_text(encoding="utf-8")
+            return self._path(rel).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
 
     def sha(self, rel: str) -> str | None:
         try:
-            data = inside(self.out, rel).read_bytes()
+            data = self._path(rel).read_bytes()
         except OSError:
             return None
         return hashlib.sha256(data).hexdigest()
 
     def exists(self, rel: str) -> bool:
         return inside(self.out, rel).exists()
+
+    def missing(self, rels: Iterable[str]) -> list[str]:
+        """Those of ``rels`` that :meth:`exists` says are not there, in their order, walking each top folder
+        once (a no-op resync of a big site asked once per file, and resolved every path on the way). Only a
+        plain file reached through plain folders of the site is taken from the walk; anything else (absent,
+        a link, a folder that cannot be read) gets the per-file check."""
+        rels = list(rels)
+        plain: set[str] = set()
+        for top in sorted({r.split("/", 1)[0] for r in rels if "/" in r}):
+            plain |= self._plain_files(top)
+        self._plain = {rel for rel in rels if rel in plain}  # reads of them this run need not resolve again
+        del plain
+        return [rel for rel in rels if rel not in self._plain and not self.exists(rel)]
+
+    def _plain_files(self, top: str) -> set[str]:
+        """The paths (from the site) of the plain files under the plain folder ``top`` of the site, links and
+        what is behind them left out; empty when the folder is not one."""
+        found: set[str] = set()
+        try:
+            path = inside(self.out, top)
+            if path.is_symlink() or not path.is_dir():
+                return found
+        except OutputError:
+            return found
+        for folder, _dirs, files in os.walk(path):  # links to folders are not followed
+            rel = os.path.relpath(folder, self.out).replace(os.sep, "/")
+            for name in files:
+                if not os.path.islink(os.path.join(folder, name)):
+                    found.add(f"{rel}/{name}")
+        return found
 
     def write(self, rel: str, text: str) -> None:
         target = inside(self.out, rel)
