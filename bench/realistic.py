@@ -8,8 +8,17 @@ ones). Every name resolves to its own loopback address (127.0.0.2 and up, port 4
 ``sitecustomize`` that only the measured process loads; every request waits ``--latency`` seconds.
 
 Measured in one run, as ratios: the full migration against the ideal (requests x latency / jobs), ``--jobs 1``
-against ``--jobs N``, a no-op resync (time share and request count), and peak RSS. Needs root (port 443 on
-loopback addresses) and openssl.
+against ``--jobs N``, a no-op resync (time share and request count), peak RSS and the tool's own CPU time.
+Needs root (port 443 on loopback addresses) and openssl.
+
+``--platform tistory``: the same over a generated Tistory blog at ``https://bench.tistory.com`` (its sitemap,
+pages at ``--delay`` = ``tistory.delay``, comments through the mobile JSON endpoints, signed originals on
+``blog.kakaocdn.net`` that answer only with the blog's Referer, old ``t1.daumcdn.net/cfile`` images): the first
+migration and a no-op resync against their bound, the larger of (requests to the blog x delay) and (all
+requests x latency / jobs).
+
+``BENCH_PYSPY=run-{n}.svg`` (or ``.txt`` for py-spy's raw stacks; ``BENCH_PYSPY_GIL=1`` for the thread holding
+the GIL only) records a py-spy profile of each measured run.
 """
 
 from __future__ import annotations
@@ -32,11 +41,16 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
 
 from run import BODY, png  # noqa: E402
 from server import FixtureBlog, FixtureServer  # noqa: E402
+from tistory_site import TistoryBlog  # noqa: E402
 
 BLOG_HOST = "bench.blogspot.com"
 CDN_HOSTS = ["blogger.googleusercontent.com", "1.bp.blogspot.com", "2.bp.blogspot.com", "3.bp.blogspot.com",
              "4.bp.blogspot.com"]
 HOSTS = [BLOG_HOST, "www.blogger.com", *CDN_HOSTS]
+# the Tistory variant: the blog, Kakao's CDN (signed /dna/ originals), the old Daum CDN (cfile) and its thumbnails
+T_BLOG_HOST = "bench.tistory.com"
+T_CDN_HOSTS = ["blog.kakaocdn.net", "t1.daumcdn.net", "img1.daumcdn.net"]
+ALL_HOSTS = [*HOSTS, T_BLOG_HOST, *T_CDN_HOSTS]
 
 
 
@@ -87,7 +101,7 @@ def make_certs(tmp: Path) -> tuple[Path, Path, Path]:
         "-subj", "/CN=migrator bench CA")
     run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={BLOG_HOST}")
     ext = tmp / "ext.cnf"
-    ext.write_text("subjectAltName=" + ",".join(f"DNS:{h}" for h in HOSTS) + "\n")
+    ext.write_text("subjectAltName=" + ",".join(f"DNS:{h}" for h in ALL_HOSTS) + "\n")
     run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(cert),
         "-days", "2", "-extfile", str(ext))
     return ca, cert, key
@@ -107,14 +121,15 @@ socket.getaddrinfo = getaddrinfo
 class Web:
     """One TLS server per host name, each on its own loopback address, all answering from one fixture."""
 
-    def __init__(self, blog: FixtureBlog, latency: float, cert: Path, key: Path) -> None:
+    def __init__(self, blog: FixtureBlog | TistoryBlog, latency: float, cert: Path, key: Path, *,
+                 hosts: list[str] = HOSTS, img_url: str = "") -> None:  # fmt: skip
         self.fixture = FixtureServer(blog, faults={}, latency=latency)
         self.fixture.httpd.server_close()  # only its handler and its log are used
-        self.fixture.url = f"https://{BLOG_HOST}"
-        self.fixture.img_url = ""
+        self.fixture.url = f"https://{hosts[0]}"
+        self.fixture.img_url = img_url
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(cert), str(key))
-        self.ips = {h: f"127.0.0.{2 + n}" for n, h in enumerate(HOSTS)}
+        self.ips = {h: f"127.0.0.{2 + n}" for n, h in enumerate(hosts)}
         self.servers = []
         for ip in self.ips.values():
             httpd = ThreadingHTTPServer((ip, 443), self.fixture._handler(), bind_and_activate=False)
@@ -151,7 +166,8 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int]:
         CPU["runs"] = CPU.get("runs", 0) + 1
         out = os.environ["BENCH_PYSPY"].format(n=int(CPU["runs"]))
         fmt = "raw" if out.endswith(".txt") else "flamegraph"
-        cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "-f", fmt, "-r", "200", "-o", out, "--", *cmd]
+        gil = ["--gil"] if os.environ.get("BENCH_PYSPY_GIL") else []  # only the thread holding the GIL
+        cmd = [str(Path(sys.executable).parent / "py-spy"), "record", *gil, "-f", fmt, "-r", "200", "-o", out, "--", *cmd]
     proc = subprocess.Popen(cmd, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
@@ -167,10 +183,16 @@ def main() -> int:
     ap.add_argument("--latency", type=float, default=0.03)
     ap.add_argument("--jobs", type=int, default=8)
     ap.add_argument("--skip-jobs-1", action="store_true", help="leave out the --jobs 1 comparison (slow)")
+    ap.add_argument("--platform", choices=("blogger", "tistory"), default="blogger",
+                    help="tistory: a Tistory blog over HTTPS instead (sitemap, pages at tistory.delay, signed "
+                         "images on Kakao's CDN, comments)")  # fmt: skip
+    ap.add_argument("--delay", type=float, default=0.05, help="tistory.delay for the Tistory variant (seconds)")
     args = ap.parse_args()
     if shutil.which("openssl") is None or os.geteuid() != 0:
         print("bench/realistic.py needs openssl and root (port 443 on loopback addresses); skipped")
         return 0
+    if args.platform == "tistory":
+        return tistory_main(args)
     tmp = Path(tempfile.mkdtemp(prefix="migrator-bench-tls-"))
     try:
         ca, cert, key = make_certs(tmp)
@@ -212,6 +234,79 @@ def main() -> int:
         ]
         if t_one is not None:
             rows.insert(2, (f"  --jobs 1 against --jobs {args.jobs}", f"{t_one / t_full:.2f}x slower ({t_one:.1f} s)"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    width = max(len(a) for a, _ in rows)
+    for a, b in rows:
+        print(f"{a:{width}}  {b}")
+    return 0
+
+
+def tistory_blog(n: int, images: Path) -> TistoryBlog:
+    """bench/tistory.py's blog (two images a post, comments on every fifth, three pages of them on every
+    twentieth), its images at the addresses real Tistory posts use: signed originals on blog.kakaocdn.net
+    (``/dna/...?credential=...&signature=...``, answered only with the blog's Referer), every fourth post's
+    second image an old ``t1.daumcdn.net/cfile/tistory/`` one, the thumbnails' srcset on img1.daumcdn.net."""
+    import tistory as tbench
+
+    blog = tbench.make_blog(n, images)
+    blog.require_referer = True
+    for p in blog.posts:
+        i = p["id"]
+        sign = f"?credential=cred{i}&expires=1893456000&allow_ip=&allow_referer=&signature=sig{i}%3D"
+        html = p["html"].replace(f"@IMG@/dn/b/bts{i}/k{i}a/img.png", f"https://blog.kakaocdn.net/dna/b/bts{i}/k{i}a/img.png{sign}")
+        b = (f"https://t1.daumcdn.net/cfile/tistory/k{i}b" if i % 4 == 0
+             else f"https://blog.kakaocdn.net/dna/b/bts{i}/k{i}b/img.png{sign}")  # fmt: skip
+        html = html.replace(f"@IMG@/dn/b/bts{i}/k{i}b/img.png", b).replace("@IMG@/thumb/", "https://img1.daumcdn.net/thumb/")
+        p["html"] = html
+    return blog
+
+
+def tistory_main(args: argparse.Namespace) -> int:
+    """The Tistory variant: a run is bounded by its requests to the blog x tistory.delay (politeness) and
+    by all its requests x latency / jobs; it is compared with the larger of the two."""
+    import tistory as tbench
+
+    tmp = Path(tempfile.mkdtemp(prefix="migrator-bench-tls-"))
+    rows: list[tuple[str, str]] = []
+    try:
+        ca, cert, key = make_certs(tmp)
+        blog = tistory_blog(args.posts, tmp / "images")
+        web = Web(blog, args.latency, cert, key, hosts=[T_BLOG_HOST, *T_CDN_HOSTS], img_url="https://blog.kakaocdn.net")
+        (tmp / "py").mkdir()
+        (tmp / "py" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        env = dict(os.environ, PYTHONPATH=f"{tmp / 'py'}{os.pathsep}{ROOT / 'src'}", REQUESTS_CA_BUNDLE=str(ca),
+                   MIGRATOR_BENCH_HOSTS=",".join(f"{h}={ip}" for h, ip in web.ips.items()))
+        cfg = tmp / "bench.yaml"
+        cfg.write_text(f"allow_private_network: true\ntimezone: Asia/Seoul\ntistory:\n  delay: {args.delay}\n"
+                       "  max_missing_run: 5\n")
+        common = ["migrate", f"https://{T_BLOG_HOST}", "--config", str(cfg), "--platform", "tistory",
+                  "--out", str(tmp / "site"), "--jobs", str(args.jobs)]
+        try:
+            socket.create_connection((web.ips[T_BLOG_HOST], 443), timeout=2).close()
+            for label in ("first migration", "no-op resync"):
+                web.log.clear()
+                seconds, rss = run_cli(common, env)
+                c = tbench.counted(list(web.log))
+                polite = c["blog"] * args.delay
+                wire = (c["blog"] + c["images"]) * args.latency / args.jobs
+                bound = max(polite, wire)
+                rows.append((f"{label}, {args.posts} posts over HTTPS, tistory.delay {args.delay} s, "
+                             f"{args.latency * 1000:.0f} ms a request, --jobs {args.jobs}",
+                             f"{seconds:.1f} s, {c['blog']} requests to the blog ({c['pages']} pages, {c['counts']} "
+                             f"comment counts, {c['comments']} comment pages, {c['notices']} notices), "
+                             f"{c['images']} to the CDNs"))  # fmt: skip
+                rows.append(("  against its bound (the larger of blog requests x delay, requests x latency / jobs)",
+                             f"{seconds / bound:.2f}x ({bound:.1f} s; politeness {polite:.1f} s, wire {wire:.1f} s); "
+                             f"peak RSS {rss} MiB, CPU {CPU['last']:.1f} s"))  # fmt: skip
+                if label == "first migration":
+                    written = len(list((tmp / "site" / "_posts").iterdir()))
+                    images = sum(1 for f in (tmp / "site" / "assets" / "img").rglob("*") if f.is_file())
+                    if written != args.posts or images != 2 * args.posts:
+                        raise SystemExit(f"the first migration wrote {written} of {args.posts} posts, "
+                                         f"{images} of {2 * args.posts} images")  # fmt: skip
+        finally:
+            web.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     width = max(len(a) for a, _ in rows)
