@@ -171,6 +171,7 @@ def test_disk_full_is_a_clear_error_and_the_manifest_survives(cli, quiet_server,
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(migrator.sinks, "atomic_write_text", full)
+    monkeypatch.setattr(migrator.sinks, "write_temp", full)  # a migration's grouped writes
     res = cli("migrate", quiet_server.url, "--out", site, "--config", EXAMPLE_CONFIG)
     assert res.code == 5, res
     assert "No space left on device" in res.err and "Traceback" not in res.err

@@ -253,6 +253,8 @@ class AssetStore:
         self._claimed: set[str] = {r.path for r in assets.values() if r.path}
         self._claimed_folded: set[str] = {p.casefold() for p in self._claimed}
         self._inflight: dict[str, Future] = {}
+        self._known: set[tuple[str, str]] = set()  # image folders found inside the site (sinks.inside)
+        self._heads: dict[Path, bytes] = {}  # a copied .part file's first bytes, read once for its name
         self.downloaded = 0
         self.would_download = 0  # a dry run: what a real run would fetch
         self.copied = 0  # from the source's own copies (local_for), not downloaded
@@ -357,6 +359,9 @@ class AssetStore:
         if ext is None or not looks_complete(ext, head, tail, size):
             part.unlink(missing_ok=True)
             return None, part, f"{copy.name} is not a whole image"
+        if len(self._heads) > 4096:
+            self._heads.clear()  # copies never placed (a run cut short): the head is read again if need be
+        self._heads[part] = head
         got = Fetched(url=copy.name, status=200, headers={"Content-Type": IMAGE_TYPES.get(ext, "image/" + ext)},
                       sha256=digest.hexdigest(), size=size)  # fmt: skip
         return got, part, None
@@ -480,6 +485,7 @@ class AssetStore:
         self, got: Fetched, part: Path, ref: ImageRef, directory: str, origin: str | None = None, draft: bool = False
     ) -> AssetRecord:
         sha = got.sha256 or file_sha256(part) or ""
+        head = self._heads.pop(part, None)
         existing = self._by_sha.get(sha)
         if existing and is_draft_asset(existing) and not draft:
             existing = None  # the bytes a draft holds, now for a published post: a published copy of its own
@@ -489,13 +495,14 @@ class AssetStore:
         elif existing:  # the file was deleted here: it comes back under its old name
             from migrator.sinks import inside
 
-            target = inside(self.out, existing)
+            target = inside(self.out, existing, self._known)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(part, target)
             path = existing
         else:
-            with open(part, "rb") as f:
-                head = f.read(4096)
+            if head is None:
+                with open(part, "rb") as f:
+                    head = f.read(4096)
             ext = extension_for(head, got.content_type, ref.url, ref.name_hint if ref.kind == "file" else None)
             stem = name_stem(ref.url, ref.name_hint, self.name_for)
 
@@ -509,9 +516,9 @@ class AssetStore:
             path = unique_path(directory, stem, ext, taken)
             from migrator.sinks import inside
 
-            target = inside(self.out, path)  # never through a link to outside the site
+            target = inside(self.out, path, self._known)  # never through a link to outside the site
             target.parent.mkdir(parents=True, exist_ok=True)
-            inside(self.out, path)  # the folders just made are checked too
+            inside(self.out, path, self._known)  # the folders just made are checked too
             os.replace(part, target)
             self._claimed.add(path)
             self._claimed_folded.add(path.casefold())

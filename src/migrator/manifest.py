@@ -1,8 +1,11 @@
 """The migration manifest (``DIR/.migrator/manifest.json``) and the pure resync planner.
 
 Durability: the manifest is written atomically (temp file, fsync, ``os.replace``). Between two full
-writes, each finished post or asset is appended to ``journal.jsonl`` (flushed and fsynced), so a killed run
-loses nothing it finished; ``load`` replays the journal, ignoring a torn last line.
+writes, each finished post or asset is appended to ``journal.jsonl``; ``load`` replays the journal, ignoring
+a torn last line. A plain manifest appends and fsyncs each record as it comes; a ``grouped`` one (a
+migration's) keeps them until :meth:`Manifest.commit`, which appends them all with one fsync once the files
+they name are on disk (see ``FileSink.commit``): a killed run loses at most the records since the last
+group commit, and the next run redoes those posts (adopting the files they left).
 """
 
 from __future__ import annotations
@@ -181,6 +184,8 @@ class Manifest:
         self.posts: dict[str, PostRecord] = {}
         self.assets: dict[str, AssetRecord] = {}
         self._journal = None
+        self.grouped = False  # records wait in memory for commit() (see the module's docstring)
+        self._pending: list[str] = []
 
     @property
     def dir(self) -> Path:
@@ -276,11 +281,26 @@ class Manifest:
     def _append(self, obj: dict[str, Any]) -> None:
         if self.readonly:
             return
+        self._pending.append(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+        if not self.grouped:
+            self.commit()
+
+    @property
+    def pending(self) -> int:
+        """Records not yet in the journal (a grouped manifest's, until :meth:`commit`)."""
+        return len(self._pending)
+
+    def commit(self) -> None:
+        """Append the records made since the last commit to the journal, in one write and one fsync. Call it
+        once the files they name are on disk for good: a record is never read back before its file."""
+        if self.readonly or not self._pending:
+            return
+        lines, self._pending = "".join(self._pending), []
         try:
             if self._journal is None:
                 self.dir.mkdir(parents=True, exist_ok=True)
                 self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115
-            self._journal.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+            self._journal.write(lines)
             self._journal.flush()
             os.fsync(self._journal.fileno())
         except OSError as e:
@@ -312,6 +332,7 @@ class Manifest:
             _atomic_write(self.path, self.json_pieces(), self.dir / "tmp")
         except OSError as e:
             raise OutputError(f"cannot write {self.path}: {e.strerror or e}", "check free space and permissions") from e
+        self._pending = []  # the manifest holds them now
         if self._journal is not None:
             self._journal.close()
             self._journal = None

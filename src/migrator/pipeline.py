@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("migrator")
 CHECKPOINT_SECONDS = 5.0
+# the group commit: the files and manifest records of the posts done in this long are made durable
+# together (one sync, one journal fsync); a kill loses at most that much work, which the next run redoes
+GROUP_SECONDS = 0.25
 LOOKAHEAD = 16  # posts whose downloads run ahead of the one being converted
 IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "gif", "webp", "avif", "svg", "bmp", "heic", "heif", "tif", "tiff"})
 
@@ -123,8 +126,9 @@ class Migration:
         http.set_cdn_domains(type(source).cdn_domains if hasattr(type(source), "cdn_domains") else ())
         self.progress = progress or (lambda title: None)
         self.dry_run = cfg.dry_run
-        self.sink: FileSink = DryRunSink(out) if cfg.dry_run else FileSink(out)
+        self.sink: FileSink = DryRunSink(out) if cfg.dry_run else FileSink(out, grouped=True)
         self.manifest = Manifest.load(out, readonly=cfg.dry_run)
+        self.manifest.grouped = True  # records wait for _commit(), which comes after their files
         self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
         self.baseurl = _site_baseurl(cfg, self.sink)
         self.used_paths = {r.path for r in self.manifest.posts.values() if r.path}
@@ -632,7 +636,7 @@ class Migration:
             offline=self.cfg.offline,
         )
         seen: set[str] = set()
-        last_checkpoint = time.monotonic()
+        last_checkpoint = last_commit = time.monotonic()
         checkpoint_cost = 0.0  # seconds the last checkpoint took
         limited = False
         needs_redirects = False
@@ -659,14 +663,19 @@ class Migration:
                 self.report.items.append(item)
                 if self.cfg.urls == "jekyll" and post.path:
                     needs_redirects = True
-                if time.monotonic() - last_checkpoint > max(CHECKPOINT_SECONDS, 20 * checkpoint_cost):
-                    began = time.monotonic()
+                now = time.monotonic()
+                if now - last_checkpoint > max(CHECKPOINT_SECONDS, 20 * checkpoint_cost):
+                    self.sink.commit()
                     self.manifest.save()  # the whole manifest: on a big site, kept to 5% of the run
-                    last_checkpoint = time.monotonic()
-                    checkpoint_cost = last_checkpoint - began
+                    last_checkpoint = last_commit = time.monotonic()
+                    checkpoint_cost = last_checkpoint - now
+                elif now - last_commit > GROUP_SECONDS:
+                    self._commit()
+                    last_commit = time.monotonic()
         except BaseException:
             if not self.dry_run:  # stopped early: keep what was done (the journal has it too)
                 try:
+                    self.sink.commit()  # the files first: the manifest names them
                     self.manifest.save()
                 except (OSError, OutputError) as e:  # the old manifest is intact, the journal holds the rest
                     log.warning("could not write the manifest: %s", e)
@@ -718,11 +727,18 @@ class Migration:
         if requested:
             self.manifest.source["requested"] = requested
         if not self.dry_run:
+            self.sink.commit()
             self.manifest.save(finished=True, as_of=self.source.as_of)
             self.manifest.close()
         self.report.requests = self.http.requests_made - requests_before
         self.report.seconds = time.monotonic() - started
         return self.report
+
+    def _commit(self) -> None:
+        """The group commit: the files written since the last one made durable and put in place, then the
+        manifest records that name them appended to the journal (one fsync)."""
+        self.sink.commit()
+        self.manifest.commit()
 
     def _site_config(self, needs_redirects: bool) -> None:
         setup = jekyll.site_setup(self.source.blog, self.cfg, self.sink.read, self.sink.exists, needs_redirects)
