@@ -251,3 +251,61 @@ def test_a_write_cut_short_by_a_kill_leaves_no_temp_file_after_the_next_run(quie
     res, _ = migrate(quiet_server)
     assert res.code == 0, res
     assert not any(p.exists() for p in strays) and all(m.read_text() == "mine" for m in mine)
+
+
+KILL_BETWEEN_COMMITS = """
+import os, signal, sys
+from migrator import cli, pipeline
+
+pipeline.GROUP_SECONDS = float("inf")  # the test commits by itself: after posts 2 and 4, then a kill after 7
+real = pipeline.Migration.process
+done = []
+
+
+def process(self, post, store):
+    item = real(self, post, store)
+    done.append(post.id)
+    if len(done) in (2, 4):
+        self._commit()
+    if len(done) == 7:
+        assert self.sink.pending and self.manifest.pending
+        os.kill(os.getpid(), signal.SIGKILL)
+    return item
+
+
+pipeline.Migration.process = process
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_a_kill_between_group_commits_loses_nothing_for_good(tmp_path):
+    """The posts done after the last group commit (their images in place, their files in temp files, their
+    records not in the journal) are redone by the next run: the same site as a clean run, nothing doubled."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import takeout as bench_takeout
+
+    parts = bench_takeout.write_takeout(tmp_path / "dl", 12, 40)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    cmd = ["migrate", str(parts[0]), "--offline", "-q"]
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    run = [sys.executable, "-m", "migrator", *cmd]
+    subprocess.run([*run, "--out", str(clean)], env=env, check=True, timeout=300)
+    script = tmp_path / "kill.py"
+    script.write_text(KILL_BETWEEN_COMMITS)
+    proc = subprocess.run([sys.executable, str(script), *cmd, "--out", str(killed)], env=env, timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+    journal = [json.loads(line) for line in (killed / ".migrator/journal.jsonl").read_text().splitlines()]
+    assert len([r for r in journal if "post" in r]) == 4  # what the two commits made durable, no more
+    assert not (killed / ".migrator/manifest.json").exists()
+    staged = list((killed / ".migrator/tmp").glob("*.tmp"))
+    assert staged  # the uncommitted posts' files never reached their names
+    posts = sorted((killed / "_posts").iterdir())
+    assert len(posts) == 4
+    images = list((killed / "assets/img").rglob("*.*"))
+    assert len(images) == 3 * 7  # the images of all 7 posts are in place, 9 of them unrecorded
+    assert subprocess.run([*run, "--out", str(killed)], env=env, timeout=300).returncode == 0
+    assert site_files(killed) == site_files(clean)  # no image named -2, no post written twice
+    assert not list(killed.rglob("*.part")) and not list(killed.rglob("*.tmp"))
+    a = json.loads((clean / ".migrator/manifest.json").read_text())
+    b = json.loads((killed / ".migrator/manifest.json").read_text())
+    assert a["posts"] == b["posts"] and a["assets"] == b["assets"]

@@ -254,6 +254,7 @@ class AssetStore:
         self._claimed_folded: set[str] = {p.casefold() for p in self._claimed}
         self._inflight: dict[str, Future] = {}
         self._known: set[tuple[str, str]] = set()  # image folders found inside the site (sinks.inside)
+        self._made: set[str] = set()  # image folders made (or found) by this run
         self._heads: dict[Path, bytes] = {}  # a copied .part file's first bytes, read once for its name
         self.downloaded = 0
         self.would_download = 0  # a dry run: what a real run would fetch
@@ -517,9 +518,18 @@ class AssetStore:
             from migrator.sinks import inside
 
             target = inside(self.out, path, self._known)  # never through a link to outside the site
-            target.parent.mkdir(parents=True, exist_ok=True)
-            inside(self.out, path, self._known)  # the folders just made are checked too
-            os.replace(part, target)
+            if directory not in self._made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                inside(self.out, path, self._known)  # the folders just made are checked too
+                if len(self._made) > 4096:
+                    self._made.clear()
+                self._made.add(directory)
+            try:
+                os.replace(part, target)
+            except FileNotFoundError:  # the folder went since (removed by hand): made again
+                target.parent.mkdir(parents=True, exist_ok=True)
+                inside(self.out, path)
+                os.replace(part, target)
             self._claimed.add(path)
             self._claimed_folded.add(path.casefold())
             if not (draft and sha in self._by_sha):
