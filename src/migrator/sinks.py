@@ -23,7 +23,7 @@ def inside(out: Path, rel: str, known: set[tuple[str, str]] | None = None) -> Pa
     """``out / rel``, refusing anything that would land outside ``out`` (absolute paths, ``..``, links).
     ``known``: the (site, folder) pairs a caller (one run's sink or asset store) has found to be real
     folders inside the site; such a folder is not resolved again, only the file itself when it is a link
-    (resolving every path was 0.2 ms a file, ten times a post)."""
+    (resolving every path was 70 µs, ten times a post; this is 7 µs)."""
     if not rel or rel.startswith(("/", "\\")) or "\x00" in rel:
         raise OutputError(f"refusing to write {rel!r}: not a relative path inside the site")
     folder, _, name = rel.rpartition("/")
