@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
 from markdownify import ATX, MarkdownConverter
 
 from migrator.jekyll import escape_liquid as escape_liquid  # the generator's: Liquid prints the text as written
@@ -951,6 +951,33 @@ _BLOCK_FOR_TEXT = (
 )
 
 
+_TEXT_BLOCKS = frozenset(_BLOCK_TAGS)
+_TEXT_DROP = frozenset(["pre", "script", "figcaption", "iframe", "table"])
+_TEXT_DROP_HEADINGS = _TEXT_DROP | {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _visible_text(body: Tag, drop: frozenset[str]) -> str:
+    """``body.get_text("")`` with the elements in ``drop`` left out and a space on each side of every block:
+    one walk, the tree unchanged. Only the string types ``get_text`` reads (not comments, nor the text of
+    scripts, styles, templates and ruby annotations, which the parser typed apart)."""
+    parts: list[str] = []
+    stack: list[object] = list(reversed(body.contents))
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is NavigableString or kind is CData or kind is str:  # str: the space after a block
+            parts.append(node)  # type: ignore[arg-type]
+        elif kind is Tag or isinstance(node, Tag):
+            name = node.name  # type: ignore[attr-defined]
+            if name in drop:
+                continue
+            if name in _TEXT_BLOCKS:
+                parts.append(" ")
+                stack.append(" ")
+            stack.extend(reversed(node.contents))  # type: ignore[attr-defined]
+    return "".join(parts)
+
+
 def apply_clean_rules(soup: BeautifulSoup, rules: tuple[str, ...]) -> list[str]:
     """Drop what ``clean.remove`` names from a parsed post, in place: CSS selectors, or ``text:<regex>`` for the
     smallest block whose text matches. Returns the rules that removed something."""
@@ -989,15 +1016,7 @@ def plain_text(
     body = soup.body
     if body is None:
         return ""
-    drop = ["pre", "script", "figcaption", "iframe", "table"] + (
-        ["h1", "h2", "h3", "h4", "h5", "h6"] if skip_headings else []
-    )
-    for el in body.find_all(drop):
-        el.decompose()
-    for el in body.find_all(_BLOCK_TAGS):
-        el.insert_after(NavigableString(" "))
-        el.insert_before(NavigableString(" "))
-    text = body.get_text("")
+    text = _visible_text(body, _TEXT_DROP_HEADINGS if skip_headings else _TEXT_DROP)
     if stop_at_more and MORE_TOKEN in text:
         text = text.split(MORE_TOKEN, 1)[0]
     return " ".join(text.replace(MORE_TOKEN, " ").split())
