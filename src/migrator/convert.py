@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, Comment, Doctype, NavigableString, Tag
 from markdownify import ATX, MarkdownConverter
 
 from migrator.jekyll import escape_liquid as escape_liquid  # the generator's: Liquid prints the text as written
@@ -547,6 +547,96 @@ def _title(title: str) -> str:
     return ' "' + title.replace('"', r"\"").replace("|", "&#124;") + '"' if title else ""
 
 
+_ESC_BACKSLASH = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!:|\"'$<>=~])")
+_ESC_ENTITY = re.compile(r"&(?=#?\w+;)")
+_ESC_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+_ESC_TILDE = re.compile(r"~(?=~)")
+_ESC_LINE_MARK = re.compile(r"^(\s*)([#+=-])(?=\s|$)")
+_ESC_QUOTE = re.compile(r"^(\s*)>")
+_ESC_LIST_NUMBER = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
+_OPTIONS: list[dict] = []  # JekyllConverter's options, read once
+
+# markdownify's whitespace rules (should_remove_whitespace_inside/outside, its regexes), by tag name
+_MD_HEADING = re.compile(r"h(\d+)")
+_MD_WS_BLOCKS = frozenset(
+    "p blockquote article div section ol ul li dl dt dd table thead tbody tfoot tr td th".split()
+)
+_WS_INSIDE: dict[str, bool] = {}
+_CHILD_TAGS: dict[str, tuple[str, ...]] = {}
+_NEWLINE_WS = re.compile(r"[\t \r\n]*[\r\n][\t \r\n]*")
+_RUN_WS = re.compile(r"[\t ]+")
+
+
+def _ws_inside(el: object) -> bool:
+    """markdownify's ``should_remove_whitespace_inside``, cached by tag name."""
+    if not el:
+        return False
+    name = el.name  # type: ignore[attr-defined]
+    if not name:
+        return False
+    found = _WS_INSIDE.get(name)
+    if found is None:
+        found = _WS_INSIDE[name] = _MD_HEADING.match(name) is not None or name in _MD_WS_BLOCKS
+    return found
+
+
+def _ws_outside(el: object) -> bool:
+    """markdownify's ``should_remove_whitespace_outside``."""
+    return _ws_inside(el) or bool(el and el.name == "pre")  # type: ignore[attr-defined]
+
+
+def _child_tags(name: str) -> tuple[str, ...]:
+    """The pseudo-tags markdownify adds to its children's ``parent_tags``."""
+    extra: tuple[str, ...] = ()
+    if _MD_HEADING.match(name) is not None or name in ("td", "th"):
+        extra += ("_inline",)
+    if name in ("pre", "code", "kbd", "samp"):
+        extra += ("_noformat",)
+    return extra
+
+
+def _ignorable(el: object, inside: bool) -> bool:
+    """markdownify's ``_can_ignore``: whitespace next to a block's edges, comments, doctypes."""
+    if isinstance(el, Tag):
+        return False
+    if isinstance(el, (Comment, Doctype)):
+        return True
+    if isinstance(el, NavigableString):
+        if el.strip() != "":
+            return False
+        if inside and (not el.previous_sibling or not el.next_sibling):
+            return True
+        return _ws_outside(el.previous_sibling) or _ws_outside(el.next_sibling)
+    if el is None:
+        return True
+    raise ValueError(f"Unexpected element type: {type(el)}")
+
+
+def _join_collapsing(child_strings: list[str]) -> str:
+    """markdownify's join of its children's conversions: where one ends in newlines and the next starts with
+    some, the larger count (at most two) is kept."""
+    parts: list[str] = []
+    pending = ""  # the previous child's trailing newlines
+    for child in child_strings:
+        if child[0] != "\n" and child[-1] != "\n":
+            parts.append(pending)
+            parts.append(child)
+            pending = ""
+            continue
+        rest = child.lstrip("\n")
+        lead = len(child) - len(rest)
+        content = rest.rstrip("\n")
+        if pending and lead:
+            parts.append("\n" * min(2, max(len(pending), lead)))
+        else:
+            parts.append(pending)
+            parts.append(child[:lead])
+        parts.append(content)
+        pending = rest[len(content) :]
+    parts.append(pending)
+    return "".join(parts)
+
+
 class JekyllConverter(MarkdownConverter):
     """markdownify with the hooks a blog migration needs."""
 
@@ -561,19 +651,93 @@ class JekyllConverter(MarkdownConverter):
         strip_document = "strip"
         keep_inline_images_in = ["td", "th", "a"]
 
+    def __init__(self, **options: object) -> None:
+        if options:
+            super().__init__(**options)
+            return
+        if not _OPTIONS:  # markdownify reads the options off the classes with dir() on every instance
+            super().__init__()
+            _OPTIONS.append(dict(self.options))
+        self.options = dict(_OPTIONS[0])
+        self.convert_fn_cache = {}  # per instance: tests patch convert_<tag> methods on the class
+
     def escape(self, text: str, parent_tags: set[str]) -> str:  # type: ignore[override]
+        """Each rule runs only when its character is there (the same output, a fraction of the regex calls)."""
         if not text:
             return text
-        text = re.sub(r"\\(?=[\\`*_{}\[\]()#+\-.!:|\"'$<>=~])", r"\\\\", text)
+        if "\\" in text:
+            text = _ESC_BACKSLASH.sub(r"\\\\", text)
         text = super().escape(text, parent_tags)
-        text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
-        text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+        if "&" in text:
+            text = _ESC_ENTITY.sub("&amp;", text)
+        if "<" in text:
+            text = _ESC_TAG.sub("&lt;", text)
         text = text.replace("`", r"\`").replace("[", r"\[").replace("]", r"\]").replace("|", r"\|")
-        text = text.replace("$$", r"\$\$").replace("{:", r"\{:").replace("{#", r"\{#")  # {#id} ends a heading
-        text = re.sub(r"~(?=~)", r"\~", text)  # ~~ is strikethrough (and ~~~ a code fence) in kramdown's GFM
-        text = re.sub(r"^(\s*)([#+=-])(?=\s|$)", r"\1\\\2", text)
-        text = re.sub(r"^(\s*)>", r"\1\\>", text)  # kramdown: ">>" quotes too
-        text = re.sub(r"^(\s*\d+)([.)])(?=\s|$)", r"\1\\\2", text)
+        if "$$" in text or "{" in text:
+            text = text.replace("$$", r"\$\$").replace("{:", r"\{:").replace("{#", r"\{#")  # {#id} ends a heading
+        if "~~" in text:
+            text = _ESC_TILDE.sub(r"\~", text)  # ~~ is strikethrough (and ~~~ a code fence) in kramdown's GFM
+        lead = text.lstrip()[:1]
+        if lead and (lead in "#+=->" or lead.isdigit()):  # what the three rules below can match at all
+            text = _ESC_LINE_MARK.sub(r"\1\\\2", text)
+            text = _ESC_QUOTE.sub(r"\1\\>", text)  # kramdown: ">>" quotes too
+            text = _ESC_LIST_NUMBER.sub(r"\1\\\2", text)
+        return text
+
+    def process_element(self, node, parent_tags=None):  # type: ignore[no-untyped-def]
+        if isinstance(node, NavigableString):
+            return self.process_text(node, parent_tags=parent_tags)
+        return self.process_tag(node, parent_tags=parent_tags)
+
+    def process_tag(self, node, parent_tags=None):  # type: ignore[no-untyped-def]
+        """markdownify's, with its per-tag costs taken out and the same output: whether a tag is in a ``<pre>``
+        comes down with ``parent_tags`` instead of a ``find_parent`` per tag, the whitespace rules are looked
+        up per tag name, and newlines at child boundaries are split without a regex. (The recursion keeps
+        markdownify's frames per level, so a too-deep post fails at the same depth and is flattened alike.)"""
+        if parent_tags is None:
+            parent_tags = set()
+        name = node.name
+        inside = _ws_inside(node)
+        children_to_convert = [el for el in node.children if not _ignorable(el, inside)]
+        parent_tags_for_children = set(parent_tags)
+        parent_tags_for_children.add(name)
+        extra = _CHILD_TAGS.get(name)
+        if extra is None:
+            extra = _CHILD_TAGS[name] = _child_tags(name)
+        if extra:
+            parent_tags_for_children.update(extra)
+        child_strings = [
+            self.process_element(el, parent_tags=parent_tags_for_children) for el in children_to_convert
+        ]
+        child_strings = [s for s in child_strings if s]
+        if name == "pre" or "pre" in parent_tags:  # inside <pre> blocks, newlines are not collapsed
+            text = "".join(child_strings)
+        else:
+            text = _join_collapsing(child_strings)
+        convert_fn = self.get_conv_fn_cached(name)
+        if convert_fn is not None:
+            text = convert_fn(node, text, parent_tags=parent_tags)
+        return text
+
+    def process_text(self, el, parent_tags=None):  # type: ignore[no-untyped-def]
+        if parent_tags is None:
+            parent_tags = set()
+        if self.options["wrap"]:
+            return super().process_text(el, parent_tags=parent_tags)
+        text = str(el) or ""
+        if "pre" not in parent_tags:
+            if "\n" in text or "\r" in text:
+                text = _NEWLINE_WS.sub("\n", text)
+            if "\t" in text or "  " in text:
+                text = _RUN_WS.sub(" ", text)
+        if "_noformat" not in parent_tags:
+            text = self.escape(text, parent_tags)
+        prev, nxt = el.previous_sibling, el.next_sibling
+        parent_inside = _ws_inside(el.parent)
+        if _ws_outside(prev) or (parent_inside and not prev):
+            text = text.lstrip(" \t\r\n")
+        if _ws_outside(nxt) or (parent_inside and not nxt):
+            text = text.rstrip()
         return text
 
     convert_b = _no_glue(MarkdownConverter.convert_b)
