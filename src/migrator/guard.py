@@ -90,23 +90,27 @@ def soup_words(node: BeautifulSoup | Tag) -> Counter[str]:
 def html_words(html: str) -> Counter[str]:
     """The visible words of an HTML fragment."""
     from lxml import etree
-    from lxml import html as lxml_html
+
+    from migrator.sanitize import fragment_body
 
     if not html.strip():
         return Counter()
     try:
-        root = lxml_html.fragment_fromstring(html, create_parent="div")
+        body = fragment_body(html)  # as lxml.html.fragment_fromstring(html, create_parent="div") parses it
     except (etree.ParserError, ValueError):
         return words(re.sub(r"<[^>]*>", " ", html))
-    parts: list[str] = []
-    stack: list[object] = [root]  # elements to read, and the text to add once a block's children are read
+    # the fragment's parent (a block) first: its text, then its children, then the space that ends it
+    lead = body.text if body.text and body.text.strip() else ""
+    parts: list[str] = [" " + lead]
+    stack: list[object] = [" "]  # elements to read, and the text to add once a block's children are read
+    stack.extend(reversed(list(body)))
     while stack:
         el = stack.pop()
         if isinstance(el, str):
             parts.append(el)
             continue
         tag = el.tag if isinstance(el.tag, str) else None  # type: ignore[attr-defined]
-        tail = el.tail if el is not root else None  # type: ignore[attr-defined]
+        tail = el.tail  # type: ignore[attr-defined]
         if tag is None or tag in _INVISIBLE:  # a comment or a script: only its tail is read
             if tail:
                 parts.append(tail)
