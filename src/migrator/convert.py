@@ -74,12 +74,25 @@ def code_language(el: Tag) -> str:
     """The language of a code block from HTML's own conventions, on the block and then its first
     ``<code>``: ``data-lang``/``data-language``, a ``lang-x``/``language-x`` class, or a bare class that
     names a language. (Editors' and highlighters' markers are turned into ``data-lang`` by the sources.)"""
-    for node in [el, *el.find_all("code", limit=1)]:
+    for node in [el, *_first_named(el, "code")]:
         for rule in (language_from_attributes, language_from_prefix, language_from_class):
             found = rule(node)
             if found is not None:
                 return found
     return ""
+
+
+def _first_named(el: Tag, name: str) -> list[Tag]:
+    """``el.find_all(name, limit=1)`` as a walk (bs4's filter costs more than the walk)."""
+    for node in el.descendants:
+        if isinstance(node, Tag) and node.name == name:
+            return [node]
+    return []
+
+
+def _named(el: Tag, names: frozenset[str] | set[str]) -> list[Tag]:
+    """``el.find_all(names)`` as a walk: the tags under ``el`` named in ``names``, in document order."""
+    return [node for node in el.descendants if isinstance(node, Tag) and node.name in names]
 
 
 def language_of(value: str) -> str:
@@ -145,11 +158,13 @@ def _blank_flags(tags: list[Tag]) -> dict[int, bool]:
 
 # elements that hold nothing in HTML; lxml's parser lets some (embed, source, track...) swallow what follows
 _VOID = ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr")
+_VOID_NAMES = frozenset(_VOID)
+_PRE, _BR = frozenset({"pre"}), frozenset({"br"})
 
 
 def _unswallow(body: Tag) -> None:
     """Move what a void element swallowed back after it (``<embed> text`` is not ``<embed>text</embed>``)."""
-    for el in body.find_all(_VOID):
+    for el in _named(body, _VOID_NAMES):
         if el.contents:
             for child in reversed(list(el.contents)):
                 el.insert_after(child.extract())
@@ -333,7 +348,7 @@ def _code_blocks(tags: list[Tag]) -> None:
     """One ``<pre>`` per code block: a ``<pre>`` inside another is unwrapped (its language kept), and inline
     markup and paragraphs around a ``<pre>`` (``<p><code><pre>``) are lifted off it."""
     for pre in [t for t in tags if t.name == "pre" and _alive(t)]:
-        outer = pre.find_parent("pre")
+        outer = next((a for a in pre.parents if a.name == "pre"), None)
         if outer is not None:
             lang = code_language(pre)
             if lang and not code_language(outer):
@@ -409,7 +424,7 @@ def _blocks_in_links(soup: BeautifulSoup, tags: list[Tag]) -> None:
 
 def _inside_pre(body: Tag) -> set[int]:
     ids: set[int] = set()
-    for pre in body.find_all("pre"):
+    for pre in _named(body, _PRE):
         ids.update(id(d) for d in pre.descendants)
     return ids
 
@@ -418,7 +433,7 @@ def _hoist_breaks(body: Tag, in_pre: set[int]) -> None:
     """A ``<br>`` that starts or ends bold/italic/link/code text belongs before/after it (else the break is
     lost in the emphasis, and the words on both sides of it run together). Trailing ones are moved last
     first, so ``<b>x<br><br></b>`` loses neither."""
-    brs = [br for br in body.find_all("br") if id(br) not in in_pre]
+    brs = [br for br in _named(body, _BR) if id(br) not in in_pre]
     for br in reversed(brs):
         while br.parent is not None and br.parent.name in _INLINE and _content_sibling(br, 1) is None:
             br.parent.insert_after(br.extract())
@@ -437,7 +452,7 @@ def _drop_blanks(soup: BeautifulSoup, body: Tag, in_pre: set[int]) -> None:
         if el.name not in _BLANKABLE or not blank.get(id(el)) or id(el) in in_pre or not _alive(el):
             continue
         if el.name == "span":
-            if el.find("br") is not None:
+            if _holds(el, _BR):
                 el.unwrap()
             elif any(ch.isspace() for ch in el.get_text()):
                 el.replace_with(NavigableString(" "))
@@ -445,7 +460,7 @@ def _drop_blanks(soup: BeautifulSoup, body: Tag, in_pre: set[int]) -> None:
                 el.decompose()
         elif _is_inline_content(_content_sibling(el, -1)) and _is_inline_content(_content_sibling(el, 1)):
             br = soup.new_tag("br")
-            if el.find("br") is not None or el.get_text().strip(" \t\r\n"):
+            if _holds(el, _BR) or el.get_text().strip(" \t\r\n"):
                 br["data-run"] = "1"  # it showed as an empty line: a paragraph break
             el.replace_with(br)
         else:
@@ -454,7 +469,7 @@ def _drop_blanks(soup: BeautifulSoup, body: Tag, in_pre: set[int]) -> None:
 
 def _break_runs(body: Tag, in_pre: set[int]) -> None:
     """``<br><br>`` runs are paragraph breaks: the first is marked, the rest go."""
-    for br in body.find_all("br"):
+    for br in _named(body, _BR):
         if br.parent is None or br.get("data-run") or id(br) in in_pre:
             continue
         run = [br]
@@ -883,7 +898,7 @@ class JekyllConverter(MarkdownConverter):
             el["href"] = _url(href)
         if el.get("title"):
             el["title"] = str(el["title"]).replace("|", "&#124;")
-        if not text.strip() and not el.find("img"):
+        if not text.strip() and not _first_named(el, "img"):
             return text
         text = _spaced(text)
         if not _is_inline_content(_content_sibling(el, -1)):  # no space kept at the start of a line
