@@ -14,9 +14,11 @@ is escaped.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping
 
 from bs4 import BeautifulSoup, CData, Comment, Doctype, NavigableString, Tag
+from bs4.builder._lxml import LXMLTreeBuilder
 from markdownify import ATX, MarkdownConverter
 
 from migrator.jekyll import escape_liquid as escape_liquid  # the generator's: Liquid prints the text as written
@@ -170,9 +172,163 @@ def _unswallow(body: Tag) -> None:
                 el.insert_after(child.extract())
 
 
+class _Bail(Exception):
+    """What the direct build cannot reproduce: bs4's own event path builds the soup instead."""
+
+
+class _TreeBuilder(LXMLTreeBuilder):
+    """bs4's lxml builder, with the same tree built another way: lxml parses the markup into its own tree
+    (in C), and one walk of it makes the ``Tag``s and strings exactly as bs4's per-event path makes them
+    (the same attributes, string classes, whitespace rule and links), without its Python callback, tag
+    stack and filter work per node. What it cannot reproduce (processing instructions, namespaced names,
+    anything but one ``<html>`` root) goes the usual way."""
+
+    def feed(self, markup: object) -> None:
+        soup = self.soup
+        if isinstance(markup, str) and soup is not None and not soup.contents and not _DOCTYPE.search(markup):
+            try:
+                _build_from_lxml(self, soup, markup)
+                return
+            except _Bail:
+                soup.reset()  # nothing of the direct build stays
+                self.initialize_soup(soup)
+                self.reset()
+        super().feed(markup)
+
+
+_DOCTYPE = re.compile(r"<!doctype", re.IGNORECASE)  # bs4 keeps one anywhere; lxml's tree has none
+_TEMPLATES: dict[tuple[int, str], dict] = {}
+
+
+def _tag_template(builder: LXMLTreeBuilder, name: str) -> dict:
+    """What ``Tag.__init__`` sets on a parsed tag of this name, bar its attributes and links."""
+    key = (id(builder.cdata_list_attributes), name)
+    found = _TEMPLATES.get(key)
+    if found is None:
+        found = {
+            "parser_class": BeautifulSoup,
+            "name": name,
+            "namespace": None,
+            "prefix": None,
+            "sourceline": None,
+            "sourcepos": None,
+            "attribute_value_list_class": builder.attribute_value_list_class,
+            "known_xml": builder.is_xml,
+            "hidden": False,
+            "can_be_empty_element": builder.can_be_empty_element(name),
+            "cdata_list_attributes": builder.cdata_list_attributes,
+            "preserve_whitespace_tags": builder.preserve_whitespace_tags,
+        }
+        if name not in builder.string_containers:
+            found["interesting_string_types"] = Tag.MAIN_CONTENT_STRING_TYPES
+        if len(_TEMPLATES) < 4096:
+            _TEMPLATES[key] = found
+    return found
+
+
+def _build_from_lxml(builder: LXMLTreeBuilder, soup: BeautifulSoup, markup: str) -> None:  # noqa: C901
+    """``soup``'s tree from ``markup`` as bs4's lxml builder makes it (see :class:`_TreeBuilder`)."""
+    from lxml import etree
+
+    parser = _plain_html_parser()
+    root = etree.fromstring(markup, parser)
+    if markup.count("<") > 1000 and any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        raise _Bail  # lxml's tree stops at 2,048 levels; bs4's events go on
+    if root is None or root.tag != "html" or root.getprevious() is not None or root.getnext() is not None:
+        raise _Bail
+    spaces = soup.ASCII_SPACES
+    containers = builder.string_containers
+    preserve = builder.preserve_whitespace_tags
+    namespaces = builder.active_namespace_prefixes[-1]
+    attr_dict = builder.attribute_dict_class
+    replace_lists = builder._replace_cdata_list_attribute_values
+    comment_tag = etree.Comment
+    counter = soup.open_tag_counter
+    state = {"last": soup._most_recent_element, "preserving": 0}
+    container_stack: list[Tag] = []
+
+    def add_string(text: str, parent: Tag, kind: type[NavigableString]) -> None:
+        if not state["preserving"] and not text.strip(spaces):
+            text = "\n" if "\n" in text else " "
+        if kind is NavigableString and container_stack:
+            kind = containers.get(container_stack[-1].name, kind)
+        node = kind(text)
+        node.setup(parent, state["last"])
+        parent.contents.append(node)
+        state["last"] = node
+
+    # (element, its bs4 parent) to open, or (None, tag) to close a tag
+    stack: list[tuple[object, Tag]] = [(root, soup)]
+    while stack:
+        el, parent = stack.pop()
+        if el is None:  # the end of ``parent``: its tail was queued before its children
+            if parent.name in preserve:
+                state["preserving"] -= 1
+            if container_stack and container_stack[-1] is parent:
+                container_stack.pop()
+            continue
+        if isinstance(el, str):
+            add_string(el, parent, NavigableString)
+            continue
+        name = el.tag  # type: ignore[attr-defined]
+        if name is comment_tag:
+            add_string(el.text or "", parent, Comment)  # type: ignore[attr-defined]
+            if el.tail:  # type: ignore[attr-defined]
+                add_string(el.tail, parent, NavigableString)  # type: ignore[attr-defined]
+            continue
+        if not isinstance(name, str) or name[:1] == "{":
+            raise _Bail
+        attrs = attr_dict()
+        for k, v in el.attrib.items():  # type: ignore[attr-defined]
+            if k[:1] == "{" or v == k:  # a bare ``disabled`` reads as "" in bs4's events, as "disabled" here
+                raise _Bail
+            attrs[k] = v
+        tag = Tag.__new__(Tag)
+        tag.__dict__.update(_tag_template(builder, name))
+        tag._namespaces = namespaces
+        if name in containers:
+            tag.interesting_string_types = {containers[name]}
+        tag.attrs = replace_lists(name, attrs)
+        tag.contents = []
+        if name == "meta":
+            builder.set_up_substitutions(tag)
+        tag.setup(parent, state["last"])
+        parent.contents.append(tag)
+        state["last"] = tag
+        counter[name] += 0
+        if name in preserve:
+            state["preserving"] += 1
+        if name in containers:
+            container_stack.append(tag)
+        tail = el.tail if el is not root else None  # type: ignore[attr-defined]
+        if tail:
+            stack.append((tail, parent))
+        stack.append((None, tag))
+        children = list(el)  # type: ignore[call-overload]
+        for child in reversed(children):
+            stack.append((child, tag))
+        if el.text:  # type: ignore[attr-defined]
+            stack.append((el.text, tag))  # type: ignore[attr-defined]
+    soup._most_recent_element = state["last"]
+
+
+_HTML_PARSER = threading.local()
+
+
+def _plain_html_parser():  # type: ignore[no-untyped-def]
+    """lxml's HTML parser (recovering, as bs4's builder has it; no Python element classes), one per thread:
+    its error log is read after each parse."""
+    parser = getattr(_HTML_PARSER, "parser", None)
+    if parser is None:
+        from lxml import etree
+
+        parser = _HTML_PARSER.parser = etree.HTMLParser(recover=True, huge_tree=True)
+    return parser
+
+
 def parse(html: str) -> BeautifulSoup:
     """A post body as a soup (the one parse a post gets in a run); ``body`` is the post."""
-    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
+    soup = BeautifulSoup(f"<html><body>{html}</body></html>", builder=_TreeBuilder())
     if soup.body is not None and ("<embed" in html or "<source" in html or "<track" in html or "<param" in html):
         _unswallow(soup.body)
     return soup

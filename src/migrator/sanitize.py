@@ -268,7 +268,7 @@ def clean(html: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> tupl
 
 
 _FULL_HTML = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)  # lxml.html's test
-_PARSER: list = []
+_PARSER = threading.local()
 
 
 def _nons(tag: object) -> object:
@@ -281,11 +281,12 @@ def fragment_body(html: str):  # type: ignore[no-untyped-def]
     parser: no Python class lookup per element."""
     from lxml import etree
 
-    if not _PARSER:
-        _PARSER.append(etree.HTMLParser())
+    parser = getattr(_PARSER, "parser", None)
+    if parser is None:
+        parser = _PARSER.parser = etree.HTMLParser()  # lxml.html's options; one per thread
     if not _FULL_HTML.match(html):
         html = f"<html><body>{html}</body></html>"
-    doc = etree.fromstring(html, _PARSER[0])
+    doc = etree.fromstring(html, parser)
     if doc is None:
         raise etree.ParserError("Document is empty")
     bodies = [e for e in doc if _nons(e.tag) == "body"]
