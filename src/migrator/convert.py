@@ -226,7 +226,84 @@ def _tag_template(builder: LXMLTreeBuilder, name: str) -> dict:
     return found
 
 
-def _build_from_lxml(builder: LXMLTreeBuilder, soup: BeautifulSoup, markup: str) -> None:  # noqa: C901
+class _Build:
+    """The state of one direct build: the last node made (bs4's ``_most_recent_element``), how many open
+    tags keep whitespace, the open string-container tags."""
+
+    def __init__(self, builder: LXMLTreeBuilder, soup: BeautifulSoup) -> None:
+        self.builder = builder
+        self.spaces = soup.ASCII_SPACES
+        self.containers = builder.string_containers
+        self.preserve = builder.preserve_whitespace_tags
+        self.namespaces = builder.active_namespace_prefixes[-1]
+        self.counter = soup.open_tag_counter
+        self.last: object = soup._most_recent_element
+        self.preserving = 0
+        self.container_stack: list[Tag] = []
+
+    def string(self, text: str, parent: Tag, kind: type[NavigableString]) -> None:
+        """``BeautifulSoup.endData`` and ``object_was_parsed`` for one string."""
+        if not self.preserving and not text.strip(self.spaces):
+            text = "\n" if "\n" in text else " "
+        if kind is NavigableString and self.container_stack:
+            kind = self.containers.get(self.container_stack[-1].name, kind)
+        node = str.__new__(kind, text)  # NavigableString.__new__ without its setup(), done here once
+        last, contents = self.last, parent.contents
+        prev = contents[-1] if contents else None
+        node.__dict__.update(
+            hidden=False, parent=parent, previous_element=last, next_element=None, next_sibling=None,
+            previous_sibling=prev,
+        )  # fmt: skip
+        if last is not None:
+            last.next_element = node  # type: ignore[attr-defined]
+        if prev is not None:
+            prev.next_sibling = node
+        contents.append(node)
+        self.last = node
+
+    def tag(self, el: object, parent: Tag) -> Tag:
+        """``BeautifulSoup.handle_starttag`` (and ``Tag.__init__``) for one element."""
+        name: str = el.tag  # type: ignore[attr-defined]
+        builder = self.builder
+        attrs = builder.attribute_dict_class()
+        for k, v in el.attrib.items():  # type: ignore[attr-defined]
+            if k[:1] == "{" or v == k:  # a bare ``disabled`` reads as "" in bs4's events, as "disabled" here
+                raise _Bail
+            attrs[k] = v
+        tag = Tag.__new__(Tag)
+        last, contents = self.last, parent.contents
+        prev = contents[-1] if contents else None
+        d = dict(_tag_template(builder, name))
+        d.update(
+            _namespaces=self.namespaces, attrs=builder._replace_cdata_list_attribute_values(name, attrs),
+            contents=[], parent=parent, previous_element=last, next_element=None, next_sibling=None,
+            previous_sibling=prev,
+        )  # fmt: skip
+        tag.__dict__ = d
+        if name in self.containers:
+            tag.interesting_string_types = {self.containers[name]}
+            self.container_stack.append(tag)
+        if name == "meta":
+            builder.set_up_substitutions(tag)
+        if last is not None:
+            last.next_element = tag  # type: ignore[attr-defined]
+        if prev is not None:
+            prev.next_sibling = tag
+        contents.append(tag)
+        self.last = tag
+        self.counter[name] += 0
+        if name in self.preserve:
+            self.preserving += 1
+        return tag
+
+    def close(self, tag: Tag) -> None:
+        if tag.name in self.preserve:
+            self.preserving -= 1
+        if self.container_stack and self.container_stack[-1] is tag:
+            self.container_stack.pop()
+
+
+def _build_from_lxml(builder: LXMLTreeBuilder, soup: BeautifulSoup, markup: str) -> None:
     """``soup``'s tree from ``markup`` as bs4's lxml builder makes it (see :class:`_TreeBuilder`)."""
     from lxml import etree
 
@@ -236,80 +313,33 @@ def _build_from_lxml(builder: LXMLTreeBuilder, soup: BeautifulSoup, markup: str)
         raise _Bail  # lxml's tree stops at 2,048 levels; bs4's events go on
     if root is None or root.tag != "html" or root.getprevious() is not None or root.getnext() is not None:
         raise _Bail
-    spaces = soup.ASCII_SPACES
-    containers = builder.string_containers
-    preserve = builder.preserve_whitespace_tags
-    namespaces = builder.active_namespace_prefixes[-1]
-    attr_dict = builder.attribute_dict_class
-    replace_lists = builder._replace_cdata_list_attribute_values
-    comment_tag = etree.Comment
-    counter = soup.open_tag_counter
-    state = {"last": soup._most_recent_element, "preserving": 0}
-    container_stack: list[Tag] = []
-
-    def add_string(text: str, parent: Tag, kind: type[NavigableString]) -> None:
-        if not state["preserving"] and not text.strip(spaces):
-            text = "\n" if "\n" in text else " "
-        if kind is NavigableString and container_stack:
-            kind = containers.get(container_stack[-1].name, kind)
-        node = kind(text)
-        node.setup(parent, state["last"])
-        parent.contents.append(node)
-        state["last"] = node
-
-    # (element, its bs4 parent) to open, or (None, tag) to close a tag
+    build = _Build(builder, soup)
+    comment = etree.Comment
+    # (element, its bs4 parent) to open, (text, parent) to add, or (None, tag) to close a tag
     stack: list[tuple[object, Tag]] = [(root, soup)]
     while stack:
         el, parent = stack.pop()
-        if el is None:  # the end of ``parent``: its tail was queued before its children
-            if parent.name in preserve:
-                state["preserving"] -= 1
-            if container_stack and container_stack[-1] is parent:
-                container_stack.pop()
-            continue
-        if isinstance(el, str):
-            add_string(el, parent, NavigableString)
-            continue
-        name = el.tag  # type: ignore[attr-defined]
-        if name is comment_tag:
-            add_string(el.text or "", parent, Comment)  # type: ignore[attr-defined]
+        if el is None:
+            build.close(parent)
+        elif isinstance(el, str):
+            build.string(el, parent, NavigableString)
+        elif el.tag is comment:  # type: ignore[attr-defined]
+            build.string(el.text or "", parent, Comment)  # type: ignore[attr-defined]
             if el.tail:  # type: ignore[attr-defined]
-                add_string(el.tail, parent, NavigableString)  # type: ignore[attr-defined]
-            continue
-        if not isinstance(name, str) or name[:1] == "{":
-            raise _Bail
-        attrs = attr_dict()
-        for k, v in el.attrib.items():  # type: ignore[attr-defined]
-            if k[:1] == "{" or v == k:  # a bare ``disabled`` reads as "" in bs4's events, as "disabled" here
-                raise _Bail
-            attrs[k] = v
-        tag = Tag.__new__(Tag)
-        tag.__dict__.update(_tag_template(builder, name))
-        tag._namespaces = namespaces
-        if name in containers:
-            tag.interesting_string_types = {containers[name]}
-        tag.attrs = replace_lists(name, attrs)
-        tag.contents = []
-        if name == "meta":
-            builder.set_up_substitutions(tag)
-        tag.setup(parent, state["last"])
-        parent.contents.append(tag)
-        state["last"] = tag
-        counter[name] += 0
-        if name in preserve:
-            state["preserving"] += 1
-        if name in containers:
-            container_stack.append(tag)
-        tail = el.tail if el is not root else None  # type: ignore[attr-defined]
-        if tail:
-            stack.append((tail, parent))
-        stack.append((None, tag))
-        children = list(el)  # type: ignore[call-overload]
-        for child in reversed(children):
-            stack.append((child, tag))
-        if el.text:  # type: ignore[attr-defined]
-            stack.append((el.text, tag))  # type: ignore[attr-defined]
-    soup._most_recent_element = state["last"]
+                build.string(el.tail, parent, NavigableString)  # type: ignore[attr-defined]
+        else:
+            name = el.tag  # type: ignore[attr-defined]
+            if not isinstance(name, str) or name[:1] == "{":
+                raise _Bail  # a processing instruction, an entity, a namespaced name
+            tag = build.tag(el, parent)
+            tail = el.tail if el is not root else None  # type: ignore[attr-defined]
+            if tail:
+                stack.append((tail, parent))
+            stack.append((None, tag))
+            stack.extend([(child, tag) for child in reversed(el)])  # type: ignore[call-overload]
+            if el.text:  # type: ignore[attr-defined]
+                stack.append((el.text, tag))  # type: ignore[attr-defined]
+    soup._most_recent_element = build.last
 
 
 _HTML_PARSER = threading.local()
@@ -329,9 +359,20 @@ def _plain_html_parser():  # type: ignore[no-untyped-def]
 def parse(html: str) -> BeautifulSoup:
     """A post body as a soup (the one parse a post gets in a run); ``body`` is the post."""
     soup = BeautifulSoup(f"<html><body>{html}</body></html>", builder=_TreeBuilder())
-    if soup.body is not None and ("<embed" in html or "<source" in html or "<track" in html or "<param" in html):
-        _unswallow(soup.body)
+    if "<embed" in html or "<source" in html or "<track" in html or "<param" in html:
+        body = body_of(soup)
+        if body is not None:
+            _unswallow(body)
     return soup
+
+
+def body_of(soup: Tag) -> Tag | None:
+    """``soup.body`` (the first ``<body>`` in document order), as a walk that stops there: bs4's attribute
+    lookup builds a filter for a ``find`` on every access."""
+    for node in soup.descendants:
+        if isinstance(node, Tag) and node.name == "body":
+            return node
+    return None
 
 
 def _as_soup(html: str | BeautifulSoup) -> BeautifulSoup:
@@ -661,7 +702,7 @@ def prepare(
     from migrator.urls import absolute_url, other_scheme
 
     soup = _as_soup(html)
-    body = soup.body
+    body = body_of(soup)
     assert body is not None
     amap = asset_map or {}
 
@@ -1187,7 +1228,7 @@ def html_to_markdown(
 ) -> str:
     """Convert one post body to Markdown with local image paths and internal links, Liquid-safe."""
     soup = prepare(html, asset_map, base, links)
-    body = soup.body
+    body = body_of(soup)
     if body is None:
         return "\n"
     try:
@@ -1210,7 +1251,7 @@ def html_to_clean_html(
     from migrator.sanitize import keeps_attribute
 
     soup = prepare(html, asset_map, base, links)
-    body = soup.body
+    body = body_of(soup)
     for br in body.find_all("br", attrs={"data-run": True}) if body else []:
         del br["data-run"]
         br.insert_after(soup.new_tag("br"))
@@ -1316,7 +1357,7 @@ def _visible_text(body: Tag, drop: frozenset[str]) -> str:
 def apply_clean_rules(soup: BeautifulSoup, rules: tuple[str, ...]) -> list[str]:
     """Drop what ``clean.remove`` names from a parsed post, in place: CSS selectors, or ``text:<regex>`` for the
     smallest block whose text matches. Returns the rules that removed something."""
-    body = soup.body
+    body = body_of(soup)
     if body is None or not rules:
         return []
     touched = []
@@ -1348,7 +1389,7 @@ def plain_text(
     """The visible text of a post body, blocks separated by spaces (for excerpts and comparisons).
     ``prepared``: ``html`` is a soup that ``prepare`` (and a conversion) already went through; it is spent."""
     soup = html if prepared and not isinstance(html, str) else prepare(html)
-    body = soup.body
+    body = body_of(soup)
     if body is None:
         return ""
     text = _visible_text(body, _TEXT_DROP_HEADINGS if skip_headings else _TEXT_DROP)

@@ -225,7 +225,8 @@ def convert_markdown(
 
     to_md = converter or convert.html_to_markdown
     soup = reparse()
-    src = soup_words(soup.body) if soup.body is not None else Counter()
+    body = convert.body_of(soup)
+    src = soup_words(body) if body is not None else Counter()
     md = to_md(soup, asset_map, base, links)
     missing = lost(src, markdown_words(md))
     if not missing:
@@ -257,7 +258,8 @@ def convert_html(
     from migrator import convert
 
     soup = reparse()
-    src = soup_words(soup.body) if soup.body is not None else Counter()
+    body = convert.body_of(soup)
+    src = soup_words(body) if body is not None else Counter()
     html = convert.html_to_clean_html(soup, asset_map, base, links)
     missing = lost(src, html_words(unliquid(html)))
     if not missing:
@@ -277,8 +279,9 @@ def raw_html(
 ) -> str:
     """The post's HTML with only what safety needs: images relinked, scripts and handlers gone, no blank
     removal, no attribute stripping. Liquid-safe."""
+    from migrator import convert
 
-    body = soup.body
+    body = convert.body_of(soup)
     if body is None:
         return "\n"
     from bs4 import Comment
@@ -340,7 +343,7 @@ def _convert_with_html_blocks(
     from migrator import convert
 
     soup = reparse()
-    body = soup.body
+    body = convert.body_of(soup)
     if body is None:
         return None
     bad: list[Tag] = []
