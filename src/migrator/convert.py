@@ -1161,6 +1161,8 @@ _FENCE = re.compile(r"^(?:\s*>)*\s*(`{3,}|~{3,})")
 _LINE_COLON = re.compile(r"^((?:\s*>)*\s*):(?=[ \t])")  # kramdown: a definition (after any line of text)
 _LINE_RULE = re.compile(r"^((?:\s*>)*\s*)(=+|-+)[ \t]*$")  # after a line of text: a setext heading
 _RAW_BLOCK = re.compile(r"^\s*</?(?:table|iframe|embed|object|video|audio|script|details|summary)\b")  # _raw()
+# what every rule of _escape_line_starts needs first, after any quote markers and spaces
+_MAYBE_MARKUP = re.compile(r"[\s>]*[:^=\-`~<]")
 _LINE_EOB = re.compile(r"^((?:\s*>)*\s*)\^(\s*)$")  # kramdown's end-of-block marker (the caret is dropped)
 
 
@@ -1173,6 +1175,12 @@ def _escape_line_starts(text: str) -> str:
     html = False
     prev = ""
     for line in text.split("\n"):
+        if not fence and _MAYBE_MARKUP.match(line) is None:  # none of the rules below can match this line
+            if not line.strip():
+                html = False
+            out.append(line)
+            prev = line
+            continue
         m = _FENCE.match(line)
         if fence:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
@@ -1193,11 +1201,21 @@ def _escape_line_starts(text: str) -> str:
     return "\n".join(out)
 
 
+_TRAILING_WS = re.compile(r"[ \t]+\n")
+_BREAK_ENDS_BLOCK = re.compile(r"  \n(?=\n|$)")
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
 def _finish(text: str) -> str:
-    text = text.replace(MORE_TOKEN, f"\n\n{EXCERPT_SEPARATOR}\n\n")
-    text = re.sub(r"[ \t]+\n", lambda m: "  \n" if m.group(0).startswith("  ") else "\n", text)
-    text = re.sub(r"  \n(?=\n|$)", "\n", text)  # a hard break that ends a block is noise
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    """(Each substitution only runs when what it replaces is there.)"""
+    if MORE_TOKEN in text:
+        text = text.replace(MORE_TOKEN, f"\n\n{EXCERPT_SEPARATOR}\n\n")
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING_WS.sub(lambda m: "  \n" if m.group(0).startswith("  ") else "\n", text)
+    if "  \n" in text:
+        text = _BREAK_ENDS_BLOCK.sub("\n", text)  # a hard break that ends a block is noise
+    if "\n\n\n" in text:
+        text = _BLANK_RUN.sub("\n\n", text)
     text = _escape_line_starts(text).replace(DD_TOKEN, ":")
     return text.strip() + "\n"
 

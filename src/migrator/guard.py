@@ -59,7 +59,7 @@ class Fallback:
 
 def words(text: str) -> Counter[str]:
     """The words of plain text: runs of letters and digits (any script), case-folded."""
-    return Counter(w.casefold() for w in _WORD.findall(text))
+    return Counter(map(str.casefold, _WORD.findall(text)))
 
 
 def soup_words(node: BeautifulSoup | Tag) -> Counter[str]:
@@ -69,11 +69,12 @@ def soup_words(node: BeautifulSoup | Tag) -> Counter[str]:
 
     not_text = (Comment, Declaration, Doctype, ProcessingInstruction)
     parts: list[str] = []
-    stack: list[object] = list(reversed(list(node.children)))
+    stack: list[object] = node.contents[::-1]
     while stack:
         item = stack.pop()
-        if isinstance(item, str) and not isinstance(item, NavigableString):
-            parts.append(item)  # a separator pushed after a block's children
+        kind = type(item)
+        if kind is str or kind is NavigableString:  # str: a separator pushed after a block's children
+            parts.append(item)  # type: ignore[arg-type]
         elif isinstance(item, Tag):
             if item.name in _INVISIBLE:
                 continue
@@ -81,7 +82,9 @@ def soup_words(node: BeautifulSoup | Tag) -> Counter[str]:
             if brk:
                 parts.append(" ")
                 stack.append(" ")
-            stack.extend(reversed(list(item.children)))
+            stack.extend(item.contents[::-1])
+        elif isinstance(item, str) and not isinstance(item, NavigableString):
+            parts.append(item)
         elif isinstance(item, NavigableString) and not isinstance(item, not_text):
             parts.append(str(item))
     return words("".join(parts))

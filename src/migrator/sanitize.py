@@ -247,7 +247,7 @@ def clean(html: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> tupl
         return ""
 
     marked = _SCRIPT_SRC.sub(keep_script, html) if "<" in html else html
-    before = Counter(t.lower() for t in _START_TAG.findall(marked))
+    before = Counter(map(str.lower, _START_TAG.findall(marked)))
 
     interrupted: list[BaseException] = []
     cleaner = _cleaner()
@@ -259,7 +259,7 @@ def clean(html: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> tupl
         _CALL.removed, _CALL.embed_hosts, _CALL.interrupted = outer
     if interrupted:
         raise interrupted[0]
-    after = Counter(t.lower() for t in _START_TAG.findall(out))
+    after = Counter(map(str.lower, _START_TAG.findall(out)))
     if before != after:  # something went: count it on the parsed trees (a regex also sees text in attributes)
         gone = _element_counts(marked) - _element_counts(out)
         gone.pop("div", None)
