@@ -197,14 +197,18 @@ class _TreeBuilder(LXMLTreeBuilder):
 
 
 _DOCTYPE = re.compile(r"<!doctype", re.IGNORECASE)  # bs4 keeps one anywhere; lxml's tree has none
-_TEMPLATES: dict[tuple[int, str], dict] = {}
+_TEMPLATES: dict[str, dict] = {}
 
 
 def _tag_template(builder: LXMLTreeBuilder, name: str) -> dict:
     """What ``Tag.__init__`` sets on a parsed tag of this name, bar its attributes and links."""
-    key = (id(builder.cdata_list_attributes), name)
-    found = _TEMPLATES.get(key)
-    if found is None:
+    found = _TEMPLATES.get(name)
+    if (
+        found is None
+        or found["cdata_list_attributes"] is not builder.cdata_list_attributes
+        or found["preserve_whitespace_tags"] is not builder.preserve_whitespace_tags
+        or found["attribute_value_list_class"] is not builder.attribute_value_list_class
+    ):
         found = {
             "parser_class": BeautifulSoup,
             "name": name,
@@ -222,7 +226,7 @@ def _tag_template(builder: LXMLTreeBuilder, name: str) -> dict:
         if name not in builder.string_containers:
             found["interesting_string_types"] = Tag.MAIN_CONTENT_STRING_TYPES
         if len(_TEMPLATES) < 4096:
-            _TEMPLATES[key] = found
+            _TEMPLATES[name] = found
     return found
 
 
@@ -510,12 +514,14 @@ def _sanitize_and_relink(
             el.replace_with(token)
             breaks.append(token)
             continue
-        for attr in [a for a in el.attrs if a[:2].lower() == "on"]:
-            del el[attr]
-        for attr in ("href", "src", "action", "formaction"):
-            value = el.get(attr)
-            if isinstance(value, str) and _JS_URL.match(value):
+        attrs = el.attrs
+        if attrs:  # (most tags have none)
+            for attr in [a for a in attrs if a[:2].lower() == "on"]:
                 del el[attr]
+            for attr in ("href", "src", "action", "formaction"):
+                value = attrs.get(attr)
+                if isinstance(value, str) and _JS_URL.match(value):
+                    del el[attr]
         if name == "img":
             _relink_img(el, local)
         elif name == "a":
@@ -910,7 +916,7 @@ class JekyllConverter(MarkdownConverter):
             parent_tags = set()
         name = node.name
         inside = _ws_inside(node)
-        children_to_convert = [el for el in node.children if not _ignorable(el, inside)]
+        children_to_convert = [el for el in node.contents if type(el) is Tag or not _ignorable(el, inside)]
         parent_tags_for_children = set(parent_tags)
         parent_tags_for_children.add(name)
         extra = _CHILD_TAGS.get(name)
