@@ -312,7 +312,10 @@ def _build_from_lxml(builder: LXMLTreeBuilder, soup: BeautifulSoup, markup: str)
     from lxml import etree
 
     parser = _plain_html_parser()
-    root = etree.fromstring(markup, parser)
+    try:
+        root = etree.fromstring(markup, parser)
+    except Exception as e:  # noqa: BLE001 - whatever lxml's tree mode rejects, bs4's path decides about
+        raise _Bail from e
     if markup.count("<") > 1000 and any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
         raise _Bail  # lxml's tree stops at 2,048 levels; bs4's events go on
     if root is None or root.tag != "html" or root.getprevious() is not None or root.getnext() is not None:
