@@ -197,39 +197,6 @@ class _TreeBuilder(LXMLTreeBuilder):
 
 
 _DOCTYPE = re.compile(r"<!doctype", re.IGNORECASE)  # bs4 keeps one anywhere; lxml's tree has none
-_TEMPLATES: dict[str, dict] = {}
-
-
-def _tag_template(builder: LXMLTreeBuilder, name: str) -> dict:
-    """What ``Tag.__init__`` sets on a parsed tag of this name, bar its attributes and links."""
-    found = _TEMPLATES.get(name)
-    if (
-        found is None
-        or found["cdata_list_attributes"] is not builder.cdata_list_attributes
-        or found["preserve_whitespace_tags"] is not builder.preserve_whitespace_tags
-        or found["attribute_value_list_class"] is not builder.attribute_value_list_class
-    ):
-        found = {
-            "parser_class": BeautifulSoup,
-            "name": name,
-            "namespace": None,
-            "prefix": None,
-            "sourceline": None,
-            "sourcepos": None,
-            "attribute_value_list_class": builder.attribute_value_list_class,
-            "known_xml": builder.is_xml,
-            "hidden": False,
-            "can_be_empty_element": builder.can_be_empty_element(name),
-            "cdata_list_attributes": builder.cdata_list_attributes,
-            "preserve_whitespace_tags": builder.preserve_whitespace_tags,
-        }
-        if name not in builder.string_containers:
-            found["interesting_string_types"] = Tag.MAIN_CONTENT_STRING_TYPES
-        if len(_TEMPLATES) < 4096:
-            _TEMPLATES[name] = found
-    return found
-
-
 class _Build:
     """The state of one direct build: the last node made (bs4's ``_most_recent_element``), how many open
     tags keep whitespace, the open string-container tags."""
@@ -244,6 +211,8 @@ class _Build:
         self.last: object = soup._most_recent_element
         self.preserving = 0
         self.container_stack: list[Tag] = []
+        self.empty: dict[str, bool] = {}
+        self.names: dict[str, None] = {}  # bs4's open_tag_counter: every name seen, in order, at 0 once closed
 
     def string(self, text: str, parent: Tag, kind: type[NavigableString]) -> None:
         """``BeautifulSoup.endData`` and ``object_was_parsed`` for one string."""
@@ -274,18 +243,27 @@ class _Build:
             if k[:1] == "{" or v == k:  # a bare ``disabled`` reads as "" in bs4's events, as "disabled" here
                 raise _Bail
             attrs[k] = v
+        if attrs:
+            attrs = builder._replace_cdata_list_attribute_values(name, attrs)
+        empty = self.empty.get(name)
+        if empty is None:
+            empty = self.empty[name] = builder.can_be_empty_element(name)
+        containers = self.containers
+        container = containers.get(name)
         tag = Tag.__new__(Tag)
         last, contents = self.last, parent.contents
         prev = contents[-1] if contents else None
-        d = dict(_tag_template(builder, name))
-        d.update(
-            _namespaces=self.namespaces, attrs=builder._replace_cdata_list_attribute_values(name, attrs),
-            contents=[], parent=parent, previous_element=last, next_element=None, next_sibling=None,
-            previous_sibling=prev,
-        )  # fmt: skip
-        tag.__dict__ = d
-        if name in self.containers:
-            tag.interesting_string_types = {self.containers[name]}
+        tag.__dict__ = {  # what Tag.__init__ sets, in its order, and setup()'s links
+            "parser_class": BeautifulSoup, "name": name, "namespace": None, "_namespaces": self.namespaces,
+            "prefix": None, "sourceline": None, "sourcepos": None,
+            "attribute_value_list_class": builder.attribute_value_list_class, "attrs": attrs,
+            "known_xml": builder.is_xml, "contents": [], "parent": parent, "previous_element": last,
+            "next_element": None, "next_sibling": None, "previous_sibling": prev, "hidden": False,
+            "can_be_empty_element": empty, "cdata_list_attributes": builder.cdata_list_attributes,
+            "preserve_whitespace_tags": self.preserve,
+            "interesting_string_types": Tag.MAIN_CONTENT_STRING_TYPES if container is None else {container},
+        }  # fmt: skip
+        if container is not None:
             self.container_stack.append(tag)
         if name == "meta":
             builder.set_up_substitutions(tag)
@@ -295,7 +273,7 @@ class _Build:
             prev.next_sibling = tag
         contents.append(tag)
         self.last = tag
-        self.counter[name] += 0
+        self.names[name] = None
         if name in self.preserve:
             self.preserving += 1
         return tag
@@ -347,6 +325,8 @@ def _build_from_lxml(builder: LXMLTreeBuilder, soup: BeautifulSoup, markup: str)
             if el.text:  # type: ignore[attr-defined]
                 stack.append((el.text, tag))  # type: ignore[attr-defined]
     soup._most_recent_element = build.last
+    for name in build.names:
+        build.counter[name] += 0
 
 
 _HTML_PARSER = threading.local()
