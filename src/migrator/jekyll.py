@@ -450,6 +450,8 @@ def escape_liquid(text: str) -> str:
     is never split by the excerpt separator). A line that itself mentions ``endraw`` cannot be wrapped, so
     each ``{`` that starts a delimiter there becomes the expression ``{{ "{" }}``, which prints one brace.
     """
+    if "{{" not in text and "{%" not in text:
+        return text  # no line to change
     out = []
     for line in text.split("\n"):
         if "{{" in line or "{%" in line:
@@ -461,6 +463,8 @@ def escape_liquid(text: str) -> str:
 def unescape_liquid(text: str) -> str:
     """Undo :func:`escape_liquid` (a line wrapped in ``{% raw %}…{% endraw %}``, or ``{{ "{" }}`` for one
     brace) so the text reads as a visitor of the built site sees it."""
+    if "{" not in text:
+        return text  # no line to change
     out = []
     for line in text.split("\n"):
         if line.startswith(_RAW_OPEN) and line.endswith(_RAW_CLOSE):
