@@ -106,22 +106,24 @@ def html_words(html: str) -> Counter[str]:
     lead = body.text if body.text and body.text.strip() else ""
     parts: list[str] = [" " + lead]
     stack: list[object] = [" "]  # elements to read, and the text to add once a block's children are read
-    stack.extend(reversed(list(body)))
+    stack.extend(body[::-1])
     while stack:
         el = stack.pop()
-        if isinstance(el, str):
-            parts.append(el)
+        if type(el) is str:
+            parts.append(el)  # type: ignore[arg-type]
             continue
-        tag = el.tag if isinstance(el.tag, str) else None  # type: ignore[attr-defined]
+        tag = el.tag  # type: ignore[attr-defined]  (each read of an lxml property makes a new object)
         tail = el.tail  # type: ignore[attr-defined]
-        if tag is None or tag in _INVISIBLE:  # a comment or a script: only its tail is read
+        if type(tag) is not str or tag in _INVISIBLE:  # a comment or a script: only its tail is read
             if tail:
                 parts.append(tail)
             continue
         brk = " " if tag in _BREAKS else ""
-        parts.append(brk + (el.text or ""))  # type: ignore[attr-defined]
-        stack.append(brk + (tail or ""))
-        stack.extend(reversed(list(el)))  # type: ignore[call-overload]
+        text = el.text  # type: ignore[attr-defined]
+        parts.append(brk + text if text else brk)
+        stack.append(brk + tail if tail else brk)
+        if len(el):  # type: ignore[arg-type]
+            stack.extend(el[::-1])  # type: ignore[index]
     return words("".join(parts))
 
 
