@@ -185,7 +185,13 @@ class _TreeBuilder(LXMLTreeBuilder):
 
     def feed(self, markup: object) -> None:
         soup = self.soup
-        if isinstance(markup, str) and soup is not None and not soup.contents and not _DOCTYPE.search(markup):
+        if (
+            isinstance(markup, str)
+            and soup is not None
+            and not soup.contents
+            and not _DOCTYPE.search(markup)
+            and _direct_build_ok()
+        ):
             try:
                 _build_from_lxml(self, soup, markup)
                 return
@@ -197,6 +203,56 @@ class _TreeBuilder(LXMLTreeBuilder):
 
 
 _DOCTYPE = re.compile(r"<!doctype", re.IGNORECASE)  # bs4 keeps one anywhere; lxml's tree has none
+# a document with every kind of node the direct build makes (multi-valued attributes, string classes, kept
+# and collapsed whitespace, a comment, a void element, meta's charset)
+_PROBE = (
+    '<html><body><p class="a  b" id="x">t<b>u</b> <!--c--><br></p>\n<pre> x <i>y</i>\n</pre> <script>s</script>'
+    '<style>p{}</style><template><b>t</b></template><ruby>r<rt><b>t</b></rt><rp>(</rp></ruby>'
+    '<meta charset="utf-8"><a rel="nofollow x" href="/">l</a><table><tr><td headers="h">&amp;</td></tr></table>'
+    "<textarea>  </textarea>\n</body></html>"
+)
+_DIRECT: list[bool] = []  # whether the direct build makes bs4's tree (this bs4's), checked once on _PROBE
+_DIRECT_LOCK = threading.Lock()
+
+
+def _direct_build_ok() -> bool:
+    if not _DIRECT:
+        with _DIRECT_LOCK:
+            if not _DIRECT:
+                _DIRECT.append(True)  # the probe's own parse takes the direct build
+                try:
+                    same = _tree_shape(BeautifulSoup(_PROBE, builder=_TreeBuilder())) == _tree_shape(
+                        BeautifulSoup(_PROBE, "lxml")
+                    )
+                except Exception:  # noqa: BLE001 - any failure means: bs4's own path
+                    same = False
+                _DIRECT[0] = same
+    return _DIRECT[0]
+
+
+def _tree_shape(soup: BeautifulSoup) -> list:
+    """Every node of ``soup`` with all its fields, the links between nodes as their positions."""
+    nodes: list[object] = [soup]
+    stack: list[object] = soup.contents[::-1]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        if isinstance(node, Tag):
+            stack.extend(node.contents[::-1])
+    where = {id(n): i for i, n in enumerate(nodes)}
+
+    def value(v: object) -> object:
+        if isinstance(v, (Tag, NavigableString)):
+            return ("node", where.get(id(v), -1))
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        return v
+
+    return [
+        (type(n).__name__, str(n) if isinstance(n, NavigableString) else None,
+         sorted((k, value(v)) for k, v in vars(n).items() if k != "builder"))
+        for n in nodes
+    ]  # fmt: skip
 class _Build:
     """The state of one direct build: the last node made (bs4's ``_most_recent_element``), how many open
     tags keep whitespace, the open string-container tags."""

@@ -221,7 +221,7 @@ def _cleaner():  # type: ignore[no-untyped-def]
         attributes = {t: set(a) for t, a in _ATTRS.items()}
         attributes["div"] = {SCRIPT_MARKER}
         attributes["*"] = set(_GENERIC_ATTRS)
-        _CALL.cleaner = nh3.Cleaner(
+        options = dict(
             tags=set(_TAGS),
             clean_content_tags=set(_DROP_WITH_CONTENT),
             attributes=attributes,
@@ -231,7 +231,19 @@ def _cleaner():  # type: ignore[no-untyped-def]
             link_rel=None,
             strip_comments=False,
         )
+        if hasattr(nh3, "Cleaner"):
+            _CALL.cleaner = nh3.Cleaner(**options)
+        else:  # an nh3 before its Cleaner (0.2.18): the same options on every call
+            _CALL.cleaner = _PerCall(nh3.clean, options)
     return _CALL.cleaner
+
+
+class _PerCall:
+    def __init__(self, fn, options: dict) -> None:  # type: ignore[no-untyped-def]
+        self.fn, self.options = fn, options
+
+    def clean(self, html: str) -> str:
+        return self.fn(html, **self.options)
 
 
 def clean(html: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> tuple[str, Removed]:
