@@ -14,9 +14,11 @@ is escaped.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, Comment, Doctype, NavigableString, Tag
+from bs4.builder._lxml import LXMLTreeBuilder
 from markdownify import ATX, MarkdownConverter
 
 from migrator.jekyll import escape_liquid as escape_liquid  # the generator's: Liquid prints the text as written
@@ -74,12 +76,25 @@ def code_language(el: Tag) -> str:
     """The language of a code block from HTML's own conventions, on the block and then its first
     ``<code>``: ``data-lang``/``data-language``, a ``lang-x``/``language-x`` class, or a bare class that
     names a language. (Editors' and highlighters' markers are turned into ``data-lang`` by the sources.)"""
-    for node in [el, *el.find_all("code", limit=1)]:
+    for node in [el, *_first_named(el, "code")]:
         for rule in (language_from_attributes, language_from_prefix, language_from_class):
             found = rule(node)
             if found is not None:
                 return found
     return ""
+
+
+def _first_named(el: Tag, name: str) -> list[Tag]:
+    """``el.find_all(name, limit=1)`` as a walk (bs4's filter costs more than the walk)."""
+    for node in el.descendants:
+        if isinstance(node, Tag) and node.name == name:
+            return [node]
+    return []
+
+
+def _named(el: Tag, names: frozenset[str] | set[str]) -> list[Tag]:
+    """``el.find_all(names)`` as a walk: the tags under ``el`` named in ``names``, in document order."""
+    return [node for node in el.descendants if isinstance(node, Tag) and node.name in names]
 
 
 def language_of(value: str) -> str:
@@ -145,22 +160,262 @@ def _blank_flags(tags: list[Tag]) -> dict[int, bool]:
 
 # elements that hold nothing in HTML; lxml's parser lets some (embed, source, track...) swallow what follows
 _VOID = ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr")
+_VOID_NAMES = frozenset(_VOID)
+_PRE, _BR = frozenset({"pre"}), frozenset({"br"})
 
 
 def _unswallow(body: Tag) -> None:
     """Move what a void element swallowed back after it (``<embed> text`` is not ``<embed>text</embed>``)."""
-    for el in body.find_all(_VOID):
+    for el in _named(body, _VOID_NAMES):
         if el.contents:
             for child in reversed(list(el.contents)):
                 el.insert_after(child.extract())
 
 
+class _Bail(Exception):
+    """What the direct build cannot reproduce: bs4's own event path builds the soup instead."""
+
+
+class _TreeBuilder(LXMLTreeBuilder):
+    """bs4's lxml builder, with the same tree built another way: lxml parses the markup into its own tree
+    (in C), and one walk of it makes the ``Tag``s and strings exactly as bs4's per-event path makes them
+    (the same attributes, string classes, whitespace rule and links), without its Python callback, tag
+    stack and filter work per node. What it cannot reproduce (processing instructions, namespaced names,
+    anything but one ``<html>`` root) goes the usual way."""
+
+    def feed(self, markup: object) -> None:
+        soup = self.soup
+        if (
+            isinstance(markup, str)
+            and soup is not None
+            and not soup.contents
+            and not _DOCTYPE.search(markup)
+            and _direct_build_ok()
+        ):
+            try:
+                _build_from_lxml(self, soup, markup)
+                return
+            except _Bail:
+                soup.reset()  # nothing of the direct build stays
+                self.initialize_soup(soup)
+                self.reset()
+        super().feed(markup)
+
+
+_DOCTYPE = re.compile(r"<!doctype", re.IGNORECASE)  # bs4 keeps one anywhere; lxml's tree has none
+# a document with every kind of node the direct build makes (multi-valued attributes, string classes, kept
+# and collapsed whitespace, a comment, a void element, meta's charset)
+_PROBE = (
+    '<html><body><p class="a  b" id="x">t<b>u</b> <!--c--><br></p>\n<pre> x <i>y</i>\n</pre> <script>s</script>'
+    '<style>p{}</style><template><b>t</b></template><ruby>r<rt><b>t</b></rt><rp>(</rp></ruby>'
+    '<meta charset="utf-8"><a rel="nofollow x" href="/">l</a><table><tr><td headers="h">&amp;</td></tr></table>'
+    "<textarea>  </textarea>\n</body></html>"
+)
+_DIRECT: list[bool] = []  # whether the direct build makes bs4's tree (this bs4's), checked once on _PROBE
+_DIRECT_LOCK = threading.Lock()
+
+
+def _direct_build_ok() -> bool:
+    if not _DIRECT:
+        with _DIRECT_LOCK:
+            if not _DIRECT:
+                _DIRECT.append(True)  # the probe's own parse takes the direct build
+                try:
+                    same = _tree_shape(BeautifulSoup(_PROBE, builder=_TreeBuilder())) == _tree_shape(
+                        BeautifulSoup(_PROBE, "lxml")
+                    )
+                except Exception:  # noqa: BLE001 - any failure means: bs4's own path
+                    same = False
+                _DIRECT[0] = same
+    return _DIRECT[0]
+
+
+def _tree_shape(soup: BeautifulSoup) -> list:
+    """Every node of ``soup`` with all its fields, the links between nodes as their positions."""
+    nodes: list[object] = [soup]
+    stack: list[object] = soup.contents[::-1]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        if isinstance(node, Tag):
+            stack.extend(node.contents[::-1])
+    where = {id(n): i for i, n in enumerate(nodes)}
+
+    def value(v: object) -> object:
+        if isinstance(v, (Tag, NavigableString)):
+            return ("node", where.get(id(v), -1))
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        return v
+
+    return [
+        (type(n).__name__, str(n) if isinstance(n, NavigableString) else None,
+         sorted((k, value(v)) for k, v in vars(n).items() if k != "builder"))
+        for n in nodes
+    ]  # fmt: skip
+class _Build:
+    """The state of one direct build: the last node made (bs4's ``_most_recent_element``), how many open
+    tags keep whitespace, the open string-container tags."""
+
+    def __init__(self, builder: LXMLTreeBuilder, soup: BeautifulSoup) -> None:
+        self.builder = builder
+        self.spaces = soup.ASCII_SPACES
+        self.containers = builder.string_containers
+        self.preserve = builder.preserve_whitespace_tags
+        self.namespaces = builder.active_namespace_prefixes[-1]
+        self.counter = soup.open_tag_counter
+        self.last: object = soup._most_recent_element
+        self.preserving = 0
+        self.container_stack: list[Tag] = []
+        self.empty: dict[str, bool] = {}
+        self.names: dict[str, None] = {}  # bs4's open_tag_counter: every name seen, in order, at 0 once closed
+
+    def string(self, text: str, parent: Tag, kind: type[NavigableString]) -> None:
+        """``BeautifulSoup.endData`` and ``object_was_parsed`` for one string."""
+        if not self.preserving and not text.strip(self.spaces):
+            text = "\n" if "\n" in text else " "
+        if kind is NavigableString and self.container_stack:
+            kind = self.containers.get(self.container_stack[-1].name, kind)
+        node = str.__new__(kind, text)  # NavigableString.__new__ without its setup(), done here once
+        last, contents = self.last, parent.contents
+        prev = contents[-1] if contents else None
+        node.__dict__.update(
+            hidden=False, parent=parent, previous_element=last, next_element=None, next_sibling=None,
+            previous_sibling=prev,
+        )  # fmt: skip
+        if last is not None:
+            last.next_element = node  # type: ignore[attr-defined]
+        if prev is not None:
+            prev.next_sibling = node
+        contents.append(node)
+        self.last = node
+
+    def tag(self, el: object, parent: Tag) -> Tag:
+        """``BeautifulSoup.handle_starttag`` (and ``Tag.__init__``) for one element."""
+        name: str = el.tag  # type: ignore[attr-defined]
+        builder = self.builder
+        attrs = builder.attribute_dict_class()
+        for k, v in el.attrib.items():  # type: ignore[attr-defined]
+            if k[:1] == "{" or v == k:  # a bare ``disabled`` reads as "" in bs4's events, as "disabled" here
+                raise _Bail
+            attrs[k] = v
+        if attrs:
+            attrs = builder._replace_cdata_list_attribute_values(name, attrs)
+        empty = self.empty.get(name)
+        if empty is None:
+            empty = self.empty[name] = builder.can_be_empty_element(name)
+        containers = self.containers
+        container = containers.get(name)
+        tag = Tag.__new__(Tag)
+        last, contents = self.last, parent.contents
+        prev = contents[-1] if contents else None
+        tag.__dict__ = {  # what Tag.__init__ sets, in its order, and setup()'s links
+            "parser_class": BeautifulSoup, "name": name, "namespace": None, "_namespaces": self.namespaces,
+            "prefix": None, "sourceline": None, "sourcepos": None,
+            "attribute_value_list_class": builder.attribute_value_list_class, "attrs": attrs,
+            "known_xml": builder.is_xml, "contents": [], "parent": parent, "previous_element": last,
+            "next_element": None, "next_sibling": None, "previous_sibling": prev, "hidden": False,
+            "can_be_empty_element": empty, "cdata_list_attributes": builder.cdata_list_attributes,
+            "preserve_whitespace_tags": self.preserve,
+            "interesting_string_types": Tag.MAIN_CONTENT_STRING_TYPES if container is None else {container},
+        }  # fmt: skip
+        if container is not None:
+            self.container_stack.append(tag)
+        if name == "meta":
+            builder.set_up_substitutions(tag)
+        if last is not None:
+            last.next_element = tag  # type: ignore[attr-defined]
+        if prev is not None:
+            prev.next_sibling = tag
+        contents.append(tag)
+        self.last = tag
+        self.names[name] = None
+        if name in self.preserve:
+            self.preserving += 1
+        return tag
+
+    def close(self, tag: Tag) -> None:
+        if tag.name in self.preserve:
+            self.preserving -= 1
+        if self.container_stack and self.container_stack[-1] is tag:
+            self.container_stack.pop()
+
+
+def _build_from_lxml(builder: LXMLTreeBuilder, soup: BeautifulSoup, markup: str) -> None:
+    """``soup``'s tree from ``markup`` as bs4's lxml builder makes it (see :class:`_TreeBuilder`)."""
+    from lxml import etree
+
+    parser = _plain_html_parser()
+    try:
+        root = etree.fromstring(markup, parser)
+    except Exception as e:  # noqa: BLE001 - whatever lxml's tree mode rejects, bs4's path decides about
+        raise _Bail from e
+    if markup.count("<") > 1000 and any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        raise _Bail  # lxml's tree stops at 2,048 levels; bs4's events go on
+    if root is None or root.tag != "html" or root.getprevious() is not None or root.getnext() is not None:
+        raise _Bail
+    build = _Build(builder, soup)
+    comment = etree.Comment
+    # (element, its bs4 parent) to open, (text, parent) to add, or (None, tag) to close a tag
+    stack: list[tuple[object, Tag]] = [(root, soup)]
+    while stack:
+        el, parent = stack.pop()
+        if el is None:
+            build.close(parent)
+        elif isinstance(el, str):
+            build.string(el, parent, NavigableString)
+        elif el.tag is comment:  # type: ignore[attr-defined]
+            build.string(el.text or "", parent, Comment)  # type: ignore[attr-defined]
+            if el.tail:  # type: ignore[attr-defined]
+                build.string(el.tail, parent, NavigableString)  # type: ignore[attr-defined]
+        else:
+            name = el.tag  # type: ignore[attr-defined]
+            if not isinstance(name, str) or name[:1] == "{":
+                raise _Bail  # a processing instruction, an entity, a namespaced name
+            tag = build.tag(el, parent)
+            tail = el.tail if el is not root else None  # type: ignore[attr-defined]
+            if tail:
+                stack.append((tail, parent))
+            stack.append((None, tag))
+            stack.extend([(child, tag) for child in reversed(el)])  # type: ignore[call-overload]
+            if el.text:  # type: ignore[attr-defined]
+                stack.append((el.text, tag))  # type: ignore[attr-defined]
+    soup._most_recent_element = build.last
+    for name in build.names:
+        build.counter[name] += 0
+
+
+_HTML_PARSER = threading.local()
+
+
+def _plain_html_parser():  # type: ignore[no-untyped-def]
+    """lxml's HTML parser (recovering, as bs4's builder has it; no Python element classes), one per thread:
+    its error log is read after each parse."""
+    parser = getattr(_HTML_PARSER, "parser", None)
+    if parser is None:
+        from lxml import etree
+
+        parser = _HTML_PARSER.parser = etree.HTMLParser(recover=True, huge_tree=True)
+    return parser
+
+
 def parse(html: str) -> BeautifulSoup:
     """A post body as a soup (the one parse a post gets in a run); ``body`` is the post."""
-    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
-    if soup.body is not None and ("<embed" in html or "<source" in html or "<track" in html or "<param" in html):
-        _unswallow(soup.body)
+    soup = BeautifulSoup(f"<html><body>{html}</body></html>", builder=_TreeBuilder())
+    if "<embed" in html or "<source" in html or "<track" in html or "<param" in html:
+        body = body_of(soup)
+        if body is not None:
+            _unswallow(body)
     return soup
+
+
+def body_of(soup: Tag) -> Tag | None:
+    """``soup.body`` (the first ``<body>`` in document order), as a walk that stops there: bs4's attribute
+    lookup builds a filter for a ``find`` on every access."""
+    for node in soup.descendants:
+        if isinstance(node, Tag) and node.name == "body":
+            return node
+    return None
 
 
 def _as_soup(html: str | BeautifulSoup) -> BeautifulSoup:
@@ -298,12 +553,14 @@ def _sanitize_and_relink(
             el.replace_with(token)
             breaks.append(token)
             continue
-        for attr in [a for a in el.attrs if a[:2].lower() == "on"]:
-            del el[attr]
-        for attr in ("href", "src", "action", "formaction"):
-            value = el.get(attr)
-            if isinstance(value, str) and _JS_URL.match(value):
+        attrs = el.attrs
+        if attrs:  # (most tags have none)
+            for attr in [a for a in attrs if a[:2].lower() == "on"]:
                 del el[attr]
+            for attr in ("href", "src", "action", "formaction"):
+                value = attrs.get(attr)
+                if isinstance(value, str) and _JS_URL.match(value):
+                    del el[attr]
         if name == "img":
             _relink_img(el, local)
         elif name == "a":
@@ -333,7 +590,7 @@ def _code_blocks(tags: list[Tag]) -> None:
     """One ``<pre>`` per code block: a ``<pre>`` inside another is unwrapped (its language kept), and inline
     markup and paragraphs around a ``<pre>`` (``<p><code><pre>``) are lifted off it."""
     for pre in [t for t in tags if t.name == "pre" and _alive(t)]:
-        outer = pre.find_parent("pre")
+        outer = next((a for a in pre.parents if a.name == "pre"), None)
         if outer is not None:
             lang = code_language(pre)
             if lang and not code_language(outer):
@@ -409,7 +666,7 @@ def _blocks_in_links(soup: BeautifulSoup, tags: list[Tag]) -> None:
 
 def _inside_pre(body: Tag) -> set[int]:
     ids: set[int] = set()
-    for pre in body.find_all("pre"):
+    for pre in _named(body, _PRE):
         ids.update(id(d) for d in pre.descendants)
     return ids
 
@@ -418,7 +675,7 @@ def _hoist_breaks(body: Tag, in_pre: set[int]) -> None:
     """A ``<br>`` that starts or ends bold/italic/link/code text belongs before/after it (else the break is
     lost in the emphasis, and the words on both sides of it run together). Trailing ones are moved last
     first, so ``<b>x<br><br></b>`` loses neither."""
-    brs = [br for br in body.find_all("br") if id(br) not in in_pre]
+    brs = [br for br in _named(body, _BR) if id(br) not in in_pre]
     for br in reversed(brs):
         while br.parent is not None and br.parent.name in _INLINE and _content_sibling(br, 1) is None:
             br.parent.insert_after(br.extract())
@@ -437,7 +694,7 @@ def _drop_blanks(soup: BeautifulSoup, body: Tag, in_pre: set[int]) -> None:
         if el.name not in _BLANKABLE or not blank.get(id(el)) or id(el) in in_pre or not _alive(el):
             continue
         if el.name == "span":
-            if el.find("br") is not None:
+            if _holds(el, _BR):
                 el.unwrap()
             elif any(ch.isspace() for ch in el.get_text()):
                 el.replace_with(NavigableString(" "))
@@ -445,7 +702,7 @@ def _drop_blanks(soup: BeautifulSoup, body: Tag, in_pre: set[int]) -> None:
                 el.decompose()
         elif _is_inline_content(_content_sibling(el, -1)) and _is_inline_content(_content_sibling(el, 1)):
             br = soup.new_tag("br")
-            if el.find("br") is not None or el.get_text().strip(" \t\r\n"):
+            if _holds(el, _BR) or el.get_text().strip(" \t\r\n"):
                 br["data-run"] = "1"  # it showed as an empty line: a paragraph break
             el.replace_with(br)
         else:
@@ -454,7 +711,7 @@ def _drop_blanks(soup: BeautifulSoup, body: Tag, in_pre: set[int]) -> None:
 
 def _break_runs(body: Tag, in_pre: set[int]) -> None:
     """``<br><br>`` runs are paragraph breaks: the first is marked, the rest go."""
-    for br in body.find_all("br"):
+    for br in _named(body, _BR):
         if br.parent is None or br.get("data-run") or id(br) in in_pre:
             continue
         run = [br]
@@ -490,7 +747,7 @@ def prepare(
     from migrator.urls import absolute_url, other_scheme
 
     soup = _as_soup(html)
-    body = soup.body
+    body = body_of(soup)
     assert body is not None
     amap = asset_map or {}
 
@@ -547,6 +804,96 @@ def _title(title: str) -> str:
     return ' "' + title.replace('"', r"\"").replace("|", "&#124;") + '"' if title else ""
 
 
+_ESC_BACKSLASH = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!:|\"'$<>=~])")
+_ESC_ENTITY = re.compile(r"&(?=#?\w+;)")
+_ESC_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+_ESC_TILDE = re.compile(r"~(?=~)")
+_ESC_LINE_MARK = re.compile(r"^(\s*)([#+=-])(?=\s|$)")
+_ESC_QUOTE = re.compile(r"^(\s*)>")
+_ESC_LIST_NUMBER = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
+_OPTIONS: list[dict] = []  # JekyllConverter's options, read once
+
+# markdownify's whitespace rules (should_remove_whitespace_inside/outside, its regexes), by tag name
+_MD_HEADING = re.compile(r"h(\d+)")
+_MD_WS_BLOCKS = frozenset(
+    "p blockquote article div section ol ul li dl dt dd table thead tbody tfoot tr td th".split()
+)
+_WS_INSIDE: dict[str, bool] = {}
+_CHILD_TAGS: dict[str, tuple[str, ...]] = {}
+_NEWLINE_WS = re.compile(r"[\t \r\n]*[\r\n][\t \r\n]*")
+_RUN_WS = re.compile(r"[\t ]+")
+
+
+def _ws_inside(el: object) -> bool:
+    """markdownify's ``should_remove_whitespace_inside``, cached by tag name."""
+    if not el:
+        return False
+    name = el.name  # type: ignore[attr-defined]
+    if not name:
+        return False
+    found = _WS_INSIDE.get(name)
+    if found is None:
+        found = _WS_INSIDE[name] = _MD_HEADING.match(name) is not None or name in _MD_WS_BLOCKS
+    return found
+
+
+def _ws_outside(el: object) -> bool:
+    """markdownify's ``should_remove_whitespace_outside``."""
+    return _ws_inside(el) or bool(el and el.name == "pre")  # type: ignore[attr-defined]
+
+
+def _child_tags(name: str) -> tuple[str, ...]:
+    """The pseudo-tags markdownify adds to its children's ``parent_tags``."""
+    extra: tuple[str, ...] = ()
+    if _MD_HEADING.match(name) is not None or name in ("td", "th"):
+        extra += ("_inline",)
+    if name in ("pre", "code", "kbd", "samp"):
+        extra += ("_noformat",)
+    return extra
+
+
+def _ignorable(el: object, inside: bool) -> bool:
+    """markdownify's ``_can_ignore``: whitespace next to a block's edges, comments, doctypes."""
+    if isinstance(el, Tag):
+        return False
+    if isinstance(el, (Comment, Doctype)):
+        return True
+    if isinstance(el, NavigableString):
+        if el.strip() != "":
+            return False
+        if inside and (not el.previous_sibling or not el.next_sibling):
+            return True
+        return _ws_outside(el.previous_sibling) or _ws_outside(el.next_sibling)
+    if el is None:
+        return True
+    raise ValueError(f"Unexpected element type: {type(el)}")
+
+
+def _join_collapsing(child_strings: list[str]) -> str:
+    """markdownify's join of its children's conversions: where one ends in newlines and the next starts with
+    some, the larger count (at most two) is kept."""
+    parts: list[str] = []
+    pending = ""  # the previous child's trailing newlines
+    for child in child_strings:
+        if child[0] != "\n" and child[-1] != "\n":
+            parts.append(pending)
+            parts.append(child)
+            pending = ""
+            continue
+        rest = child.lstrip("\n")
+        lead = len(child) - len(rest)
+        content = rest.rstrip("\n")
+        if pending and lead:
+            parts.append("\n" * min(2, max(len(pending), lead)))
+        else:
+            parts.append(pending)
+            parts.append(child[:lead])
+        parts.append(content)
+        pending = rest[len(content) :]
+    parts.append(pending)
+    return "".join(parts)
+
+
 class JekyllConverter(MarkdownConverter):
     """markdownify with the hooks a blog migration needs."""
 
@@ -561,19 +908,93 @@ class JekyllConverter(MarkdownConverter):
         strip_document = "strip"
         keep_inline_images_in = ["td", "th", "a"]
 
+    def __init__(self, **options: object) -> None:
+        if options:
+            super().__init__(**options)
+            return
+        if not _OPTIONS:  # markdownify reads the options off the classes with dir() on every instance
+            super().__init__()
+            _OPTIONS.append(dict(self.options))
+        self.options = dict(_OPTIONS[0])
+        self.convert_fn_cache = {}  # per instance: tests patch convert_<tag> methods on the class
+
     def escape(self, text: str, parent_tags: set[str]) -> str:  # type: ignore[override]
+        """Each rule runs only when its character is there (the same output, a fraction of the regex calls)."""
         if not text:
             return text
-        text = re.sub(r"\\(?=[\\`*_{}\[\]()#+\-.!:|\"'$<>=~])", r"\\\\", text)
+        if "\\" in text:
+            text = _ESC_BACKSLASH.sub(r"\\\\", text)
         text = super().escape(text, parent_tags)
-        text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
-        text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+        if "&" in text:
+            text = _ESC_ENTITY.sub("&amp;", text)
+        if "<" in text:
+            text = _ESC_TAG.sub("&lt;", text)
         text = text.replace("`", r"\`").replace("[", r"\[").replace("]", r"\]").replace("|", r"\|")
-        text = text.replace("$$", r"\$\$").replace("{:", r"\{:").replace("{#", r"\{#")  # {#id} ends a heading
-        text = re.sub(r"~(?=~)", r"\~", text)  # ~~ is strikethrough (and ~~~ a code fence) in kramdown's GFM
-        text = re.sub(r"^(\s*)([#+=-])(?=\s|$)", r"\1\\\2", text)
-        text = re.sub(r"^(\s*)>", r"\1\\>", text)  # kramdown: ">>" quotes too
-        text = re.sub(r"^(\s*\d+)([.)])(?=\s|$)", r"\1\\\2", text)
+        if "$$" in text or "{" in text:
+            text = text.replace("$$", r"\$\$").replace("{:", r"\{:").replace("{#", r"\{#")  # {#id} ends a heading
+        if "~~" in text:
+            text = _ESC_TILDE.sub(r"\~", text)  # ~~ is strikethrough (and ~~~ a code fence) in kramdown's GFM
+        lead = text.lstrip()[:1]
+        if lead and (lead in "#+=->" or lead.isdigit()):  # what the three rules below can match at all
+            text = _ESC_LINE_MARK.sub(r"\1\\\2", text)
+            text = _ESC_QUOTE.sub(r"\1\\>", text)  # kramdown: ">>" quotes too
+            text = _ESC_LIST_NUMBER.sub(r"\1\\\2", text)
+        return text
+
+    def process_element(self, node, parent_tags=None):  # type: ignore[no-untyped-def]
+        if isinstance(node, NavigableString):
+            return self.process_text(node, parent_tags=parent_tags)
+        return self.process_tag(node, parent_tags=parent_tags)
+
+    def process_tag(self, node, parent_tags=None):  # type: ignore[no-untyped-def]
+        """markdownify's, with its per-tag costs taken out and the same output: whether a tag is in a ``<pre>``
+        comes down with ``parent_tags`` instead of a ``find_parent`` per tag, the whitespace rules are looked
+        up per tag name, and newlines at child boundaries are split without a regex. (The recursion keeps
+        markdownify's frames per level, so a too-deep post fails at the same depth and is flattened alike.)"""
+        if parent_tags is None:
+            parent_tags = set()
+        name = node.name
+        inside = _ws_inside(node)
+        children_to_convert = [el for el in node.contents if type(el) is Tag or not _ignorable(el, inside)]
+        parent_tags_for_children = set(parent_tags)
+        parent_tags_for_children.add(name)
+        extra = _CHILD_TAGS.get(name)
+        if extra is None:
+            extra = _CHILD_TAGS[name] = _child_tags(name)
+        if extra:
+            parent_tags_for_children.update(extra)
+        child_strings = [
+            self.process_element(el, parent_tags=parent_tags_for_children) for el in children_to_convert
+        ]
+        child_strings = [s for s in child_strings if s]
+        if name == "pre" or "pre" in parent_tags:  # inside <pre> blocks, newlines are not collapsed
+            text = "".join(child_strings)
+        else:
+            text = _join_collapsing(child_strings)
+        convert_fn = self.get_conv_fn_cached(name)
+        if convert_fn is not None:
+            text = convert_fn(node, text, parent_tags=parent_tags)
+        return text
+
+    def process_text(self, el, parent_tags=None):  # type: ignore[no-untyped-def]
+        if parent_tags is None:
+            parent_tags = set()
+        if self.options["wrap"]:
+            return super().process_text(el, parent_tags=parent_tags)
+        text = str(el) or ""
+        if "pre" not in parent_tags:
+            if "\n" in text or "\r" in text:
+                text = _NEWLINE_WS.sub("\n", text)
+            if "\t" in text or "  " in text:
+                text = _RUN_WS.sub(" ", text)
+        if "_noformat" not in parent_tags:
+            text = self.escape(text, parent_tags)
+        prev, nxt = el.previous_sibling, el.next_sibling
+        parent_inside = _ws_inside(el.parent)
+        if _ws_outside(prev) or (parent_inside and not prev):
+            text = text.lstrip(" \t\r\n")
+        if _ws_outside(nxt) or (parent_inside and not nxt):
+            text = text.rstrip()
         return text
 
     convert_b = _no_glue(MarkdownConverter.convert_b)
@@ -719,7 +1140,7 @@ class JekyllConverter(MarkdownConverter):
             el["href"] = _url(href)
         if el.get("title"):
             el["title"] = str(el["title"]).replace("|", "&#124;")
-        if not text.strip() and not el.find("img"):
+        if not text.strip() and not _first_named(el, "img"):
             return text
         text = _spaced(text)
         if not _is_inline_content(_content_sibling(el, -1)):  # no space kept at the start of a line
@@ -785,6 +1206,8 @@ _FENCE = re.compile(r"^(?:\s*>)*\s*(`{3,}|~{3,})")
 _LINE_COLON = re.compile(r"^((?:\s*>)*\s*):(?=[ \t])")  # kramdown: a definition (after any line of text)
 _LINE_RULE = re.compile(r"^((?:\s*>)*\s*)(=+|-+)[ \t]*$")  # after a line of text: a setext heading
 _RAW_BLOCK = re.compile(r"^\s*</?(?:table|iframe|embed|object|video|audio|script|details|summary)\b")  # _raw()
+# what every rule of _escape_line_starts needs first, after any quote markers and spaces
+_MAYBE_MARKUP = re.compile(r"[\s>]*[:^=\-`~<]")
 _LINE_EOB = re.compile(r"^((?:\s*>)*\s*)\^(\s*)$")  # kramdown's end-of-block marker (the caret is dropped)
 
 
@@ -797,6 +1220,12 @@ def _escape_line_starts(text: str) -> str:
     html = False
     prev = ""
     for line in text.split("\n"):
+        if not fence and _MAYBE_MARKUP.match(line) is None:  # none of the rules below can match this line
+            if not line.strip():
+                html = False
+            out.append(line)
+            prev = line
+            continue
         m = _FENCE.match(line)
         if fence:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
@@ -817,11 +1246,21 @@ def _escape_line_starts(text: str) -> str:
     return "\n".join(out)
 
 
+_TRAILING_WS = re.compile(r"[ \t]+\n")
+_BREAK_ENDS_BLOCK = re.compile(r"  \n(?=\n|$)")
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
 def _finish(text: str) -> str:
-    text = text.replace(MORE_TOKEN, f"\n\n{EXCERPT_SEPARATOR}\n\n")
-    text = re.sub(r"[ \t]+\n", lambda m: "  \n" if m.group(0).startswith("  ") else "\n", text)
-    text = re.sub(r"  \n(?=\n|$)", "\n", text)  # a hard break that ends a block is noise
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    """(Each substitution only runs when what it replaces is there.)"""
+    if MORE_TOKEN in text:
+        text = text.replace(MORE_TOKEN, f"\n\n{EXCERPT_SEPARATOR}\n\n")
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING_WS.sub(lambda m: "  \n" if m.group(0).startswith("  ") else "\n", text)
+    if "  \n" in text:
+        text = _BREAK_ENDS_BLOCK.sub("\n", text)  # a hard break that ends a block is noise
+    if "\n\n\n" in text:
+        text = _BLANK_RUN.sub("\n\n", text)
     text = _escape_line_starts(text).replace(DD_TOKEN, ":")
     return text.strip() + "\n"
 
@@ -852,7 +1291,7 @@ def html_to_markdown(
 ) -> str:
     """Convert one post body to Markdown with local image paths and internal links, Liquid-safe."""
     soup = prepare(html, asset_map, base, links)
-    body = soup.body
+    body = body_of(soup)
     if body is None:
         return "\n"
     try:
@@ -875,7 +1314,7 @@ def html_to_clean_html(
     from migrator.sanitize import keeps_attribute
 
     soup = prepare(html, asset_map, base, links)
-    body = soup.body
+    body = body_of(soup)
     for br in body.find_all("br", attrs={"data-run": True}) if body else []:
         del br["data-run"]
         br.insert_after(soup.new_tag("br"))
@@ -951,10 +1390,37 @@ _BLOCK_FOR_TEXT = (
 )
 
 
+_TEXT_BLOCKS = frozenset(_BLOCK_TAGS)
+_TEXT_DROP = frozenset(["pre", "script", "figcaption", "iframe", "table"])
+_TEXT_DROP_HEADINGS = _TEXT_DROP | {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _visible_text(body: Tag, drop: frozenset[str]) -> str:
+    """``body.get_text("")`` with the elements in ``drop`` left out and a space on each side of every block:
+    one walk, the tree unchanged. Only the string types ``get_text`` reads (not comments, nor the text of
+    scripts, styles, templates and ruby annotations, which the parser typed apart)."""
+    parts: list[str] = []
+    stack: list[object] = list(reversed(body.contents))
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is NavigableString or kind is CData or kind is str:  # str: the space after a block
+            parts.append(node)  # type: ignore[arg-type]
+        elif kind is Tag or isinstance(node, Tag):
+            name = node.name  # type: ignore[attr-defined]
+            if name in drop:
+                continue
+            if name in _TEXT_BLOCKS:
+                parts.append(" ")
+                stack.append(" ")
+            stack.extend(reversed(node.contents))  # type: ignore[attr-defined]
+    return "".join(parts)
+
+
 def apply_clean_rules(soup: BeautifulSoup, rules: tuple[str, ...]) -> list[str]:
     """Drop what ``clean.remove`` names from a parsed post, in place: CSS selectors, or ``text:<regex>`` for the
     smallest block whose text matches. Returns the rules that removed something."""
-    body = soup.body
+    body = body_of(soup)
     if body is None or not rules:
         return []
     touched = []
@@ -986,18 +1452,10 @@ def plain_text(
     """The visible text of a post body, blocks separated by spaces (for excerpts and comparisons).
     ``prepared``: ``html`` is a soup that ``prepare`` (and a conversion) already went through; it is spent."""
     soup = html if prepared and not isinstance(html, str) else prepare(html)
-    body = soup.body
+    body = body_of(soup)
     if body is None:
         return ""
-    drop = ["pre", "script", "figcaption", "iframe", "table"] + (
-        ["h1", "h2", "h3", "h4", "h5", "h6"] if skip_headings else []
-    )
-    for el in body.find_all(drop):
-        el.decompose()
-    for el in body.find_all(_BLOCK_TAGS):
-        el.insert_after(NavigableString(" "))
-        el.insert_before(NavigableString(" "))
-    text = body.get_text("")
+    text = _visible_text(body, _TEXT_DROP_HEADINGS if skip_headings else _TEXT_DROP)
     if stop_at_more and MORE_TOKEN in text:
         text = text.split(MORE_TOKEN, 1)[0]
     return " ".join(text.replace(MORE_TOKEN, " ").split())

@@ -59,7 +59,7 @@ class Fallback:
 
 def words(text: str) -> Counter[str]:
     """The words of plain text: runs of letters and digits (any script), case-folded."""
-    return Counter(w.casefold() for w in _WORD.findall(text))
+    return Counter(map(str.casefold, _WORD.findall(text)))
 
 
 def soup_words(node: BeautifulSoup | Tag) -> Counter[str]:
@@ -69,11 +69,12 @@ def soup_words(node: BeautifulSoup | Tag) -> Counter[str]:
 
     not_text = (Comment, Declaration, Doctype, ProcessingInstruction)
     parts: list[str] = []
-    stack: list[object] = list(reversed(list(node.children)))
+    stack: list[object] = node.contents[::-1]
     while stack:
         item = stack.pop()
-        if isinstance(item, str) and not isinstance(item, NavigableString):
-            parts.append(item)  # a separator pushed after a block's children
+        kind = type(item)
+        if kind is str or kind is NavigableString:  # str: a separator pushed after a block's children
+            parts.append(item)  # type: ignore[arg-type]
         elif isinstance(item, Tag):
             if item.name in _INVISIBLE:
                 continue
@@ -81,7 +82,9 @@ def soup_words(node: BeautifulSoup | Tag) -> Counter[str]:
             if brk:
                 parts.append(" ")
                 stack.append(" ")
-            stack.extend(reversed(list(item.children)))
+            stack.extend(item.contents[::-1])
+        elif isinstance(item, str) and not isinstance(item, NavigableString):
+            parts.append(item)
         elif isinstance(item, NavigableString) and not isinstance(item, not_text):
             parts.append(str(item))
     return words("".join(parts))
@@ -90,31 +93,37 @@ def soup_words(node: BeautifulSoup | Tag) -> Counter[str]:
 def html_words(html: str) -> Counter[str]:
     """The visible words of an HTML fragment."""
     from lxml import etree
-    from lxml import html as lxml_html
+
+    from migrator.sanitize import fragment_body
 
     if not html.strip():
         return Counter()
     try:
-        root = lxml_html.fragment_fromstring(html, create_parent="div")
+        body = fragment_body(html)  # as lxml.html.fragment_fromstring(html, create_parent="div") parses it
     except (etree.ParserError, ValueError):
         return words(re.sub(r"<[^>]*>", " ", html))
-    parts: list[str] = []
-    stack: list[object] = [root]  # elements to read, and the text to add once a block's children are read
+    # the fragment's parent (a block) first: its text, then its children, then the space that ends it
+    lead = body.text if body.text and body.text.strip() else ""
+    parts: list[str] = [" " + lead]
+    stack: list[object] = [" "]  # elements to read, and the text to add once a block's children are read
+    stack.extend(body[::-1])
     while stack:
         el = stack.pop()
-        if isinstance(el, str):
-            parts.append(el)
+        if type(el) is str:
+            parts.append(el)  # type: ignore[arg-type]
             continue
-        tag = el.tag if isinstance(el.tag, str) else None  # type: ignore[attr-defined]
-        tail = el.tail if el is not root else None  # type: ignore[attr-defined]
-        if tag is None or tag in _INVISIBLE:  # a comment or a script: only its tail is read
+        tag = el.tag  # type: ignore[attr-defined]  (each read of an lxml property makes a new object)
+        tail = el.tail  # type: ignore[attr-defined]
+        if type(tag) is not str or tag in _INVISIBLE:  # a comment or a script: only its tail is read
             if tail:
                 parts.append(tail)
             continue
         brk = " " if tag in _BREAKS else ""
-        parts.append(brk + (el.text or ""))  # type: ignore[attr-defined]
-        stack.append(brk + (tail or ""))
-        stack.extend(reversed(list(el)))  # type: ignore[call-overload]
+        text = el.text  # type: ignore[attr-defined]
+        parts.append(brk + text if text else brk)
+        stack.append(brk + tail if tail else brk)
+        if len(el):  # type: ignore[arg-type]
+            stack.extend(el[::-1])  # type: ignore[index]
     return words("".join(parts))
 
 
@@ -221,7 +230,8 @@ def convert_markdown(
 
     to_md = converter or convert.html_to_markdown
     soup = reparse()
-    src = soup_words(soup.body) if soup.body is not None else Counter()
+    body = convert.body_of(soup)
+    src = soup_words(body) if body is not None else Counter()
     md = to_md(soup, asset_map, base, links)
     missing = lost(src, markdown_words(md))
     if not missing:
@@ -253,7 +263,8 @@ def convert_html(
     from migrator import convert
 
     soup = reparse()
-    src = soup_words(soup.body) if soup.body is not None else Counter()
+    body = convert.body_of(soup)
+    src = soup_words(body) if body is not None else Counter()
     html = convert.html_to_clean_html(soup, asset_map, base, links)
     missing = lost(src, html_words(unliquid(html)))
     if not missing:
@@ -273,8 +284,9 @@ def raw_html(
 ) -> str:
     """The post's HTML with only what safety needs: images relinked, scripts and handlers gone, no blank
     removal, no attribute stripping. Liquid-safe."""
+    from migrator import convert
 
-    body = soup.body
+    body = convert.body_of(soup)
     if body is None:
         return "\n"
     from bs4 import Comment
@@ -336,7 +348,7 @@ def _convert_with_html_blocks(
     from migrator import convert
 
     soup = reparse()
-    body = soup.body
+    body = convert.body_of(soup)
     if body is None:
         return None
     bad: list[Tag] = []

@@ -20,6 +20,7 @@ What it removed is counted per post (:class:`Removed`) for the summary and the r
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -168,10 +169,85 @@ def _srcset_safe(value: str) -> bool:
     return all(safe_url(c.strip().split()[0], image=True) for c in value.split(",") if c.strip())
 
 
-def clean(html: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> tuple[str, Removed]:
-    """``html`` with only allowed tags, attributes, URLs and embeds, and what was removed."""
+class _Call(threading.local):
+    """What one ``clean`` call's attribute filter reports to (per thread: the cleaner is built once)."""
+
+    removed: Removed | None = None
+    embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS
+    interrupted: list[BaseException] | None = None
+    cleaner: object | None = None
+
+
+_CALL = _Call()
+
+
+def _filter(tag: str, attr: str, value: str) -> str | None:
+    removed, embed_hosts = _CALL.removed, _CALL.embed_hosts
+    assert removed is not None
+    if attr == SCRIPT_MARKER:
+        return value
+    if tag in _EMBEDS and attr == _EMBEDS[tag]:
+        if not host_allowed(value, embed_hosts):
+            removed.embeds.append(value)
+            return None
+        return value
+    if attr == "srcset":
+        if _srcset_safe(value):
+            return value
+        removed.urls.append(value[:200])
+        return None
+    if attr in _URL_ATTRS and not safe_url(value, image=(tag in ("img", "source") and attr == "src")):
+        removed.urls.append(value[:200])
+        return None
+    return value
+
+
+def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
+    # nh3 swallows what a callback raises (it prints "Exception ignored" and drops the attribute): a
+    # Ctrl-C here would be lost and a half-cleaned post written, so it is kept and raised afterwards
+    try:
+        return _filter(tag, attr, value)
+    except BaseException as e:  # noqa: BLE001
+        if _CALL.interrupted is not None:
+            _CALL.interrupted.append(e)
+        return None
+
+
+def _cleaner():  # type: ignore[no-untyped-def]
+    """nh3's cleaner with the allow-lists, built once per thread (building it costs more than a post's clean)."""
     import nh3
 
+    if _CALL.cleaner is None:
+        attributes = {t: set(a) for t, a in _ATTRS.items()}
+        attributes["div"] = {SCRIPT_MARKER}
+        attributes["*"] = set(_GENERIC_ATTRS)
+        options = dict(
+            tags=set(_TAGS),
+            clean_content_tags=set(_DROP_WITH_CONTENT),
+            attributes=attributes,
+            generic_attribute_prefixes={"data-"},
+            url_schemes=set(_SCHEMES) | {"data"},
+            attribute_filter=_attribute_filter,
+            link_rel=None,
+            strip_comments=False,
+        )
+        if hasattr(nh3, "Cleaner"):
+            _CALL.cleaner = nh3.Cleaner(**options)
+        else:  # an nh3 before its Cleaner (0.2.18): the same options on every call
+            _CALL.cleaner = _PerCall(nh3.clean, options)
+    return _CALL.cleaner
+
+
+class _PerCall:
+    def __init__(self, fn, options: dict) -> None:  # type: ignore[no-untyped-def]
+        self.fn, self.options = fn, options
+
+    def clean(self, html: str) -> str:
+        return self.fn(html, **self.options)
+
+
+def clean(html: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> tuple[str, Removed]:
+    """``html`` with only allowed tags, attributes, URLs and embeds, and what was removed."""
     removed = Removed()
     removed.event_handlers = len(_EVENT_ATTR.findall(html))
 
@@ -182,56 +258,20 @@ def clean(html: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> tupl
         removed.embeds.append(src)
         return ""
 
-    marked = _SCRIPT_SRC.sub(keep_script, html)
-    before = Counter(t.lower() for t in _START_TAG.findall(marked))
+    marked = _SCRIPT_SRC.sub(keep_script, html) if "<" in html else html
+    before = Counter(map(str.lower, _START_TAG.findall(marked)))
 
     interrupted: list[BaseException] = []
-
-    def attribute_filter(tag: str, attr: str, value: str) -> str | None:
-        # nh3 swallows what a callback raises (it prints "Exception ignored" and drops the attribute): a
-        # Ctrl-C here would be lost and a half-cleaned post written, so it is kept and raised afterwards
-        try:
-            return _filter(tag, attr, value)
-        except BaseException as e:  # noqa: BLE001
-            interrupted.append(e)
-            return None
-
-    def _filter(tag: str, attr: str, value: str) -> str | None:
-        if attr == SCRIPT_MARKER:
-            return value
-        if tag in _EMBEDS and attr == _EMBEDS[tag]:
-            if not host_allowed(value, embed_hosts):
-                removed.embeds.append(value)
-                return None
-            return value
-        if attr == "srcset":
-            if _srcset_safe(value):
-                return value
-            removed.urls.append(value[:200])
-            return None
-        if attr in _URL_ATTRS and not safe_url(value, image=(tag in ("img", "source") and attr == "src")):
-            removed.urls.append(value[:200])
-            return None
-        return value
-
-    tags = set(_TAGS)
-    attributes = {t: set(a) for t, a in _ATTRS.items()}
-    attributes["div"] = {SCRIPT_MARKER}
-    attributes["*"] = set(_GENERIC_ATTRS)
-    out = nh3.clean(
-        marked,
-        tags=tags,
-        clean_content_tags=set(_DROP_WITH_CONTENT),
-        attributes=attributes,
-        generic_attribute_prefixes={"data-"},
-        url_schemes=set(_SCHEMES) | {"data"},
-        attribute_filter=attribute_filter,
-        link_rel=None,
-        strip_comments=False,
-    )
+    cleaner = _cleaner()
+    outer = (_CALL.removed, _CALL.embed_hosts, _CALL.interrupted)
+    _CALL.removed, _CALL.embed_hosts, _CALL.interrupted = removed, embed_hosts, interrupted
+    try:
+        out = cleaner.clean(marked)
+    finally:
+        _CALL.removed, _CALL.embed_hosts, _CALL.interrupted = outer
     if interrupted:
         raise interrupted[0]
-    after = Counter(t.lower() for t in _START_TAG.findall(out))
+    after = Counter(map(str.lower, _START_TAG.findall(out)))
     if before != after:  # something went: count it on the parsed trees (a regex also sees text in attributes)
         gone = _element_counts(marked) - _element_counts(out)
         gone.pop("div", None)
@@ -239,22 +279,50 @@ def clean(html: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> tupl
     return out, removed
 
 
+_FULL_HTML = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)  # lxml.html's test
+_PARSER = threading.local()
+
+
+def _nons(tag: object) -> object:
+    return tag.split("}", 1)[1] if isinstance(tag, str) and tag[:1] == "{" else tag
+
+
+def fragment_body(html: str):  # type: ignore[no-untyped-def]
+    """The ``<body>`` element of an HTML fragment, parsed as ``lxml.html.fragment_fromstring(html,
+    create_parent=...)`` parses it (its children are the fragment's; the same errors), with lxml's plain
+    parser: no Python class lookup per element."""
+    from lxml import etree
+
+    parser = getattr(_PARSER, "parser", None)
+    if parser is None:
+        parser = _PARSER.parser = etree.HTMLParser()  # lxml.html's options; one per thread
+    if not _FULL_HTML.match(html):
+        html = f"<html><body>{html}</body></html>"
+    doc = etree.fromstring(html, parser)
+    if doc is None:
+        raise etree.ParserError("Document is empty")
+    bodies = [e for e in doc if _nons(e.tag) == "body"]
+    if _nons(doc.tag) != "html" or len(bodies) != 1:
+        raise AssertionError(f"too many bodies: {bodies!r} in {html!r}")
+    return bodies[0]
+
+
 def _element_counts(html: str) -> Counter[str]:
     from lxml import etree
-    from lxml import html as lxml_html
 
     try:
-        root = lxml_html.fragment_fromstring(html, create_parent="div")
+        body = fragment_body(html)
     except (etree.ParserError, ValueError):
         return Counter()
-    counts = Counter(el.tag.lower() for el in root.iter() if isinstance(el.tag, str))
-    counts["div"] -= 1  # the parent made for the fragment
-    return counts
+    return Counter(el.tag.lower() for el in body.iterdescendants() if isinstance(el.tag, str))
 
 
 def restore_scripts(soup) -> None:  # type: ignore[no-untyped-def]
     """Turn the markers ``clean`` left for allowed ``<script src>`` embeds back into the scripts."""
-    for el in soup.find_all(attrs={SCRIPT_MARKER: True}):
+    from bs4 import Tag
+
+    marked = [el for el in soup.descendants if isinstance(el, Tag) and el.attrs.get(SCRIPT_MARKER) is not None]
+    for el in marked:  # a walk: bs4's find_all(attrs=...) builds a filter that costs more
         script = soup.new_tag("script", src=el[SCRIPT_MARKER])
         el.replace_with(script)
 
