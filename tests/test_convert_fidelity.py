@@ -3,6 +3,8 @@
 The golden cases (tests/golden) show whole documents; these pin the single rules, and
 test_site_build.py builds the goldens with the real kramdown."""
 
+import re
+
 import pytest
 
 from migrator import convert
@@ -199,6 +201,26 @@ def test_caption_tables_keep_every_image_and_cell():
 )
 def test_words_of_unknown_blocks_and_odd_inline_markup_stay_apart(html, expected):
     assert md(html) == expected
+
+
+@pytest.mark.parametrize(
+    ("html", "words"),
+    [
+        ('<p>a <a name="more">b <a name="more"></a> c</a> d</p>', "abcd"),  # lxml nests them
+        ('<ul><li>x<a name="more">y<!--more-->z</a></li></ul>', "xyz"),
+        ('<table><tr><td><a name="more"><a name="more"><a name="more"></a></a></a>w</td></tr></table>', "w"),
+    ],
+)
+def test_an_excerpt_break_inside_a_removed_break_is_not_an_error(html, words):
+    """A break inside another (nested ``<a name="more">``, or ``<!--more-->`` inside one) went with the outer
+    break and then failed the post ("Element has no parent"), and an anchor's own words went with it."""
+    out = md(html)
+    assert "<!--more-->" in out, out
+    assert re.findall(r"[a-z]", out.replace("<!--more-->", " ")) == list(words), out
+
+
+def test_words_inside_the_more_anchor_are_kept():
+    assert md('<p>a <a name="more">b</a> c</p>').split() == ["a", "<!--more-->", "b", "c"]
 
 
 @pytest.mark.parametrize(

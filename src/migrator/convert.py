@@ -487,7 +487,7 @@ def _more_breaks_out(breaks: list[NavigableString]) -> None:
         for anc in token.parents:
             if anc.name in _MORE_OUT:
                 outer = anc
-        if outer is not None:
+        if outer is not None and outer.parent is not None:
             outer.insert_after(token.extract())
 
 
@@ -548,9 +548,10 @@ def _sanitize_and_relink(
         if name in ("style", "noscript", "template") or (name == "script" and not el.get("src")):
             el.decompose()
             continue
-        if name == "a" and el.get("name") == "more":
+        if name == "a" and el.get("name") == "more":  # the break, then what the anchor held (words, more breaks)
             token = NavigableString(MORE_TOKEN)
-            el.replace_with(token)
+            el.insert_before(token)
+            el.unwrap()
             breaks.append(token)
             continue
         attrs = el.attrs
