@@ -17,7 +17,7 @@ PostKind = Literal["post", "page"]
 PostStatus = Literal["live", "draft"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KnownPost:
     """What the manifest recorded of a migrated post, handed to its source on a resync."""
 
@@ -163,7 +163,7 @@ class LocalCopy:
     only: bool = False  # the source's own file, with no copy on the web: when it is unusable, nothing is downloaded
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per post in memory: slots, no __dict__ (100,000 of them)
 class PostRecord:
     """The manifest's entry for one source post."""
 
@@ -303,13 +303,18 @@ def _checked(name: str, tp: Any, value: Any, items: str) -> Any:
     return value
 
 
+_HINTS: dict[type, dict[str, Any]] = {}  # record class -> its resolved type hints (a few classes: bounded)
+
+
 def record_from_json(cls: type[_R], data: Any, given: dict | None = None, missing: dict | None = None) -> _R:
     """A record from its JSON, every field's type checked (BadRecord names the first one wrong). ``given``:
     fields that are not in the JSON (its key); ``missing``: what an absent field is read as, where that is not
     the field's default (else None, or "" for required text)."""
     if not isinstance(data, dict):
         raise BadRecord(f"the record is {type(data).__name__}, not an object")
-    hints = typing.get_type_hints(cls)
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)  # once per class: it was 80% of loading a manifest
     values = dict(given or {})
     for f in fields(cls):  # type: ignore[arg-type]
         if f.name in values:

@@ -127,8 +127,7 @@ class Migration:
         self.manifest = Manifest.load(out, readonly=cfg.dry_run)
         self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
         self.baseurl = _site_baseurl(cfg, self.sink)
-        self.used_paths = {r.path for r in self.manifest.posts.values() if r.path}
-        self.used_folded = {p.casefold() for p in self.used_paths}
+        self.used_folded = {r.path.casefold() for r in self.manifest.posts.values() if r.path}  # names taken
         self._last_links: list[tuple[str, str]] = []
         self._prepared: dict[str, tuple[BeautifulSoup, list[ImageRef]]] = {}
         self._links_by_post: dict[str, list[tuple[str, str]]] = {}  # post id -> (new target, original URL)
@@ -352,7 +351,7 @@ class Migration:
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
         if action == Action.CONFLICT and not self.dry_run:
             assert entry is not None
-            rec = PostRecord(**{**entry.__dict__, "status": "conflict"})
+            rec = replace(entry, status="conflict")
             self.manifest.record_post(post.id, rec)
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
 
@@ -397,7 +396,6 @@ class Migration:
             self.sink.write(path, text)
         if moved_from is not None:
             self._remove_moved(moved_from)
-        self.used_paths.add(path)
         self.used_folded.add(path.casefold())
         rec = PostRecord(
             source_url=post.url,
@@ -467,7 +465,6 @@ class Migration:
         for rel in (old, _comments_file(old)):
             if self.sink.exists(rel):
                 self.sink.remove(rel)
-        self.used_paths.discard(old)
         self.used_folded.discard(old.casefold())
 
     # --- deletions ----------------------------------------------------------------------------------------
@@ -497,7 +494,7 @@ class Migration:
                     self.sink.remove(entry.path)
                     self.report.stats.removed.append(entry.path)
             if not self.dry_run:
-                self.manifest.record_post(post_id, PostRecord(**{**entry.__dict__, "status": "deleted", "path": None}))
+                self.manifest.record_post(post_id, replace(entry, status="deleted", path=None))
         if self.cfg.prune and not self.dry_run:
             self._prune_assets()
 
