@@ -162,6 +162,8 @@ class _JsonStream:
     """A JSON text read a megabyte at a time: the members of an object one by one, each value decoded alone
     (``raw_decode`` on the buffered text, refilled when a value runs past its end)."""
 
+    chunk = 1 << 20
+
     def __init__(self, f: IO[str]) -> None:
         self.f = f
         self.buf = ""
@@ -172,7 +174,7 @@ class _JsonStream:
     def _fill(self) -> bool:
         if self.eof:
             return False
-        chunk = self.f.read(1 << 20)
+        chunk = self.f.read(self.chunk)
         if not chunk:
             self.eof = True
             return False
