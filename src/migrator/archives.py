@@ -136,16 +136,17 @@ def site_terms(
     records: Iterable[PostRecord], read: Callable[[str], str | None]
 ) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """(tags, categories) of every published post of the site, from its front matter (what Jekyll will
-    list, hand edits included); drafts and unpublished posts are left out."""
-    out = []
+    list, hand edits included), each distinct pair once (in the order first seen: the pages come out the
+    same, and 100,000 posts' pairs are not all held); drafts and unpublished posts are left out."""
+    out: dict[tuple[tuple[str, ...], tuple[str, ...]], None] = {}
     for rec in records:
         if rec.status not in ("ok", "conflict") or rec.kind != "post" or not (rec.path or "").startswith("_posts/"):
             continue
         fm = _front_matter(read(rec.path or ""))
         if fm.get("published") is False:
             continue
-        out.append((_names(fm.get("tags")), _names(fm.get("categories"))))
-    return out
+        out[(_names(fm.get("tags")), _names(fm.get("categories")))] = None
+    return list(out)
 
 
 def site_pages(

@@ -1025,8 +1025,8 @@ class LocalizeReport(Report):
 
         return ExitStatus.PARTIAL if self.images_failed or self.summary().get("failed") else ExitStatus.OK
 
-    def to_json(self) -> dict:
-        data = super().to_json()
+    def to_json(self, posts: bool = True) -> dict:
+        data = super().to_json(posts)
         data["images"] = {
             "localized": len(self.images_localized),
             "already_local": len(self.images_local),

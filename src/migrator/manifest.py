@@ -13,12 +13,14 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from migrator.errors import OutputError
 from migrator.models import AssetRecord, BadRecord, PostRecord, record_from_json
@@ -141,10 +143,92 @@ def atomic_write_text(path: Path, text: str, tmp_dir: Path | None = None) -> Non
 
 # what an entry that lacks its status is read as: failed (retried), never ok
 _MISSING = {"status": "failed"}
+# the fields whose few values every record repeats: one string each, not one per record (a 100,000-post
+# manifest held 100,000 copies of its render key)
+_SHARED = ("status", "kind", "render_key", "reading")
 
 
 def _post_from(d: dict[str, Any]) -> PostRecord:
+    if isinstance(d, dict):
+        d = {k: sys.intern(v) if k in _SHARED and isinstance(v, str) else v for k, v in d.items()}
     return record_from_json(PostRecord, d, missing=_MISSING)
+
+
+class _Irregular(Exception):
+    """The manifest is not as :meth:`Manifest.json_pieces` writes it (or not valid): read it whole."""
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+class _JsonStream:
+    """A JSON text read a megabyte at a time: the members of an object one by one, each value decoded alone
+    (``raw_decode`` on the buffered text, refilled when a value runs past its end)."""
+
+    chunk = 1 << 20
+
+    def __init__(self, f: IO[str]) -> None:
+        self.f = f
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.decoder = json.JSONDecoder()
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.f.read(self.chunk)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf = self.buf[self.pos :] + chunk
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end of the text)."""
+        while True:
+            self.pos = _SPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._fill():
+                return ""
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError:
+                if self._fill():
+                    continue
+                raise _Irregular from None
+            if end == len(self.buf) and self._fill():
+                continue  # a number may go on in the next piece
+            self.pos = end
+            return value
+
+    def _take(self, expected: str) -> str:
+        c = self.peek()
+        if c not in expected or not c:
+            raise _Irregular
+        self.pos += 1
+        return c
+
+    def members(self) -> Iterator[str]:
+        """The keys of the object that starts here; the caller reads each one's value before the next."""
+        self._take("{")
+        if self.peek() == "}":
+            self.pos += 1
+            return
+        while True:
+            key = self.value()
+            if not isinstance(key, str):
+                raise _Irregular
+            self._take(":")
+            yield key
+            if self._take(",}") == "}":
+                return
 
 
 def _asset_from(url: str, d: dict[str, Any]) -> AssetRecord:
@@ -204,28 +288,78 @@ class Manifest:
         m = cls(out, readonly=readonly)
         if m.path.exists():
             try:
-                data = json.loads(m.path.read_text(encoding="utf-8"))
+                m._stream()
+            except _Irregular:  # not as the tool writes it: read whole, for the exact error (or a hand edit)
+                m.posts, m.assets = {}, {}
+                m._load_whole()
             except (OSError, ValueError) as e:
                 raise OutputError(
-                    f"cannot read {m.path}: {e}",
-                    "restore it from version control, or move it away to start over",
+                    f"cannot read {m.path}: {e}", "restore it from version control, or move it away to start over"
                 ) from None
-            if not isinstance(data, dict) or data.get("version") != VERSION:
-                raise OutputError(f"{m.path} is not a version-{VERSION} migrator manifest")
-            m._read(data)
         if m.journal_path.exists():
-            for line in m.journal_path.read_text(encoding="utf-8", errors="replace").splitlines():
-                try:
-                    rec = json.loads(line)
-                    if not isinstance(rec, dict) or not isinstance(rec.get("post", rec.get("asset")), str):
-                        continue
-                    if "post" in rec:
-                        m.posts[rec["post"]] = _post_from(rec["rec"])
-                    elif "asset" in rec:
-                        m.assets[rec["asset"]] = _asset_from(rec["asset"], rec["rec"])
-                except (ValueError, KeyError, TypeError):
-                    continue  # a torn last line from a kill, or a line that is not ours: the run redoes it
+            with open(m.journal_path, encoding="utf-8", errors="replace") as f:
+                for line in f:  # line by line: a killed big run's journal is never one string in memory
+                    m._replay(line)
         return m
+
+    def _replay(self, line: str) -> None:
+        try:
+            rec = json.loads(line)
+            if not isinstance(rec, dict) or not isinstance(rec.get("post", rec.get("asset")), str):
+                return
+            if "post" in rec:
+                self.posts[rec["post"]] = _post_from(rec["rec"])
+            elif "asset" in rec:
+                self.assets[rec["asset"]] = _asset_from(rec["asset"], rec["rec"])
+        except (ValueError, KeyError, TypeError):
+            return  # a torn last line from a kill, or a line that is not ours: the run redoes it
+
+    def _load_whole(self) -> None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise OutputError(
+                f"cannot read {self.path}: {e}",
+                "restore it from version control, or move it away to start over",
+            ) from None
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            raise OutputError(f"{self.path} is not a version-{VERSION} migrator manifest")
+        self._read(data)
+
+    def _stream(self) -> None:
+        """The manifest read record by record (:class:`_JsonStream`): a 100,000-post manifest (75 MB) was one
+        string and then one tree of dicts in memory, 210 MB at the peak before its records were built.
+        Anything :meth:`_read` would refuse raises _Irregular (read whole again, for its exact message)."""
+        top: dict[str, Any] = {}
+        with open(self.path, encoding="utf-8") as f:
+            js = _JsonStream(f)
+            if js.peek() != "{":
+                raise _Irregular
+            for key in js.members():
+                if key not in ("posts", "assets"):
+                    top[key] = js.value()
+                    continue
+                if js.peek() != "{":
+                    raise _Irregular
+                records: dict[str, Any] = {}
+                for rid in js.members():
+                    value = js.value()
+                    try:
+                        records[rid] = _post_from(value) if key == "posts" else _asset_from(rid, value)
+                    except BadRecord:
+                        raise _Irregular from None
+                top[key] = records
+            if js.peek() != "":
+                raise _Irregular  # text after the object (json.loads says where)
+        if top.get("version") != VERSION:
+            raise _Irregular
+        for key, kind in (("source", dict), ("last_sync", str)):
+            if top.get(key) is not None and not isinstance(top[key], kind):
+                raise _Irregular
+        self.source = {str(k): str(v) for k, v in (top.get("source") or {}).items()}
+        self.last_sync = top.get("last_sync")
+        self.posts = top.get("posts") or {}
+        self.assets = top.get("assets") or {}
 
     def _read(self, data: dict[str, Any]) -> None:
         """The manifest's sections, every record checked: a wrong type is one clear error, not a crash."""

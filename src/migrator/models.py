@@ -18,7 +18,7 @@ PostKind = Literal["post", "page"]
 PostStatus = Literal["live", "draft"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KnownPost:
     """What the manifest recorded of a migrated post, handed to its source on a resync."""
 
@@ -164,7 +164,7 @@ class LocalCopy:
     only: bool = False  # the source's own file, with no copy on the web: when it is unusable, nothing is downloaded
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per post in memory: slots, no __dict__ (100,000 of them)
 class PostRecord:
     """The manifest's entry for one source post."""
 

@@ -131,11 +131,12 @@ class Migration:
         self.manifest.grouped = True  # records wait for _commit(), which comes after their files
         self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
         self.baseurl = _site_baseurl(cfg, self.sink)
-        self.used_paths = {r.path for r in self.manifest.posts.values() if r.path}
-        self.used_folded = {p.casefold() for p in self.used_paths}
-        self._last_links: list[tuple[str, str]] = []
+        self.used_folded = {_folded(r.path) for r in self.manifest.posts.values() if r.path}  # names taken
+        self._last_links: tuple[str, ...] = ()  # the last post's links to posts of the blog (their old URLs)
         self._prepared: dict[str, tuple[BeautifulSoup, list[ImageRef]]] = {}
-        self._links_by_post: dict[str, list[tuple[str, str]]] = {}  # post id -> (new target, original URL)
+        # post id -> the original URLs of its links to the blog's posts (the new target is the source's
+        # internal_path of each, again: not kept, nor a list per post, for 100,000 posts)
+        self._links_by_post: dict[str, tuple[str, ...]] = {}
         self.ext = "html" if cfg.format == "html" else "md"
         self.render_key = render_key(cfg)
         self._source_error: str | None = None  # an unexpected error inside the source ended its listing
@@ -179,13 +180,13 @@ class Migration:
         amap = {url: f"{self.baseurl}/{rec.path}" for url, rec in records.items() if rec.status == "ok" and rec.path}
         base = post.url or self.source.blog.url or None
 
-        rewritten: list[tuple[str, str]] = []
+        rewritten: list[str] = []
 
         def links(url: str) -> str | None:
             path = self.source.internal_path(url)
             if not path:
                 return None
-            rewritten.append((f"{self.baseurl}{path}", url))
+            rewritten.append(url)
             return f"{self.baseurl}{path}"
 
         first = [soup]
@@ -198,7 +199,7 @@ class Migration:
         else:
             converted = guard.convert_markdown(reparse, amap, base, links)
         body = converted.body
-        self._last_links = list(dict.fromkeys(rewritten))
+        self._last_links = tuple(dict.fromkeys(rewritten))
         image = lead_image(post.thumbnail, records, amap)
         excerpt = convert.plain_excerpt(soup, self.cfg.front_matter.excerpt_length, post.summary, prepared=True)
         fm = jekyll.front_matter(post, self.cfg, self.source.blog, image=image, excerpt=excerpt or None)
@@ -356,7 +357,7 @@ class Migration:
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
         if action == Action.CONFLICT and not self.dry_run:
             assert entry is not None
-            rec = PostRecord(**{**entry.__dict__, "status": "conflict"})
+            rec = replace(entry, status="conflict")
             self.manifest.record_post(post.id, rec)
             return ReportItem(post.id, post.url, post.title, path, action.value, post.kind)
 
@@ -368,7 +369,7 @@ class Migration:
                 self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
         text, fallback = self._render(post, soup, records)
         if self._last_links:
-            self._links_by_post[post.id] = list(self._last_links)
+            self._links_by_post[post.id] = self._last_links
         out_sha = sha256_text(text)
         if action == Action.CONFLICT:  # a dry run shows the reviewer what --force would write
             diff = cap_text(unified_diff(self.sink.read(path) if path else None, text, path or ""), MAX_DIFF_CHARS)
@@ -401,8 +402,7 @@ class Migration:
             self.sink.write(path, text)
         if moved_from is not None:
             self._remove_moved(moved_from)
-        self.used_paths.add(path)
-        self.used_folded.add(path.casefold())
+        self.used_folded.add(_folded(path))
         rec = PostRecord(
             source_url=post.url,
             title=post.title,
@@ -471,7 +471,6 @@ class Migration:
         for rel in (old, _comments_file(old)):
             if self.sink.exists(rel):
                 self.sink.remove(rel)
-        self.used_paths.discard(old)
         self.used_folded.discard(old.casefold())
 
     # --- deletions ----------------------------------------------------------------------------------------
@@ -501,7 +500,7 @@ class Migration:
                     self.sink.remove(entry.path)
                     self.report.stats.removed.append(entry.path)
             if not self.dry_run:
-                self.manifest.record_post(post_id, PostRecord(**{**entry.__dict__, "status": "deleted", "path": None}))
+                self.manifest.record_post(post_id, replace(entry, status="deleted", path=None))
         if self.cfg.prune and not self.dry_run:
             self._prune_assets()
 
@@ -517,7 +516,8 @@ class Migration:
         for item in self.report.items:
             if item.action in ("create", "update", "unchanged") and item.source_url:
                 valid.add(urlsplit(item.source_url).path)
-        for post_id, links in self._links_by_post.items():
+        for post_id, olds in self._links_by_post.items():
+            links = [(f"{self.baseurl}{p}", old) for old in olds if (p := self.source.internal_path(old))]
             bad = [(new, old) for new, old in links if new[len(self.baseurl) :].split("#")[0] not in valid]
             if not bad:
                 continue
@@ -768,6 +768,13 @@ class Migration:
         for rel, text in pages.items():
             if self.sink.write_if_absent(rel, text):
                 self.report.stats.archives.append(rel)
+
+
+def _folded(path: str) -> str:
+    """``path.casefold()``, the same string object when that changes nothing (most paths: one string a post
+    held, not two)."""
+    folded = path.casefold()
+    return path if folded == path else folded
 
 
 def _comments_file(path: str) -> str:

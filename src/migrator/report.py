@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from migrator.models import RunStats
 ACTIONS = ("create", "update", "unchanged", "conflict", "deleted", "failed", "skipped")
 
 
-@dataclass
+@dataclass(slots=True)  # one per post of the run, kept to the end: no __dict__
 class ReportItem:
     post_id: str
     source_url: str | None
@@ -61,7 +62,8 @@ class Report:
             return ExitStatus.PARTIAL
         return ExitStatus.OK
 
-    def to_json(self) -> dict:
+    def to_json(self, posts: bool = True) -> dict:
+        """The JSON report (``posts=False``: its ``posts`` list left empty, for :func:`json_pieces`)."""
         return {
             "summary": self.summary(),
             "images": {
@@ -70,20 +72,7 @@ class Report:
                 "failed": self.stats.images_failed,
                 "from_archive": self.stats.images_from_archive,
             },
-            "posts": [
-                {
-                    "source_url": i.source_url,
-                    "title": i.title,
-                    "path": i.path,
-                    "action": i.action,
-                    "diff": i.diff,
-                    **({"error": i.error} if i.error else {}),
-                    **({"fallback": i.fallback} if i.fallback else {}),
-                    **({"sanitized": i.sanitized} if i.sanitized else {}),
-                    **({"images": i.images} if i.images is not None else {}),
-                }
-                for i in self.items
-            ],
+            "posts": [_item_json(i) for i in self.items] if posts else [],
             "warnings": list(self.stats.warnings),
             "cleaned": dict(self.stats.cleaned),
             "unresolved_links": [{"file": f, "url": u} for f, u in self.stats.unresolved_links],
@@ -91,6 +80,20 @@ class Report:
             "removed": list(self.stats.removed),
             "archives": list(self.stats.archives),
         }
+
+
+def _item_json(i: ReportItem) -> dict:
+    return {
+        "source_url": i.source_url,
+        "title": i.title,
+        "path": i.path,
+        "action": i.action,
+        "diff": i.diff,
+        **({"error": i.error} if i.error else {}),
+        **({"fallback": i.fallback} if i.fallback else {}),
+        **({"sanitized": i.sanitized} if i.sanitized else {}),
+        **({"images": i.images} if i.images is not None else {}),
+    }
 
 
 def describe_removed(data: dict) -> str:
@@ -217,20 +220,59 @@ def print_summary(report: Report, console: Console) -> None:
 
 
 def write_report(report: Report, path: Path) -> None:
+    """The report file, written piece by piece: a 100,000-post report is never one string in memory (its
+    HTML alone is ~150 MB; joined, encoded and written at once it was three times that at the peak)."""
     suffix = path.suffix.lower()
     if suffix == ".json":
-        text = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
+        pieces = json_pieces(report)
     elif suffix == ".md":
-        text = render_markdown(report)
+        pieces = markdown_pieces(report)
     elif suffix in (".html", ".htm"):
-        text = render_html(report)
+        pieces = html_pieces(report)
     else:
         raise UsageError(f"--report {path}: use a .json, .md or .html file name")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    with open(path, "w", encoding="utf-8") as f:
+        buffered: list[str] = []
+        size = 0
+        for piece in pieces:
+            buffered.append(piece)
+            size += len(piece)
+            if size > 1 << 20:
+                f.write("".join(buffered))
+                buffered, size = [], 0
+        f.write("".join(buffered))
+
+
+def json_pieces(report: Report) -> Iterator[str]:
+    """The text of ``json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"``, post by post (the
+    posts' list of dicts is never built whole)."""
+    whole = report.to_json(posts=False)
+
+    def dump(value: object, level: int) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+
+    yield "{"
+    for n, (key, value) in enumerate(whole.items()):
+        yield ("," if n else "") + f"\n  {dump(key, 1)}: "
+        if key != "posts":
+            yield dump(value, 1)
+            continue
+        if not report.items:
+            yield "[]"
+            continue
+        for i, item in enumerate(report.items):
+            yield ("[\n    " if i == 0 else ",\n    ") + dump(_item_json(item), 2)
+        yield "\n  ]"
+    yield "\n}\n"
 
 
 def render_markdown(report: Report) -> str:
+    return "".join(markdown_pieces(report))
+
+
+def markdown_pieces(report: Report) -> Iterator[str]:
+    """The Markdown report, post by post."""
     lines = [f"# migrator report: {report.blog_title or report.blog_url}", ""]
     lines.append("| action | count |")
     lines.append("| --- | ---: |")
@@ -239,9 +281,11 @@ def render_markdown(report: Report) -> str:
     lines.append("")
     if report.stats.warnings:
         lines += ["## Warnings", "", *(f"- {w}" for w in report.stats.warnings), ""]
+    yield "\n".join(lines) + "\n"
     for item in report.items:
         if item.action == "unchanged":
             continue
+        lines = []
         lines.append(f"## {item.action}: {item.path or '(no file)'}")
         lines.append("")
         lines.append(f"- title: {item.title}")
@@ -257,7 +301,7 @@ def render_markdown(report: Report) -> str:
         if item.diff:
             lines += ["", "```diff", item.diff.rstrip("\n"), "```"]
         lines.append("")
-    return "\n".join(lines) + "\n"
+        yield "\n".join(lines) + "\n"
 
 
 _CSS = """
@@ -332,42 +376,13 @@ REPORT_CSP = "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; fo
 def render_html(report: Report) -> str:
     """A self-contained page for a reviewer: the summary, then each post's action, old URL -> new file,
     the unified diff (updates, conflicts) and a rendered preview of each new post beside its original."""
+    return "".join(html_pieces(report))
+
+
+def html_pieces(report: Report) -> Iterator[str]:
+    """:func:`render_html`'s page, post by post."""
     esc = html.escape
     rows = "".join(f"<tr><th>{esc(a)}</th><td>{n}</td></tr>" for a, n in report.summary().items())
-    parts = []
-    for item in report.items:
-        if item.action == "unchanged":
-            continue
-        src = esc(item.source_url or "")
-        none = "(no source URL)" if item.images is not None else "(no URL: a draft)"
-        link = f"<a href='{src}'>{src}</a>" if item.source_url else none
-        body = ""
-        if item.error:
-            body += f"<p class='error'>{esc(item.error)}</p>"
-        if item.fallback:
-            body += (
-                f"<p class='fallback'>Kept as HTML ({esc(str(item.fallback.get('format')))}): "
-                f"{esc(str(item.fallback.get('reason')))}</p>"
-            )
-        if item.sanitized:
-            body += f"<p class='fallback'>Unsafe markup removed: {esc(describe_removed(item.sanitized))}</p>"
-        if item.images:
-            rows = "".join(
-                f"<li class='img {esc(str(i.get('status')))}'>{esc(_image_line(i))}</li>" for i in item.images
-            )
-            body += f"<ul class='images'>{rows}</ul>"
-        if item.diff:
-            body += _diff_html(item.diff)
-        if item.preview:
-            body += (
-                "<div class='columns'><div class='preview'><h3>New post</h3>"
-                f"{_preview_html(item.preview)}</div><div><h3>Original</h3><p>{link}</p></div></div>"
-            )
-        parts.append(
-            f"<section class='post {esc(item.action)}' data-action='{esc(item.action)}'>"
-            f"<h2><span class='action'>{esc(item.action)}</span>{esc(item.title or '(untitled)')}</h2>"
-            f"<p class='paths'>{link} &rarr; <code>{esc(item.path or '(not written)')}</code></p>{body}</section>"
-        )
     warnings = ""
     if report.stats.warnings:
         warnings = "<section id='warnings'><h2>Warnings</h2><ul>" + "".join(
@@ -381,10 +396,48 @@ def render_html(report: Report) -> str:
             f"<p>{report.previews_omitted} more new post(s) are listed without a preview (the first "
             f"{report.previews} are shown).</p>"
         )
-    return (
+    yield (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<meta http-equiv='Content-Security-Policy' content=\"{REPORT_CSP}\">"
         f"<title>migrator: {esc(report.blog_title or report.blog_url)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{title}: {esc(report.blog_title or report.blog_url)}</h1>"
-        f"<table class='summary' id='summary'>{rows}</table>{note}{warnings}{''.join(parts)}</body></html>\n"
+        f"<table class='summary' id='summary'>{rows}</table>{note}{warnings}"
+    )
+    for item in report.items:
+        if item.action != "unchanged":
+            yield _item_html(item)
+    yield "</body></html>\n"
+
+
+def _item_html(item: ReportItem) -> str:
+    esc = html.escape
+    src = esc(item.source_url or "")
+    none = "(no source URL)" if item.images is not None else "(no URL: a draft)"
+    link = f"<a href='{src}'>{src}</a>" if item.source_url else none
+    body = ""
+    if item.error:
+        body += f"<p class='error'>{esc(item.error)}</p>"
+    if item.fallback:
+        body += (
+            f"<p class='fallback'>Kept as HTML ({esc(str(item.fallback.get('format')))}): "
+            f"{esc(str(item.fallback.get('reason')))}</p>"
+        )
+    if item.sanitized:
+        body += f"<p class='fallback'>Unsafe markup removed: {esc(describe_removed(item.sanitized))}</p>"
+    if item.images:
+        images = "".join(
+            f"<li class='img {esc(str(i.get('status')))}'>{esc(_image_line(i))}</li>" for i in item.images
+        )
+        body += f"<ul class='images'>{images}</ul>"
+    if item.diff:
+        body += _diff_html(item.diff)
+    if item.preview:
+        body += (
+            "<div class='columns'><div class='preview'><h3>New post</h3>"
+            f"{_preview_html(item.preview)}</div><div><h3>Original</h3><p>{link}</p></div></div>"
+        )
+    return (
+        f"<section class='post {esc(item.action)}' data-action='{esc(item.action)}'>"
+        f"<h2><span class='action'>{esc(item.action)}</span>{esc(item.title or '(untitled)')}</h2>"
+        f"<p class='paths'>{link} &rarr; <code>{esc(item.path or '(not written)')}</code></p>{body}</section>"
     )

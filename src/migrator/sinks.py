@@ -262,17 +262,17 @@ class DryRunSink(FileSink):
 
     def __init__(self, out: Path) -> None:
         super().__init__(out)
-        self.would_write: dict[str, str] = {}  # path -> sha256 of what a real run would write (not the text:
-        self.would_remove: list[str] = []  # a dry run of a huge blog stays small)
+        self.would_write: set[str] = set()  # the paths a real run would write (not their texts, nor their
+        self.would_remove: list[str] = []  # hashes: a dry run of a huge blog stays small)
 
     def write(self, rel: str, text: str) -> None:
         inside(self.out, rel)
-        self.would_write[rel] = sha256_text(text)
+        self.would_write.add(rel)
 
     def write_if_absent(self, rel: str, text: str) -> bool:
         if self.exists(rel):
             return False
-        self.would_write[rel] = sha256_text(text)
+        self.would_write.add(rel)
         return True
 
     def remove(self, rel: str) -> None:

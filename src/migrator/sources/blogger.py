@@ -1203,6 +1203,7 @@ class BloggerExportSource(BloggerSource):
         if alternate:
             recorded.append(normalize_origin(alternate) if _is_url(alternate) else alternate.rstrip("/"))
         inferred = self._inferred_origins()
+        self._links, self._filenames = Counter(), set()  # only the origins needed them: 100,000 posts' links
         origins = list(dict.fromkeys(recorded + inferred))
         if not recorded and inferred:
             self.warnings.append(

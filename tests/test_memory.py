@@ -1,0 +1,157 @@
+"""What keeps a big run's memory small, checked cheaply (no timing, no memory threshold: bench/export.py
+measures those): records without __dict__, a manifest read record by record to the same result, reports
+written piece by piece to the same bytes, a dry-run sink that keeps no text, caches that stay bounded."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import pytest
+
+from migrator import archives, manifest, models
+from migrator.manifest import Manifest
+from migrator.models import AssetRecord, KnownPost, PostRecord
+from migrator.report import Report, ReportItem, render_html, render_markdown, write_report
+from migrator.sinks import DryRunSink
+
+
+def _record(i: int, **kw) -> PostRecord:
+    base = dict(source_url=f"https://b.example/2020/01/p{i}.html", title=f"Post {i} \u2028 \"q\"", updated=None,
+                source_sha256=f"{i:064x}", path=f"_posts/2020-01-01-p{i}.md", output_sha256=f"{i * 7:064x}",
+                status="ok", render_key="k" * 64, comment_count=i)  # fmt: skip
+    return PostRecord(**{**base, **kw})
+
+
+def _manifest(tmp_path, n: int = 30) -> Manifest:
+    m = Manifest(tmp_path)
+    m.source = {"platform": "blogger", "url": "https://b.example"}
+    m.last_sync = "2026-01-01T00:00:00+00:00"
+    for i in range(n):
+        m.posts[str(1000 + i)] = _record(i, fallback={"format": "html", "lost_words": i} if i % 7 == 0 else None)
+        m.assets[f"https://img.example/{i}.png"] = AssetRecord(f"https://img.example/{i}.png", f"assets/img/{i}.png",
+                                                               f"{i:064x}", bytes=123456789012 + i)  # fmt: skip
+    return m
+
+
+def test_per_post_records_have_no_dict():
+    for cls, args in ((PostRecord, None), (KnownPost, ("1",)), (ReportItem, ("1", None, "t", None, "create"))):
+        obj = _record(1) if args is None else cls(*args)
+        assert not hasattr(obj, "__dict__"), cls
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 7, 1])
+def test_manifest_streamed_reads_what_json_reads(tmp_path, monkeypatch, chunk):
+    """Record by record, through buffers cut anywhere (inside a string, a number, between tokens): the same
+    manifest as json.loads of the whole text."""
+    _manifest(tmp_path).save()
+    monkeypatch.setattr(manifest._JsonStream, "chunk", chunk)
+    streamed = Manifest.load(tmp_path)
+    whole = Manifest(tmp_path)
+    whole._load_whole()
+    assert streamed.posts == whole.posts and streamed.assets == whole.assets and len(streamed.posts) == 30
+    assert (streamed.source, streamed.last_sync) == (whole.source, whole.last_sync)
+    # the values every record repeats are one string, not one per record
+    a, b = streamed.posts["1000"], streamed.posts["1001"]
+    assert a.render_key is b.render_key and a.status is b.status and a.kind is b.kind
+
+
+def test_manifest_in_another_layout_or_broken_reads_as_before(tmp_path):
+    m = _manifest(tmp_path, 3)
+    data = m.to_json()
+    m.path.parent.mkdir(parents=True)
+    m.path.write_text(json.dumps(data))  # one line, as a hand edit or another tool might leave it
+    assert Manifest.load(tmp_path).posts == m.posts
+    data["posts"]["1000"]["status"] = 5
+    m.path.write_text(json.dumps(data))
+    with pytest.raises(manifest.OutputError, match="post '1000' is not a valid record"):
+        Manifest.load(tmp_path)
+    m.path.write_text(json.dumps(m.to_json()) + " trailing")
+    with pytest.raises(manifest.OutputError, match="cannot read .*Extra data"):
+        Manifest.load(tmp_path)
+    m.path.write_text(json.dumps({**m.to_json(), "posts": []}))
+    with pytest.raises(manifest.OutputError, match="posts is list, not dict"):
+        Manifest.load(tmp_path)
+
+
+def _report(tmp_path, dry_run: bool = True) -> Report:
+    r = Report(out=tmp_path, dry_run=dry_run, blog_title="B <&>", blog_url="https://b.example")
+    r.stats.warnings.append("a warning")
+    r.stats.unresolved_links.append(("_posts/x.md", "https://b.example/old.html"))
+    r.items += [
+        ReportItem("1", "https://b.example/a.html", "A \u2028", "_posts/a.md", "create", preview="---\ntitle: A\n---\n\nHi"),
+        ReportItem("2", None, "B", "_drafts/b.md", "update", diff="--- a\n+++ b\n-x\n+y\n"),
+        ReportItem("3", "https://b.example/c.html", "C", None, "failed", error="boom"),
+        ReportItem("4", "https://b.example/d.html", "D", "_posts/d.md", "unchanged"),
+        ReportItem("5", None, "E", "e.md", "update", images=[{"url": "u", "status": "failed", "where": "body"}],
+                   fallback={"format": "html", "reason": "r"}, sanitized={"elements": {"script": 1}}),  # fmt: skip
+    ]
+    return r
+
+
+@pytest.mark.parametrize("items", [True, False])
+def test_reports_written_piece_by_piece_are_the_same_bytes(tmp_path, items):
+    report = _report(tmp_path)
+    if not items:
+        report.items.clear()
+    for ext, expected in (
+        ("json", json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"),
+        ("md", render_markdown(report)),
+        ("html", render_html(report)),
+    ):
+        write_report(report, tmp_path / f"r.{ext}")
+        assert (tmp_path / f"r.{ext}").read_text(encoding="utf-8") == expected, ext
+    posts = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["posts"]
+    assert [p["title"] for p in posts][:1] == (["A \u2028"] if items else [])
+
+
+def test_html_report_summary_is_the_summary_even_when_a_file_lists_images(tmp_path):
+    page = render_html(_report(tmp_path))
+    summary = page.split("<table class='summary' id='summary'>", 1)[1].split("</table>", 1)[0]
+    assert "<tr><th>create</th><td>1</td></tr>" in summary and "<li" not in summary
+
+
+def test_dry_run_sink_keeps_no_text(tmp_path):
+    sink = DryRunSink(tmp_path)
+    text = "a post body " * 1000
+    sink.write("_posts/a.md", text)
+    assert sink.write_if_absent("_posts/b.md", text)
+    assert sink.would_write == {"_posts/a.md", "_posts/b.md"}
+    held = [v for v in vars(sink).values()] + list(sink.would_write)
+    assert not any(isinstance(v, str) and len(v) > 100 for v in held)
+    assert not (tmp_path / "_posts").exists()
+
+
+def test_record_type_hints_cache_is_bounded():
+    for i in range(50):
+        models.record_from_json(PostRecord, _record(i).to_json())
+        models.record_from_json(AssetRecord, {"path": "x"}, given={"url": f"u{i}"})
+    before = models._schema.cache_info().currsize
+    for i in range(50):
+        models.record_from_json(PostRecord, _record(i).to_json())
+    assert models._schema.cache_info().currsize == before <= 3 and len(fields(PostRecord)) == 16
+
+
+def test_archive_terms_are_kept_once_each():
+    recs = [_record(i) for i in range(6)]
+    text = {r.path: f"---\ntags:\n- t{i % 2}\n---\nx" for i, r in enumerate(recs)}
+    assert archives.site_terms(recs, text.get) == [(("t0",), ()), (("t1",), ())]
+
+
+def test_export_scan_drops_its_link_census(tmp_path):
+    """The links counted to infer the blog's address are not held through the run (one per link of
+    100,000 posts)."""
+    import takeout_archive as ta
+
+    from migrator.config import Config
+    from migrator.sources.blogger import open_export
+
+    blog = ta.TBlog("B", "42", "B")
+    for i in range(3):
+        html = f'<p><a href="https://b.blogspot.com/2020/01/p{(i + 1) % 3}.html">next</a></p>'
+        blog.posts.append(ta.TPost(str(i), f"P{i}", html, "2020-01-01T00:00:00Z", filename=f"/2020/01/p{i}.html"))
+    path = tmp_path / "feed.atom"
+    path.write_text(ta.feed_atom(blog), encoding="utf-8")
+    src = open_export(path, Config())
+    assert src.blog.url == "https://b.blogspot.com"  # inferred from those links
+    assert not src._links and not src._filenames
