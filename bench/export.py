@@ -29,9 +29,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures")]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
+
 
 import takeout_archive as ta  # noqa: E402
+from run import installed_env  # noqa: E402
 
 CDN = "https://blogger.googleusercontent.com/img/b/R29vZ2xl"
 BODY = """<h2>Section {i}</h2>
@@ -90,7 +92,7 @@ def write_export(folder: Path, posts: int) -> Path:
 
 def run_cli(args: list[str]) -> tuple[float, int, int]:
     """(seconds, peak RSS in MiB, exit status) of one CLI run in its own process."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env = dict(installed_env(), PYTHONPATH=str(ROOT / "src"))
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "migrator", *args, "-q"], env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)

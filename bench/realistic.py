@@ -39,7 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
 
-from run import BODY, png  # noqa: E402
+
+from run import BODY, installed_env, png  # noqa: E402
 from server import FixtureBlog, FixtureServer  # noqa: E402
 from tistory_site import TistoryBlog  # noqa: E402
 
@@ -168,6 +169,9 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int]:
         fmt = "raw" if out.endswith(".txt") else "flamegraph"
         gil = ["--gil"] if os.environ.get("BENCH_PYSPY_GIL") else []  # only the thread holding the GIL
         cmd = [str(Path(sys.executable).parent / "py-spy"), "record", *gil, "-f", fmt, "-r", "200", "-o", out, "--", *cmd]
+    if os.environ.get("BENCH_CPROFILE"):  # cProfile of each run (main thread): BENCH_CPROFILE=run-{n}.prof
+        CPU["runs"] = CPU.get("runs", 0) + 1
+        cmd[1:1] = ["-m", "cProfile", "-o", os.environ["BENCH_CPROFILE"].format(n=int(CPU["runs"]))]
     proc = subprocess.Popen(cmd, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
@@ -200,7 +204,7 @@ def main() -> int:
         web = Web(blog, args.latency, cert, key)
         (tmp / "py").mkdir()
         (tmp / "py" / "sitecustomize.py").write_text(SITECUSTOMIZE)
-        env = dict(os.environ, PYTHONPATH=f"{tmp / 'py'}{os.pathsep}{ROOT / 'src'}", REQUESTS_CA_BUNDLE=str(ca),
+        env = dict(installed_env(), PYTHONPATH=f"{tmp / 'py'}{os.pathsep}{ROOT / 'src'}", REQUESTS_CA_BUNDLE=str(ca),
                    MIGRATOR_BENCH_HOSTS=",".join(f"{h}={ip}" for h, ip in web.ips.items()))
         cfg = tmp / "bench.yaml"
         cfg.write_text(CONFIG)
@@ -275,7 +279,7 @@ def tistory_main(args: argparse.Namespace) -> int:
         web = Web(blog, args.latency, cert, key, hosts=[T_BLOG_HOST, *T_CDN_HOSTS], img_url="https://blog.kakaocdn.net")
         (tmp / "py").mkdir()
         (tmp / "py" / "sitecustomize.py").write_text(SITECUSTOMIZE)
-        env = dict(os.environ, PYTHONPATH=f"{tmp / 'py'}{os.pathsep}{ROOT / 'src'}", REQUESTS_CA_BUNDLE=str(ca),
+        env = dict(installed_env(), PYTHONPATH=f"{tmp / 'py'}{os.pathsep}{ROOT / 'src'}", REQUESTS_CA_BUNDLE=str(ca),
                    MIGRATOR_BENCH_HOSTS=",".join(f"{h}={ip}" for h, ip in web.ips.items()))
         cfg = tmp / "bench.yaml"
         cfg.write_text(f"allow_private_network: true\ntimezone: Asia/Seoul\ntistory:\n  delay: {args.delay}\n"

@@ -27,6 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures")]
 
+
+def installed_env() -> dict[str, str]:
+    """The environment of the measured runs: as an installed tool has it, its modules' bytecode cached
+    (a PYTHONDONTWRITEBYTECODE=1 shell made every run compile migrator's modules again, ~0.2 s each)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 from server import FixtureBlog, FixtureServer  # noqa: E402
 
 BODY = """<h2>Section {i}</h2>
@@ -91,7 +98,7 @@ images:
 
 def run_cli(args: list[str]) -> tuple[float, int]:
     """(seconds, peak RSS in MiB) of one CLI run in its own process."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env = dict(installed_env(), PYTHONPATH=str(ROOT / "src"))
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "migrator", *args, "-q"], env=env)
     _, status, usage = os.wait4(proc.pid, 0)

@@ -23,25 +23,20 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures")]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
 
+
+import run as run_bench  # noqa: E402
 import takeout_archive as ta  # noqa: E402
+from run import installed_env  # noqa: E402
 
 CDN = "https://blogger.googleusercontent.com/img/b/R29vZ2xl"
-BODY = """<h2>Section {i}</h2>
-<p>Post number {i} of the benchmark blog. It has <b>bold</b>, <i>italic</i> and a
-<a href="https://example.com/{i}">link</a>, and enough words to look like a real paragraph of a real post,
-which is what a blog mostly is: paragraphs of text, one after the other, with the odd list and picture.</p>
-<div class="separator"><a href="{cdn}/AVvXsE{i}a/s1600/photo-{i}-a.jpg"><img src="{cdn}/AVvXsE{i}a/s320/photo-{i}-a.jpg"></a></div>
-<ul><li>first point</li><li>second point<ul><li>nested</li></ul></li><li>third point</li></ul>
-<p>Another paragraph, with <code>inline code</code> and a second image below it.</p>
-<img src="{cdn}/AVvXsE{i}b/s640/photo-{i}-b.png" alt="second">
-<pre class="prettyprint lang-python">def f(x):
-    return x * {i}
-</pre>
-<table><tr><th>key</th><th>value</th></tr><tr><td>i</td><td>{i}</td></tr></table>
-<p>A last paragraph and a third image: <img src="{cdn}/AVvXsE{i}c/w400-h300/photo-{i}-c.jpg" alt="third"></p>
-"""
+BODY = run_bench.BODY  # bench/run.py's post, its images at Blogger's newer addresses with real file names
+for _old, _new in (("@IMG@/img/b/R29vZ2xl/k{i}a/s1600/a.png", "{cdn}/AVvXsE{i}a/s1600/photo-{i}-a.jpg"),
+                   ("@IMG@/img/b/R29vZ2xl/k{i}a/s320/a.png", "{cdn}/AVvXsE{i}a/s320/photo-{i}-a.jpg"),
+                   ("@IMG@/img/b/R29vZ2xl/k{i}b/s640/b.png", "{cdn}/AVvXsE{i}b/s640/photo-{i}-b.png"),
+                   ("@IMG@/img/a/k{i}c=s400", "{cdn}/AVvXsE{i}c/w400-h300/photo-{i}-c.jpg")):
+    BODY = BODY.replace(_old, _new)
 
 
 def write_takeout(folder: Path, posts: int, images: int) -> list[Path]:
@@ -80,7 +75,7 @@ def write_takeout(folder: Path, posts: int, images: int) -> list[Path]:
 
 def run_cli(args: list[str]) -> tuple[float, int, int]:
     """(seconds, peak RSS in MiB, exit status) of one CLI run in its own process."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env = dict(installed_env(), PYTHONPATH=str(ROOT / "src"))
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "migrator", *args, "-q"], env=env)
     _, status, usage = os.wait4(proc.pid, 0)
