@@ -178,6 +178,7 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"migrator {' '.join(args)} failed")
     CPU["last"] = usage.ru_utime + usage.ru_stime
+    CPU["sys"] = usage.ru_stime
     return seconds, usage.ru_maxrss // 1024
 
 
@@ -302,7 +303,7 @@ def tistory_main(args: argparse.Namespace) -> int:
                              f"{c['images']} to the CDNs"))  # fmt: skip
                 rows.append(("  against its bound (the larger of blog requests x delay, requests x latency / jobs)",
                              f"{seconds / bound:.2f}x ({bound:.1f} s; politeness {polite:.1f} s, wire {wire:.1f} s); "
-                             f"peak RSS {rss} MiB, CPU {CPU['last']:.1f} s"))  # fmt: skip
+                             f"peak RSS {rss} MiB, CPU {CPU['last']:.1f} s ({CPU['sys']:.1f} s of it system)"))  # fmt: skip
                 if label == "first migration":
                     written = len(list((tmp / "site" / "_posts").iterdir()))
                     images = sum(1 for f in (tmp / "site" / "assets" / "img").rglob("*") if f.is_file())
