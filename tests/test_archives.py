@@ -147,3 +147,23 @@ def test_names_jekyll_would_misread_build_at_their_paths(tmp_path):
     for t in tags:
         assert _listed(site / f"_site/tag/{t}.html") == ["A"], t
     assert _listed(site / "_site/category/IT/Dev:Ops.html") == ["A"]
+
+
+def test_a_run_that_changes_no_post_leaves_the_archive_pages_as_they_are(quiet_server, blog, cli, tmp_path):
+    """A no-op resync reads no post file for the archive pages (it read every one); a page you removed stays
+    removed until a run writes a post again, or --full; a removed archives/ folder comes back."""
+    site = tmp_path / "site"
+    assert cli("migrate", quiet_server.url, "--out", site, "--config", EXAMPLE_CONFIG).code == 0
+    pages = sorted(p.relative_to(site) for p in (site / "archives").rglob("*.html"))
+    assert pages
+    gone = site / pages[0]
+    gone.unlink()
+    res = cli("migrate", quiet_server.url, "--out", site, "--config", EXAMPLE_CONFIG)
+    assert res.code == 0 and not gone.exists(), res
+    res = cli("migrate", quiet_server.url, "--out", site, "--config", EXAMPLE_CONFIG, "--full")
+    assert res.code == 0 and gone.exists(), res
+    import shutil
+
+    shutil.rmtree(site / "archives")
+    res = cli("migrate", quiet_server.url, "--out", site, "--config", EXAMPLE_CONFIG)
+    assert res.code == 0 and sorted(p.relative_to(site) for p in (site / "archives").rglob("*.html")) == pages

@@ -757,6 +757,10 @@ class Migration:
             )
 
 
+    def _posts_changed(self) -> bool:
+        """This run wrote, or found deleted, a post (so its tags and categories may be new or gone)."""
+        return any(item.action in ("create", "update", "deleted") for item in self.report.items)
+
     def _archive_pages(self) -> None:
         """The pages at the old listing addresses (``/tag/<name>``, ``/category/<a>/<b>``, Blogger's
         ``/search/label/<name>``) that list the site's posts (``archives.py``); written once, never over a file."""
@@ -764,6 +768,8 @@ class Migration:
 
         if not self.cfg.site.archive_pages:
             return
+        if not self.cfg.full and not self._posts_changed() and self.sink.exists(archives.ARCHIVE_DIR):
+            return  # no post was written or removed: the pages an earlier run wrote stand (one you removed stays so)
         pages = archives.site_pages(self.manifest.posts.values(), self.sink.read, self.source.old_urls, self.cfg)
         for rel, text in pages.items():
             if self.sink.write_if_absent(rel, text):
