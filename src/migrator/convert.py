@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 
-from bs4 import BeautifulSoup, CData, Comment, Doctype, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, Comment, Doctype, NavigableString, PageElement, Tag
 from bs4.builder._lxml import LXMLTreeBuilder
 from markdownify import ATX, MarkdownConverter
 
@@ -283,6 +283,11 @@ class _Build:
             hidden=False, parent=parent, previous_element=last, next_element=None, next_sibling=None,
             previous_sibling=prev,
         )  # fmt: skip
+        self._attach(node, last, prev, contents)
+
+    def _attach(self, node: PageElement, last: PageElement | None, prev: PageElement | None, contents: list) -> None:
+        """Link ``node`` in after ``last`` (document order) and ``prev`` (its parent's last child), as bs4's
+        ``object_was_parsed`` does."""
         if last is not None:
             last.next_element = node  # type: ignore[attr-defined]
         if prev is not None:
@@ -323,12 +328,7 @@ class _Build:
             self.container_stack.append(tag)
         if name == "meta":
             builder.set_up_substitutions(tag)
-        if last is not None:
-            last.next_element = tag  # type: ignore[attr-defined]
-        if prev is not None:
-            prev.next_sibling = tag
-        contents.append(tag)
-        self.last = tag
+        self._attach(tag, last, prev, contents)
         self.names[name] = None
         if name in self.preserve:
             self.preserving += 1
