@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
 
 
-from run import BODY, installed_env, png  # noqa: E402
+from run import BODY, installed_env, png, print_rows  # noqa: E402
 from server import FixtureBlog, FixtureServer  # noqa: E402
 from tistory_site import TistoryBlog  # noqa: E402
 
@@ -241,9 +241,7 @@ def main() -> int:
             rows.insert(2, (f"  --jobs 1 against --jobs {args.jobs}", f"{t_one / t_full:.2f}x slower ({t_one:.1f} s)"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    width = max(len(a) for a, _ in rows)
-    for a, b in rows:
-        print(f"{a:{width}}  {b}")
+    print_rows(rows)
     return 0
 
 
@@ -317,9 +315,7 @@ def tistory_main(args: argparse.Namespace) -> int:
     finally:
         if not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
-    width = max(len(a) for a, _ in rows)
-    for a, b in rows:
-        print(f"{a:{width}}  {b}")
+    print_rows(rows)
     return 0
 
 

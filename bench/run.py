@@ -96,6 +96,13 @@ images:
 """
 
 
+def print_rows(rows: list[tuple[str, str]]) -> None:
+    """The bench's table: each measurement, then its result, in one column."""
+    width = max(len(a) for a, _ in rows)
+    for a, b in rows:
+        print(f"{a:{width}}  {b}")
+
+
 def run_cli(args: list[str]) -> tuple[float, int]:
     """(seconds, peak RSS in MiB) of one CLI run in its own process."""
     env = dict(installed_env(), PYTHONPATH=str(ROOT / "src"))
@@ -203,9 +210,7 @@ def main() -> int:
         rows.append((f"peak RSS, {args.big} posts (images off)", f"{rss_big} MiB ({t_big:.0f} s)"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    width = max(len(a) for a, _ in rows)
-    for a, b in rows:
-        print(f"{a:{width}}  {b}")
+    print_rows(rows)
     return 0
 
 

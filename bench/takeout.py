@@ -28,7 +28,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
 
 import run as run_bench  # noqa: E402
 import takeout_archive as ta  # noqa: E402
-from run import installed_env  # noqa: E402
+from run import installed_env, print_rows  # noqa: E402
 
 CDN = "https://blogger.googleusercontent.com/img/b/R29vZ2xl"
 BODY = run_bench.BODY  # bench/run.py's post, its images at Blogger's newer addresses with real file names
@@ -108,9 +108,7 @@ def main() -> int:
             ("peak RSS", f"{rss} MiB"),
             ("the same command again (nothing changed)", f"{again:.1f} s, peak RSS {rss_again} MiB"),
         ]
-        width = max(len(a) for a, _ in rows)
-        for a, b in rows:
-            print(f"{a:{width}}  {b}")
+        print_rows(rows)
     finally:
         if args.keep:
             print(f"kept {tmp}")

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
 
-from run import png  # noqa: E402
+from run import png, print_rows  # noqa: E402
 from server import FixtureServer  # noqa: E402
 from tistory_site import TistoryBlog  # noqa: E402
 
@@ -127,9 +127,7 @@ def main_bench() -> int:
     measure(args.posts, args.delay, args.jobs, rows, full=True)
     if args.check_posts:
         measure(args.check_posts, args.check_delay, args.jobs, rows, full=False)
-    width = max(len(a) for a, _ in rows)
-    for a, b in rows:
-        print(f"{a:{width}}  {b}")
+    print_rows(rows)
     return 0
 
 

@@ -113,7 +113,8 @@ def page_file(page: ArchivePage, n: int = 1) -> str:
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, the same safe constructor: 10x faster
 
 
-def _front_matter(text: str | None) -> dict:
+def front_matter(text: str | None) -> dict:
+    """A Jekyll file's front matter as a mapping (empty when it has none, or none that YAML reads)."""
     if not text or not text.startswith("---"):
         return {}
     head = text.split("\n---", 1)
@@ -142,7 +143,7 @@ def site_terms(
     for rec in records:
         if rec.status not in ("ok", "conflict") or rec.kind != "post" or not (rec.path or "").startswith("_posts/"):
             continue
-        fm = _front_matter(read(rec.path or ""))
+        fm = front_matter(read(rec.path or ""))
         if fm.get("published") is False:
             continue
         out[(_names(fm.get("tags")), _names(fm.get("categories")))] = None
@@ -157,7 +158,7 @@ def site_pages(
     out: dict[str, str] = {}
     for page in collect(urls, site_terms(records, read)):
         text = render_page(page, cfg)
-        mine = f"permalink: {_front_matter(text).get('permalink')}"
+        mine = f"permalink: {front_matter(text).get('permalink')}"
         n = 1
         while True:
             rel = page_file(page, n)
@@ -165,7 +166,7 @@ def site_pages(
             if existing is None and rel not in out:
                 out[rel] = text
                 break
-            if existing is not None and f"permalink: {_front_matter(existing).get('permalink')}" == mine:
+            if existing is not None and f"permalink: {front_matter(existing).get('permalink')}" == mine:
                 break  # written by an earlier run (or by you): kept as it is
             n += 1
     return out

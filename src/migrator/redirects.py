@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from migrator import sources
-from migrator.archives import ARCHIVE_DIR, YAML_LOADER
+from migrator.archives import ARCHIVE_DIR, front_matter
 from migrator.errors import OutputError, UsageError
 from migrator.jekyll import normalize_baseurl
 from migrator.manifest import Manifest, atomic_write_text
@@ -209,17 +209,6 @@ def build_map(
 # --- reading the site -----------------------------------------------------------------------------------
 
 
-def _front_matter(text: str) -> dict:
-    if not text.startswith("---"):
-        return {}
-    parts = text.split("\n---", 1)
-    try:
-        data = yaml.load(parts[0][3:], Loader=YAML_LOADER) if len(parts) == 2 else None
-    except yaml.YAMLError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _strs(value: object) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -307,7 +296,7 @@ def read_site(out: Path) -> Site:
         if rec.status not in ("ok", "conflict") or not rec.path or rec.path.startswith("_drafts/"):
             continue
         try:
-            fm = _front_matter((out / rec.path).read_text(encoding="utf-8"))
+            fm = front_matter((out / rec.path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             continue
         if fm.get("published") is False:
@@ -346,7 +335,7 @@ def read_archive_pages(out: Path) -> list[ArchiveLink]:
         return found
     for path in sorted(root.rglob("*.html")):
         try:
-            fm = _front_matter(path.read_text(encoding="utf-8"))
+            fm = front_matter(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             continue
         link, info = fm.get("permalink"), fm.get("archive")

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import IO, TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
@@ -1094,6 +1094,22 @@ def open_export(path: Path, cfg: Config) -> BloggerExportSource:
     return src
 
 
+def stream_feed(source: str | IO[bytes]) -> Iterator[tuple[str, etree._Element]]:
+    """An Atom export streamed: ('feed', element) for the feed's own children, ('entry', element) for each
+    entry, which is cleared (and its finished siblings dropped) once the caller moves on, so memory stays
+    flat for any size."""
+    context = etree.iterparse(source, events=("end",), recover=True, huge_tree=True, resolve_entities=False)
+    for _event, el in context:
+        parent = el.getparent()
+        if el.tag == ATOM + "entry":
+            yield "entry", el
+            el.clear()
+            while el.getprevious() is not None and parent is not None:
+                del parent[0]
+        elif parent is not None and parent.getparent() is None and parent.tag == ATOM + "feed":
+            yield "feed", el
+
+
 class BloggerExportSource(BloggerSource):
     """Reads a Takeout ``feed.atom`` or a legacy "Back up content" ``.xml`` with a streaming parser."""
 
@@ -1114,18 +1130,7 @@ class BloggerExportSource(BloggerSource):
     def _iter(self) -> Iterator[tuple[str, etree._Element]]:
         """('feed', element) for feed-level children, ('entry', element) for entries."""
         try:
-            context = etree.iterparse(
-                str(self.path), events=("end",), recover=True, huge_tree=True, resolve_entities=False
-            )
-            for _event, el in context:
-                parent = el.getparent()
-                if el.tag == ATOM + "entry":
-                    yield "entry", el
-                    el.clear()
-                    while el.getprevious() is not None and parent is not None:
-                        del parent[0]
-                elif parent is not None and parent.getparent() is None and parent.tag == ATOM + "feed":
-                    yield "feed", el
+            yield from stream_feed(str(self.path))
         except etree.XMLSyntaxError as e:
             raise NotABlogError(f"{self.path} is not well-formed XML: {e}") from None
 

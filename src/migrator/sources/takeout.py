@@ -54,6 +54,7 @@ from migrator.sources.blogger import (
     export_kind,
     image_name,
     original_image_url,
+    stream_feed,
 )
 
 if TYPE_CHECKING:
@@ -503,18 +504,10 @@ class TakeoutSource(BloggerExportSource):
     def _stream(self, member: Member) -> Iterator[tuple[str, etree._Element]]:
         try:
             with self.archive.open(member) as f:
-                context = etree.iterparse(f, events=("end",), recover=True, huge_tree=True, resolve_entities=False)
-                for _event, el in context:
-                    parent = el.getparent()
-                    if el.tag == ATOM + "entry":
-                        if self._scanning:
-                            self._observe(el)
-                        yield "entry", el
-                        el.clear()
-                        while el.getprevious() is not None and parent is not None:
-                            del parent[0]
-                    elif parent is not None and parent.getparent() is None and parent.tag == ATOM + "feed":
-                        yield "feed", el
+                for kind, el in stream_feed(f):
+                    if kind == "entry" and self._scanning:
+                        self._observe(el)
+                    yield kind, el
         except etree.XMLSyntaxError as e:
             raise NotABlogError(f"{self.archive.where(member)} is not well-formed XML: {e}") from None
         except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
