@@ -28,6 +28,7 @@ import os
 import shutil
 import socket
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -188,6 +189,8 @@ def main() -> int:
     ap.add_argument("--latency", type=float, default=0.03)
     ap.add_argument("--jobs", type=int, default=8)
     ap.add_argument("--skip-jobs-1", action="store_true", help="leave out the --jobs 1 comparison (slow)")
+    ap.add_argument("--noop-runs", type=int, default=1,
+                    help="run the no-op resync this many times and report the median (and the range)")
     ap.add_argument("--platform", choices=("blogger", "tistory"), default="blogger",
                     help="tistory: a Tistory blog over HTTPS instead (sitemap, pages at tistory.delay, signed "
                          "images on Kakao's CDN, comments)")  # fmt: skip
@@ -219,9 +222,12 @@ def main() -> int:
             if written != args.posts:
                 raise SystemExit(f"the full migration wrote {written} of {args.posts} posts")
             images = len(list((tmp / "site" / "assets" / "img").rglob("*.png")))
-            web.log.clear()
-            t_noop, _ = run_cli([*common, "--out", str(tmp / "site"), "--jobs", str(args.jobs)], env)
-            noop_requests = len(web.log)
+            noop_times, noop_counts = [], []
+            for _ in range(max(1, args.noop_runs)):
+                web.log.clear()
+                noop_times.append(run_cli([*common, "--out", str(tmp / "site"), "--jobs", str(args.jobs)], env)[0])
+                noop_counts.append(len(web.log))
+            t_noop, noop_requests = statistics.median(noop_times), max(noop_counts)
             web.log.clear()
             t_one = None
             if not args.skip_jobs_1:
@@ -234,7 +240,10 @@ def main() -> int:
              f"{args.latency * 1000:.0f} ms a request, --jobs {args.jobs}", f"{t_full:.1f} s, {requests} requests"),
             ("  against the ideal (requests x latency / jobs)", f"{t_full / ideal:.2f}x ({ideal:.1f} s ideal)"),
             ("  the tool's own CPU (user + system) during it", f"{cpu_full:.1f} s ({cpu_full / ideal:.2f}x the ideal time)"),
-            ("no-op resync", f"{t_noop / t_full:.1%} of the full run's time, {noop_requests} requests"),
+            ("no-op resync" + (f" (median of {len(noop_times)} runs)" if len(noop_times) > 1 else ""),
+             f"{t_noop / t_full:.1%} of the full run's time ({t_noop:.2f} s"
+             + (f"; {min(noop_times):.2f}-{max(noop_times):.2f} s" if len(noop_times) > 1 else "")
+             + f"), {noop_requests} requests"),
             ("peak RSS of the full run", f"{rss} MiB"),
         ]
         if t_one is not None:

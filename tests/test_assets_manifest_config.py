@@ -267,3 +267,60 @@ def test_indented_json_is_json_dumps_indent_2_byte_for_byte():
         v, level = value(0), rnd.randrange(4)
         assert indented_json(v, level) == json.dumps(v, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
     assert indented_json({1: "a", None: [()]}) == json.dumps({1: "a", None: [()]}, ensure_ascii=False, indent=2)
+
+
+def test_a_save_with_no_record_changed_rewrites_only_the_header_and_the_bytes_are_a_full_saves(tmp_path):
+    """A no-op resync moves last_sync only: the records are copied from the file, not serialised again, and
+    the file is byte for byte what a full save writes. Any change, or a file not as it was read, writes
+    the whole manifest."""
+    import json
+    from datetime import UTC, datetime
+
+    import migrator.manifest as mm
+
+    m = Manifest.load(tmp_path)
+    m.source = {"platform": "blogger", "url": "https://x.blogspot.com", "complete": "yes"}
+    for i in range(30):
+        m.record_post(str(i), rec())
+        m.record_asset(AssetRecord(url=f"https://h/{i}.png", path=f"assets/img/p/{i}.png", sha256="x", bytes=3))
+    m.save(finished=True, as_of=datetime(2020, 1, 1, tzinfo=UTC))
+
+    def full() -> bytes:
+        return (json.dumps(m.to_json(), ensure_ascii=False, indent=2) + "\n").encode()
+
+    serialised: list[int] = []
+    real = mm.Manifest.json_pieces
+
+    def counting(self):  # noqa: ANN001
+        serialised.append(1)
+        return real(self)
+
+    again = Manifest.load(tmp_path)
+    m = again
+    try:
+        mm.Manifest.json_pieces = counting
+        again.save(finished=True)  # nothing changed: the header only
+        assert serialised == [] and json.loads(again.path.read_text())["last_sync"] != "2020-01-01T00:00:00+00:00"
+        serialised.clear()
+        mm.Manifest.json_pieces = real
+        assert again.path.read_bytes() == full()
+        mm.Manifest.json_pieces = counting
+        again.source = {**again.source, "complete": "no"}  # the header changed: still copied, the new header
+        again.save(finished=True)
+        assert serialised == []
+        mm.Manifest.json_pieces = real
+        assert again.path.read_bytes() == full()
+        mm.Manifest.json_pieces = counting
+        again.drop_asset("https://h/3.png")  # a record went: serialised
+        again.save(finished=True)
+        assert serialised == [1] and "https://h/3.png" not in json.loads(again.path.read_text())["assets"]
+        serialised.clear()
+        third = Manifest.load(tmp_path)
+        m = third
+        third.path.write_text(third.path.read_text().replace('"version": ', '"version":  '))  # a hand edit
+        third.save(finished=True)
+        assert serialised == [1]
+        mm.Manifest.json_pieces = real
+        assert third.path.read_bytes() == full()
+    finally:
+        mm.Manifest.json_pieces = real

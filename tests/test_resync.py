@@ -256,3 +256,18 @@ def test_resync_notices_deletions_from_the_totals(quiet_server, blog, migrate, c
         assert "posts deleted at the source │     0" in res.out and not listed, quiet_server.log
     if "add" in change:
         assert (site / "_posts/2099-03-01-added.md").exists()
+
+
+def test_a_noop_resync_asks_its_few_questions_side_by_side(quiet_server, migrate):
+    """The "updated since" query of each feed, the pages' total and the new comments do not depend on each
+    other: asked together (within http.per_host), a no-op's wait is about one request's, not four. With a
+    latency on every answer, a client asking one after the other never has two requests in flight."""
+    res, _ = migrate(quiet_server)
+    assert res.code == 0
+    quiet_server.log.clear()
+    quiet_server.latency = 0.5
+    quiet_server.max_in_flight = 0
+    res, _ = migrate(quiet_server)
+    assert res.code == 0, res
+    assert len(quiet_server.log) <= 5, quiet_server.log
+    assert quiet_server.max_in_flight >= 2, quiet_server.log

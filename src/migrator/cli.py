@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from migrator import __version__
 from migrator.config import Config, load_config
@@ -330,6 +328,33 @@ def _recorded_platform(out: Path, source: str) -> str | None:
     return None
 
 
+def _run_with_progress(source: Any, cfg: Config, out: Path, http: Any, err_console: Console) -> Any:
+    """The migration with a progress bar on stderr (rich draws it only on a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from migrator.pipeline import Migration
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(bar_width=30),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[current]}", style="dim"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("posts", total=None, current="")
+
+        def tick(title: str) -> None:
+            # a bar once the source knows how many posts there are (a feed's total, a listing's length)
+            total = source.expected_total
+            progress.update(task, advance=1, current=title[:60], total=total or None)
+
+        return Migration(source, cfg, out, http, tick).run()
+
+
 def _migrate(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
     from migrator.http import HttpClient
     from migrator.pipeline import Migration
@@ -353,28 +378,10 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
     try:
         parts = args.source if len(args.source) > 1 else args.source[0]  # several: one export's parts
         source = find_source(parts, cfg, http, _recorded_platform(out, args.source[0]))
-        quiet = cfg.verbosity < 0
-        progress = Progress(
-            SpinnerColumn(),
-            TextColumn("[bold]{task.description}"),
-            BarColumn(bar_width=30),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[current]}", style="dim"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-            disable=quiet,
-        )
-        with progress:
-            task = progress.add_task("posts", total=None, current="")
-
-            def tick(title: str) -> None:
-                # a bar once the source knows how many posts there are (a feed's total, a listing's length)
-                total = source.expected_total
-                progress.update(task, advance=1, current=title[:60], total=total or None)
-
-            migration = Migration(source, cfg, out, http, tick)
-            report = migration.run()
+        if cfg.verbosity < 0:  # --quiet: no bar (nor rich's progress module) at all
+            report = Migration(source, cfg, out, http, lambda title: None).run()
+        else:
+            report = _run_with_progress(source, cfg, out, http, err_console)
     finally:
         http.close()
     if cfg.verbosity >= 0:
@@ -454,6 +461,8 @@ def _status(args: argparse.Namespace, out_console: Console) -> int:
             "again to complete it.",
             highlight=False,
         )
+    from rich.table import Table
+
     table = Table(show_header=True, header_style="bold")
     table.add_column("posts by status")
     table.add_column("count", justify="right")

@@ -270,6 +270,9 @@ class Manifest:
         self._journal = None
         self.grouped = False  # records wait in memory for commit() (see the module's docstring)
         self._pending: list[str] = []
+        # the file as read (its stat, source and last_sync) while no record has changed since: save() then
+        # rewrites only the header (a no-op resync re-serialised every record to move last_sync)
+        self._as_read: tuple[tuple[int, int, int], dict[str, str], str | None, int, int] | None = None
 
     @property
     def dir(self) -> Path:
@@ -303,6 +306,7 @@ class Manifest:
         return m
 
     def _replay(self, line: str) -> None:
+        self._as_read = None  # a killed run's records: the whole manifest is written again
         try:
             rec = json.loads(line)
             if not isinstance(rec, dict) or not isinstance(rec.get("post", rec.get("asset")), str):
@@ -332,6 +336,8 @@ class Manifest:
         Anything :meth:`_read` would refuse raises _Irregular (read whole again, for its exact message)."""
         top: dict[str, Any] = {}
         with open(self.path, encoding="utf-8") as f:
+            st = os.fstat(f.fileno())
+            stat = (st.st_size, st.st_mtime_ns, st.st_ino)
             js = _JsonStream(f)
             if js.peek() != "{":
                 raise _Irregular
@@ -360,6 +366,7 @@ class Manifest:
         self.last_sync = top.get("last_sync")
         self.posts = top.get("posts") or {}
         self.assets = top.get("assets") or {}
+        self._as_read = (stat, dict(self.source), self.last_sync, len(self.posts), len(self.assets))
 
     def _read(self, data: dict[str, Any]) -> None:
         """The manifest's sections, every record checked: a wrong type is one clear error, not a crash."""
@@ -390,6 +397,40 @@ class Manifest:
             "assets": {k: self.assets[k].to_json() for k in sorted(self.assets)},
         }
 
+    def _header(self, source: dict[str, str], last_sync: str | None) -> bytes:
+        """The lines of the manifest before its records (as :meth:`json_pieces` writes them)."""
+        lines = (("version", VERSION), ("source", source), ("last_sync", last_sync))
+        return b"{\n" + b"".join(f'  "{key}": {indented_json(value, 1)},\n'.encode() for key, value in lines)
+
+    def _header_swapped(self) -> Iterator[bytes] | None:
+        """The manifest's bytes when no record changed since it was read or written: a new header, then the
+        records copied from the file as they are (the tool wrote them, and read them back unchanged; a record
+        formatted by hand stays as it is). None when anything changed, or the file is not as it was read
+        (then the whole manifest is serialised)."""
+        if self._as_read is None:
+            return None
+        stat, source, last_sync, n_posts, n_assets = self._as_read
+        if (n_posts, n_assets) != (len(self.posts), len(self.assets)):
+            return None
+        old_head = self._header(source, last_sync)
+        try:
+            f = open(self.path, "rb")  # noqa: SIM115 - closed by the generator below
+        except OSError:
+            return None
+        st = os.fstat(f.fileno())
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != stat or f.read(len(old_head)) != old_head:
+            f.close()
+            return None
+        new_head = self._header(dict(self.source), self.last_sync)
+
+        def pieces() -> Iterator[bytes]:
+            with f:
+                yield new_head
+                while chunk := f.read(1 << 20):
+                    yield chunk
+
+        return pieces()
+
     def json_pieces(self) -> Iterator[bytes]:
         """The bytes of ``json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"``, record by
         record: a big site's manifest (22 MB for 10,000 posts and 30,000 images) is never one string, nor
@@ -397,9 +438,7 @@ class Manifest:
 
         dump = indented_json
 
-        yield b"{\n"
-        for key, value in (("version", VERSION), ("source", dict(self.source)), ("last_sync", self.last_sync)):
-            yield f'  "{key}": {dump(value, 1)},\n'.encode()
+        yield self._header(dict(self.source), self.last_sync)
         for key, records, end in (("posts", self.posts, ",\n"), ("assets", self.assets, "\n")):
             if not records:
                 yield f'  "{key}": {{}}{end}'.encode()
@@ -445,11 +484,18 @@ class Manifest:
     def record_post(self, post_id: str, rec: PostRecord) -> None:
         """Record a post; call only once its file is on disk."""
         self.posts[post_id] = rec
+        self._as_read = None
         self._append({"post": post_id, "rec": rec.to_json()})
 
     def record_asset(self, rec: AssetRecord) -> None:
         self.assets[rec.url] = rec
+        self._as_read = None
         self._append({"asset": rec.url, "rec": rec.to_json()})
+
+    def drop_asset(self, url: str) -> AssetRecord:
+        """Forget an image's record (pruned); the next save writes the manifest without it."""
+        self._as_read = None
+        return self.assets.pop(url)
 
     def save(self, *, finished: bool = False, as_of: datetime | None = None) -> None:
         """Write the whole manifest atomically, then drop the journal it now contains. ``finished``: the run
@@ -463,9 +509,13 @@ class Manifest:
                 now = as_of.astimezone(UTC)
             self.last_sync = now.replace(microsecond=0).isoformat()
         try:
-            _atomic_write(self.path, self.json_pieces(), self.dir / "tmp")
+            _atomic_write(self.path, self._header_swapped() or self.json_pieces(), self.dir / "tmp")
+            st = self.path.stat()
         except OSError as e:
             raise OutputError(f"cannot write {self.path}: {e.strerror or e}", "check free space and permissions") from e
+        # the file now holds exactly the records in memory: the next save may copy them again
+        stat = (st.st_size, st.st_mtime_ns, st.st_ino)
+        self._as_read = (stat, dict(self.source), self.last_sync, len(self.posts), len(self.assets))
         self._pending = []  # the manifest holds them now
         if self._journal is not None:
             self._journal.close()

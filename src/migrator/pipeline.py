@@ -546,7 +546,7 @@ class Migration:
         ours = tuple(d.strip("/") + "/" for d in (self.cfg.images.dir, self.cfg.images.files_dir))
         ours += tuple(f"{DRAFT_ASSETS}/{d}" for d in ours)
         for url in sorted(set(self.manifest.assets) - used):
-            rec = self.manifest.assets.pop(url)
+            rec = self.manifest.drop_asset(url)
             if not rec.path or rec.path in used_paths:
                 continue
             if not rec.path.startswith(ours) or ".." in rec.path.split("/"):

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from migrator.errors import ExitStatus, UsageError
 from migrator.models import RunStats
@@ -116,6 +115,8 @@ def print_plan(report: Report, console: Console, limit: int = 50) -> None:
     changes = [i for i in report.items if i.action != "unchanged"]
     if not changes:
         return
+    from rich.table import Table
+
     table = Table(title="Plan", show_header=True, header_style="bold")
     table.add_column("action")
     table.add_column("file")
@@ -133,6 +134,8 @@ def print_summary(report: Report, console: Console) -> None:
     if report.dry_run:
         print_plan(report, console)
     title = "Dry run: nothing was written" if report.dry_run else "Migration summary"
+    from rich.table import Table
+
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("what")
     table.add_column("count", justify="right")

@@ -178,11 +178,18 @@ class FileSink:
                 return found
         except OutputError:
             return found
-        for folder, _dirs, files in os.walk(path):  # links to folders are not followed
-            rel = os.path.relpath(folder, self.out).replace(os.sep, "/")
-            for name in files:
-                if not os.path.islink(os.path.join(folder, name)):
-                    found.add(f"{rel}/{name}")
+        folders = [(str(path), top)]
+        while folders:  # the directory entries' own types (no stat per file); links are neither files nor folders
+            folder, rel = folders.pop()
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if entry.is_dir(follow_symlinks=False):
+                            folders.append((entry.path, f"{rel}/{entry.name}"))
+                        elif entry.is_file(follow_symlinks=False):
+                            found.add(f"{rel}/{entry.name}")
+            except OSError:
+                continue  # a folder that cannot be read: its files get the per-file check
         return found
 
     def write(self, rel: str, text: str) -> None:

@@ -20,6 +20,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -642,6 +643,7 @@ class BloggerFeedSource(BloggerSource):
         self.listed_ids: set[str] | None = None  # after a resync listing: every id that still exists
         self.expected_total: int | None = None  # posts the feed announced (for the progress bar)
         self._totals: dict[str, int] = {}
+        self._ahead: dict[str, Future] = {}  # feed pages asked for side by side, before they are read
         self.blog = Blog(platform="blogger", url=self.origin)
 
     def _feed_url(self, kind: str, start: int, projection: str = "default", extra: dict | None = None) -> str:
@@ -664,8 +666,28 @@ class BloggerFeedSource(BloggerSource):
             return None, 0, f"does not advance (start-index {start} after {current})"
         return f"{self.origin}/feeds/{kind}/{projection}?{urlencode([('alt', 'json'), *query])}", start, ""
 
+    def _ask_ahead(self, urls: list[str]) -> None:
+        """Ask for feed pages side by side (at most ``per_host`` at once, as every request to the blog):
+        :meth:`_get_json` then takes each answer, or its error, when the page is read. A resync's few
+        requests are independent of each other; one after the other they were most of a no-op's wait."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        urls = [u for u in dict.fromkeys(urls) if u not in self._ahead and not (self._first and self._first[0] == u)]
+        if len(urls) < 2:
+            return
+        pool = ThreadPoolExecutor(max_workers=min(len(urls), max(1, self.http.cfg.per_host)), thread_name_prefix="feed")
+        for url in urls:
+            self._ahead[url] = pool.submit(self._fetch_json, url)
+        pool.shutdown(wait=False)  # its threads end with their requests
+
     def _get_json(self, url: str) -> dict:
         """A feed page as JSON; a body that parses badly is fetched once more (it may have been cut short)."""
+        ahead = self._ahead.pop(url, None)
+        if ahead is not None:
+            return ahead.result()
+        return self._fetch_json(url)
+
+    def _fetch_json(self, url: str) -> dict:
         parsed: list[dict] = []
 
         def check(got: Fetched) -> None:
@@ -894,14 +916,18 @@ class BloggerFeedSource(BloggerSource):
         except _ListingFailed:
             return None
 
-    def _feed_total(self, kind: str) -> int | None:
+    def _total_url(self, kind: str) -> str:
+        """The page that tells one feed's total: the first summary page when the source was opened with it
+        (already read), else a one-entry page (only its total is read)."""
         first_url = self._feed_url(kind, 1, "summary")
+        if self._first and self._first[0] == first_url:
+            return first_url
+        return f"{self.origin}/feeds/{kind}/summary?{urlencode({'alt': 'json', 'start-index': 1, 'max-results': 1})}"
+
+    def _feed_total(self, kind: str) -> int | None:
+        url = self._total_url(kind)
         try:
-            if self._first and self._first[0] == first_url:
-                data = self._first[1]
-            else:
-                one = urlencode({"alt": "json", "start-index": 1, "max-results": 1})  # only its total is read
-                data = self._get_json(f"{self.origin}/feeds/{kind}/summary?{one}")
+            data = self._first[1] if self._first and self._first[0] == url else self._get_json(url)
             return int(_t(data["feed"], "openSearch$totalResults", ""))
         except (FetchError, NotABlogError, ValueError, KeyError, TypeError):
             return None
@@ -981,10 +1007,15 @@ class BloggerFeedSource(BloggerSource):
         yielded: set[str] = set()
         updated_min = (since - timedelta(seconds=self.cfg.blogger.resync_margin)).isoformat(timespec="seconds")
         known_ids = _known_ids_by_kind(known or {})
+        changes = {"orderby": "updated", "updated-min": updated_min}
+        self._ask_ahead(  # what changed in each feed, each feed's total, the new comments: asked side by side
+            [self._feed_url(feed_kind, 1, "default", changes) for feed_kind, _ in feeds]
+            + [self._total_url(feed_kind) for feed_kind, _ in feeds]
+            + ([self._feed_url("comments", 1, "default", changes)] if self.cfg.comments else [])
+        )
         for feed_kind, kind in feeds:
             changed: list[Post] = []
-            extra = {"orderby": "updated", "updated-min": updated_min}
-            for entry in self._pages(feed_kind, "default", extra):
+            for entry in self._pages(feed_kind, "default", changes):
                 post = self._entry_to_post(entry, kind)
                 if post is not None:
                     changed.append(post)
@@ -1000,7 +1031,7 @@ class BloggerFeedSource(BloggerSource):
                 yielded.add(post.id)
                 yield self._with_post_comments(post)
         if self.cfg.comments:  # a new comment on an old post: that post is read again, with its comments
-            fresh = self._comments({"orderby": "updated", "updated-min": updated_min})
+            fresh = self._comments(changes)
             for post_id in sorted(set(fresh) - yielded):
                 post = self._single_post(post_id)
                 if post is not None:

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, NavigableString, Tag
 from lxml import etree
 
 from migrator.errors import ConfigError, FetchError, NotABlogError, SourceError
@@ -43,7 +42,9 @@ from migrator.sources import tistory_api
 from migrator.sources.base import ArchivePage, BaseSource, OldUrls, RedirectFormat
 from migrator.sources.markup import code_blocks as markup_code_blocks
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # bs4 is imported where it is used: a run that never reads a Tistory page never loads it
+    from bs4 import BeautifulSoup, Tag
+
     from migrator.config import Config
     from migrator.http import HttpClient
 
@@ -384,6 +385,7 @@ def _is_empty(el: Tag) -> bool:
 def _drop(el: Tag, body: Tag) -> None:
     """Remove ``el``, then every wrapper around it (up to ``body``) that it leaves empty: a skin's ad in a
     ``<p>``, a ``<table>`` or a ``<div>`` goes with its wrapper, not leaving an empty table behind."""
+    from bs4 import Tag
     parent = el.parent
     el.decompose()
     while parent is not None and parent is not body and isinstance(parent, Tag) and _is_empty(parent):
@@ -438,6 +440,7 @@ def _image_grid(fig: Tag, soup: BeautifulSoup, base: str) -> None:
 
 def _file_block(fig: Tag, soup: BeautifulSoup, base: str) -> None:
     """``figure.fileblock`` -> a download link, relinked to the local copy like an image."""
+    from bs4 import NavigableString
     a = fig.find("a", href=True)
     if a is None:
         fig.decompose()
@@ -467,6 +470,7 @@ def _details(soup: BeautifulSoup, label: str, children: list) -> Tag:
 
 def _more_less(div: Tag, soup: BeautifulSoup, base: str) -> None:
     """The new editor's fold ``div[data-ke-type=moreLess]`` -> ``<details><summary>``."""
+    from bs4 import Tag
     content = div.select_one(".moreless-content") or div
     children = [
         c
@@ -484,10 +488,12 @@ _TT_ATTR_END = re.compile(r"\btt_id=\"\d+\"\s*(?:>|&gt;)")
 
 
 def _classes(el: object) -> set[str]:
+    from bs4 import Tag
     return set(el.get("class") or []) if isinstance(el, Tag) else set()
 
 
 def _element_sibling(el: Tag, forward: bool) -> Tag | None:
+    from bs4 import Tag
     sib = el.next_sibling if forward else el.previous_sibling
     while sib is not None and not isinstance(sib, Tag):
         if str(sib).strip():
@@ -498,6 +504,7 @@ def _element_sibling(el: Tag, forward: bool) -> Tag | None:
 
 def _is_fold_button(el: Tag | None, names: frozenset[str]) -> bool:
     """``el`` is the fold's label or button (``button.btn_more``, ``span.txt_fold``, ``p.moreless_fold > span``)."""
+    from bs4 import Tag
     if el is None:
         return False
     if _classes(el) & names:
@@ -508,6 +515,7 @@ def _is_fold_button(el: Tag | None, names: frozenset[str]) -> bool:
 
 def _label_text(el: Tag) -> str:
     """A fold's visible label: its text, else ``tt_moretext`` (which may hold HTML), else the onclick's argument."""
+    from bs4 import BeautifulSoup
     text = " ".join(el.get_text(" ", strip=True).split())
     if not text:
         attr = el.get("tt_moretext") or next((c.get("tt_moretext") for c in el.find_all(True)), None)
@@ -521,6 +529,7 @@ def _label_text(el: Tag) -> str:
 def _strip_attribute_junk(content: Tag) -> str:
     """A ``tt_moretext`` attribute that a backup broke into text leaves ``보기</b> " tt_lesstext=" <b>닫기</b> "
     tt_id="1">`` before the content: removed. Returns the label it held when it starts with one (``<b>…</b>``)."""
+    from bs4 import NavigableString, Tag
     leading: list = []
     seen = ""
     for child in list(content.contents):
@@ -542,6 +551,7 @@ def _strip_attribute_junk(content: Tag) -> str:
 def _old_fold(content: Tag, soup: BeautifulSoup, base: str) -> None:
     """``div.moreless_content`` of the old editor (and of backups) -> ``<details><summary>``; the more/less
     buttons go, so no button text is left in the post."""
+    from bs4 import BeautifulSoup
     label = ""
     holder = content.parent if "txt_fold" in _classes(content.parent) else None
     opener = _element_sibling(content, forward=False)
@@ -642,6 +652,7 @@ def _emoticon_text(img: Tag | None) -> str:
 
 def _replace_emoticon(el: Tag, img: Tag | None) -> None:
     """An emoticon is Tistory chrome: it goes, but its alt text stays so that no word is lost."""
+    from bs4 import NavigableString
     words = _emoticon_text(img)
     if not words:
         el.decompose()
@@ -803,6 +814,7 @@ def _editor_attributes(body: Tag, soup: BeautifulSoup, base: str) -> None:
 
 def _placeholders(body: Tag, soup: BeautifulSoup, base: str) -> None:
     """Raw editor placeholders left in old content: ``[##_Image|kage@a/b/c/img.png|…|{json}_##]``."""
+    from bs4 import BeautifulSoup
     for text in body.find_all(string=re.compile(r"\[##_(?:Image|ImageGrid|1[CLR]|2C)\|")):
         html = str(text)
         html = re.sub(
@@ -884,6 +896,7 @@ def find_body(
 ) -> tuple[Tag | None, BeautifulSoup]:
     """The article's content (never a skin wrapper when the content's own container is there), else the
     uniform mobile page's (``mobile``, its HTML, when the reader fetched it); with the soup it belongs to."""
+    from bs4 import BeautifulSoup
     for sel in selectors:
         found = soup.select_one(sel)
         if found is not None and (found.get_text(strip=True) or found.find("img")):
@@ -910,6 +923,7 @@ def parse_post_page(
     the protected-post check, the body (``mobile``: the mobile page, when the first reading asked for it),
     the date (the head's, the RSS's from ``rss_dates``, the skin's), the category and tags, the editor
     clean-up."""
+    from bs4 import BeautifulSoup
     settings = settings or TistoryConfig()
     soup = BeautifulSoup(html, "lxml")
     meta = read_page_meta(soup, html, url, origin)
@@ -1230,6 +1244,7 @@ class TistorySource(BaseSource):
             raise
 
     def _load_metadata(self) -> None:
+        from bs4 import BeautifulSoup
         try:
             rss = self._get_text("/rss")
         except FetchError as e:
@@ -1573,6 +1588,7 @@ class TistorySource(BaseSource):
     def _read_entry_id(self, title: str) -> str | None:
         """The numeric id of the post at ``/entry/<title>``, from its page (``entryInfo``, ``article:txid``,
         ``dg:plink``)."""
+        from bs4 import BeautifulSoup
         try:
             got = self.http.get(f"{self.origin}/entry/{quote(title, safe='')}")
         except FetchError:

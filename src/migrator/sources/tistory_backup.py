@@ -39,15 +39,15 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, ClassVar
 from urllib.parse import quote, unquote, urlsplit
 
-from bs4 import BeautifulSoup, Tag
-
 from migrator.errors import FetchError, NotABlogError, UsageError
 from migrator.models import Blog, Known, LocalCopy, Post, Unreadable
 from migrator.sources import tistory
 from migrator.sources.base import BaseSource, OldUrls
 from migrator.sources.tistory_api import parse_comment_date
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # bs4 is imported where it is used: a run that never reads a Tistory page never loads it
+    from bs4 import BeautifulSoup, Tag
+
     from migrator.config import Config
     from migrator.http import HttpClient
 
@@ -381,6 +381,7 @@ class BodyFiles:
     def _remote_by_name(self, body: Tag) -> None:
         """An image still on the CDN (``cfile`` answers 403 now, signed URLs expire) whose file name
         (``data-filename``, ``filename``) is a file of the folder no reference used: that file."""
+        from bs4 import Tag
         by_name: dict[str, str] = {}
         for name in self.archive.in_folder(self.folder):
             if name not in self.used:
@@ -417,6 +418,7 @@ def read_post(
     """One post folder: its page read with the ``tistory_backup`` selectors, the body's archive files
     relinked, its editor markup cleaned as the live blog's is (``tistory.clean_editor_html``: ads, folds,
     broken folds, file blocks, code blocks, images at their original URLs)."""
+    from bs4 import BeautifulSoup
     raw = archive.read(html_name, bcfg.max_html_bytes)
     soup = BeautifulSoup(raw, "lxml")
     title_el = _first(soup, bcfg.title_selectors)
@@ -458,6 +460,7 @@ class Live:
 
 def live_images(html: str) -> dict[str, str]:
     """{file name: URL} of a live page's images (its ``data-filename``, else the URL's last segment)."""
+    from bs4 import BeautifulSoup
     out: dict[str, str] = {}
     for img in BeautifulSoup(html or "", "lxml").find_all("img"):
         src = str(img.get("src") or "")
