@@ -189,6 +189,8 @@ def main() -> int:
     ap.add_argument("--latency", type=float, default=0.03)
     ap.add_argument("--jobs", type=int, default=8)
     ap.add_argument("--skip-jobs-1", action="store_true", help="leave out the --jobs 1 comparison (slow)")
+    ap.add_argument("--convert-workers", type=int, default=None, metavar="N",
+                    help="the runs' convert_workers (default: the tool's own choice; 0: the main process only)")
     ap.add_argument("--noop-runs", type=int, default=1,
                     help="run the no-op resync this many times and report the median (and the range)")
     ap.add_argument("--platform", choices=("blogger", "tistory"), default="blogger",
@@ -211,7 +213,7 @@ def main() -> int:
         env = dict(installed_env(), PYTHONPATH=f"{tmp / 'py'}{os.pathsep}{ROOT / 'src'}", REQUESTS_CA_BUNDLE=str(ca),
                    MIGRATOR_BENCH_HOSTS=",".join(f"{h}={ip}" for h, ip in web.ips.items()))
         cfg = tmp / "bench.yaml"
-        cfg.write_text(CONFIG)
+        cfg.write_text(CONFIG + (f"convert_workers: {args.convert_workers}\n" if args.convert_workers is not None else ""))
         common = ["migrate", f"https://{BLOG_HOST}", "--config", str(cfg), "--platform", "blogger"]
         try:
             socket.create_connection((web.ips[BLOG_HOST], 443), timeout=2).close()

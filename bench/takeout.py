@@ -87,6 +87,8 @@ def main() -> int:
     ap.add_argument("--posts", type=int, default=10_000)
     ap.add_argument("--images", type=int, default=30_000)
     ap.add_argument("--keep", action="store_true", help="keep the archive and the site (printed)")
+    ap.add_argument("--convert-workers", type=int, default=None, metavar="N",
+                    help="the run's convert_workers (default: the tool's own choice; 0: the main process only)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="migrator-takeout-bench-"))
     try:
@@ -96,6 +98,9 @@ def main() -> int:
         print(f"wrote {len(parts)} parts ({size:.0f} MB) in {time.perf_counter() - start:.0f} s", flush=True)
         site = tmp / "site"
         common = ["migrate", str(parts[0]), "--out", str(site), "--offline"]
+        if args.convert_workers is not None:
+            (tmp / "bench.yaml").write_text(f"convert_workers: {args.convert_workers}\n")
+            common += ["--config", str(tmp / "bench.yaml")]
         seconds, rss, code = run_cli(common)
         written = len(list((site / "_posts").iterdir()))
         copied = sum(1 for _ in (site / "assets" / "img").rglob("*.*"))

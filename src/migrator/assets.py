@@ -64,21 +64,25 @@ def find_images(
 ) -> list[ImageRef]:
     """Every image a post shows or links to, in document order, without duplicates (``html`` may be a
     soup already parsed; it is only read)."""
+    return choose_images(image_candidates(html, base), is_image_host)
+
+
+# (absolute URL, name hint, kind, whether it is an image only when its host serves images)
+ImageCandidate = tuple[str, str | None, str, bool]
+
+
+def image_candidates(html: str | BeautifulSoup, base: str | None) -> list[ImageCandidate]:
+    """What :func:`find_images` reads of a post's markup, in document order: plain values, so that a worker
+    process can parse the post while the source (``is_image_host``) stays in the main one."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "lxml") if isinstance(html, str) else html
-    seen: dict[str, ImageRef] = {}  # image_key -> ref: one image under http and https is one ref (https kept)
+    found: list[ImageCandidate] = []
 
-    def add(raw: str | None, hint: str | None = None, kind: str = "image") -> None:
+    def add(raw: str | None, hint: str | None = None, kind: str = "image", conditional: bool = False) -> None:
         url = absolute_url(raw or "", base)
-        if not url:
-            return
-        key = image_key(url)
-        had = seen.get(key)
-        if had is None:
-            seen[key] = ImageRef(url, hint, kind)
-        elif url.lower().startswith("https:") and not had.url.lower().startswith("https:"):
-            seen[key] = ImageRef(url, had.name_hint or hint, had.kind)
+        if url:
+            found.append((url, hint, kind, conditional))
 
     for el in soup.find_all(["img", "a", "source"]):
         if el.name == "img":
@@ -97,8 +101,25 @@ def find_images(
                 add(href, str(el["data-migrator-attachment"]), "file")
                 continue
             inner = {image_key(u) for u in (absolute_url(i.get("src") or "", base) for i in el.find_all("img")) if u}
-            if image_key(href) in inner or (inner and (looks_like_image_url(href) or is_image_host(href))):
-                add(href)
+            if inner:
+                add(href, conditional=not (image_key(href) in inner or looks_like_image_url(href)))
+    return found
+
+
+def choose_images(candidates: list[ImageCandidate], is_image_host: Callable[[str], bool]) -> list[ImageRef]:
+    """The images among :func:`image_candidates`' (a link around an image is one when it names an image,
+    the same one, or a host that serves images), one per image: under http and https it is one ref, https
+    kept."""
+    seen: dict[str, ImageRef] = {}
+    for url, hint, kind, conditional in candidates:
+        if conditional and not is_image_host(url):
+            continue
+        key = image_key(url)
+        had = seen.get(key)
+        if had is None:
+            seen[key] = ImageRef(url, hint, kind)
+        elif url.lower().startswith("https:") and not had.url.lower().startswith("https:"):
+            seen[key] = ImageRef(url, had.name_hint or hint, had.kind)
     return list(seen.values())
 
 

@@ -78,6 +78,9 @@ class CoreConfig:
     dry_run: bool = False
     report: str | None = None
     jobs: int = 4  # parallel downloads
+    # processes that convert posts beside the main one (workers.py); None: one per core but one, at most 4,
+    # once a run has converted 32 posts; 0: convert in the main process only
+    convert_workers: int | None = None
     force: bool = False  # overwrite hand-edited posts on conflict
     prune: bool = False  # remove posts deleted at the source
     allow_private_network: bool = False
@@ -131,6 +134,8 @@ class CoreConfig:
                     raise ConfigError(f"clean.remove: {rule!r} is not a valid CSS selector ({e.msg})") from None
         if self.jobs < 1:
             raise ConfigError("jobs must be at least 1")
+        if self.convert_workers is not None and self.convert_workers < 0:
+            raise ConfigError("convert_workers must be 0 or more (or left out: one per core but one)")
         if self.limit is not None and self.limit < 0:
             raise ConfigError("limit must be 0 or more")
         if self.http.deadline < 0:

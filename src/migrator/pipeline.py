@@ -4,6 +4,7 @@ the file to the sink, and checkpoint the manifest. Every decision is a pure func
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -11,14 +12,16 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from migrator import jekyll
-from migrator.assets import DRAFT_ASSETS, AssetStore, ImageRef
+from migrator import jekyll, workers
+from migrator.assets import DRAFT_ASSETS, AssetStore, ImageRef, choose_images
 from migrator.config import Config
 from migrator.errors import MigratorError, OutputError, UsageError
 from migrator.guard import Fallback
@@ -29,6 +32,7 @@ from migrator.report import Report, ReportItem
 from migrator.sanitize import Removed
 from migrator.sinks import DryRunSink, FileSink, check_dirs, sha256_text, unified_diff
 from migrator.sources.base import Source
+from migrator.workers import Rendered
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup
@@ -39,9 +43,32 @@ CHECKPOINT_SECONDS = 5.0
 # together (one sync, one journal fsync); a kill loses at most that much work, which the next run redoes
 GROUP_SECONDS = 0.25
 LOOKAHEAD = 16  # posts whose downloads run ahead of the one being converted
+IN_FLIGHT = 8  # posts whose conversion may run in workers while the next ones are planned
 IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "gif", "webp", "avif", "svg", "bmp", "heic", "heif", "tif", "tiff"})
 
 Progress = Callable[[str], None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Planned:
+    """A post to be written, as :meth:`Migration.process` planned it before its conversion."""
+
+    post: Post
+    entry: PostRecord | None
+    action: Action
+    fingerprint: str
+    path: str | None
+    moved: bool
+    slug: str
+    records: dict[str, AssetRecord]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pending:
+    """A planned post whose conversion runs in a worker (a Future of its workers.Rendered)."""
+
+    planned: Planned
+    future: Future
 
 
 def render_key(cfg: Config) -> str:
@@ -132,8 +159,10 @@ class Migration:
         self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
         self.baseurl = _site_baseurl(cfg, self.sink)
         self.used_folded = {_folded(r.path) for r in self.manifest.posts.values() if r.path}  # names taken
-        self._last_links: tuple[str, ...] = ()  # the last post's links to posts of the blog (their old URLs)
-        self._prepared: dict[str, tuple[BeautifulSoup, list[ImageRef]]] = {}
+        # post id -> its parse and images, parsed ahead here (soup, refs), in a worker (a Future of its
+        # workers.Prepared), or back from a worker with its downloads started (None, refs)
+        self._prepared: dict[str, tuple[BeautifulSoup | None, list[ImageRef]] | Future] = {}
+        self._from_workers: dict[str, workers.Prepared] = {}  # what a worker found in a post, for its render
         # post id -> the original URLs of its links to the blog's posts (the new target is the source's
         # internal_path of each, again: not kept, nor a list per post, for 100,000 posts)
         self._links_by_post: dict[str, tuple[str, ...]] = {}
@@ -145,6 +174,15 @@ class Migration:
         from migrator.sanitize import DEFAULT_EMBED_HOSTS
 
         self.embed_hosts = (*DEFAULT_EMBED_HOSTS, *source.embed_hosts, *cfg.embeds.allow_hosts)
+        self.settings = workers.Settings(
+            self.embed_hosts, tuple(cfg.clean.remove), cfg.format, cfg.front_matter.excerpt_length
+        )
+        self._pool: workers.Pool | None = None  # the conversion's worker processes (workers.py), once started
+        self._pool_size = workers.pool_size(cfg.convert_workers, workers.cpus()) if not cfg.dry_run else 0
+        self._converted = 0  # posts converted in this process
+        self._needs_redirects = False  # a post has an old path that Jekyll's own URLs do not keep
+        self._last_checkpoint = self._last_commit = 0.0
+        self._checkpoint_cost = 0.0  # seconds the last checkpoint took
 
     # --- set-up ----------------------------------------------------------------------------------------
     def _check_same_blog(self) -> None:
@@ -173,37 +211,85 @@ class Migration:
                 part.unlink(missing_ok=True)
 
     # --- one post ----------------------------------------------------------------------------------------
-    def _render(self, post: Post, soup: BeautifulSoup, records: dict[str, AssetRecord]) -> tuple[str, Fallback | None]:
-        """The Jekyll file for ``post`` from its parsed body (spent by the conversion), and what the loss
-        guard wrote instead of the plain conversion (None when nothing would have been lost)."""
-        from migrator import convert, guard
-        amap = {url: f"{self.baseurl}/{rec.path}" for url, rec in records.items() if rec.status == "ok" and rec.path}
+    def _render(
+        self, post: Post, soup: BeautifulSoup | None, records: dict[str, AssetRecord], done: Rendered | None = None
+    ) -> tuple[str, Fallback | None, tuple[str, ...]]:
+        """The Jekyll file for ``post`` from its parsed body (spent by the conversion; None: parsed again
+        here), what the loss guard wrote instead of the plain conversion (None when nothing would have been
+        lost), and the links that went to the new site. ``done``: the body as a worker converted it."""
+        amap = self._asset_map(records)
         base = post.url or self.source.blog.url or None
-
-        rewritten: list[str] = []
-
-        def links(url: str) -> str | None:
-            path = self.source.internal_path(url)
-            if not path:
-                return None
-            rewritten.append(url)
-            return f"{self.baseurl}{path}"
-
-        first = [soup]
-
-        def reparse() -> BeautifulSoup:
-            return first.pop() if first else self._parse(post)
-
-        if self.cfg.format == "html":
-            converted = guard.convert_html(reparse, amap, base, links)
+        if done is not None:
+            body, fallback, excerpt, links_used = done.body, done.fallback, done.excerpt, done.rewritten
         else:
-            converted = guard.convert_markdown(reparse, amap, base, links)
-        body = converted.body
-        self._last_links = tuple(dict.fromkeys(rewritten))
+            rewritten: list[str] = []
+
+            def links(url: str) -> str | None:
+                path = self.source.internal_path(url)
+                if not path:
+                    return None
+                rewritten.append(url)
+                return f"{self.baseurl}{path}"
+
+            soup = soup if soup is not None else self._parse(post)
+            body, fallback, excerpt = workers.convert_soup(
+                soup, lambda: self._parse(post), amap, base, links, self.settings, post.summary
+            )
+            links_used = tuple(dict.fromkeys(rewritten))
+            self._converted += 1
         image = lead_image(post.thumbnail, records, amap)
-        excerpt = convert.plain_excerpt(soup, self.cfg.front_matter.excerpt_length, post.summary, prepared=True)
         fm = jekyll.front_matter(post, self.cfg, self.source.blog, image=image, excerpt=excerpt or None)
-        return jekyll.render(fm, body), converted.fallback
+        return jekyll.render(fm, body), fallback, links_used
+
+    def _asset_map(self, records: dict[str, AssetRecord]) -> dict[str, str]:
+        return {url: f"{self.baseurl}/{rec.path}" for url, rec in records.items() if rec.status == "ok" and rec.path}
+
+    def _render_in_worker(self, post: Post, records: dict[str, AssetRecord]) -> Future | None:
+        """The conversion of a post a worker prepared, started there (a Future of its workers.Rendered);
+        None when it is converted here (no pool, or it was parsed here)."""
+        prepared = self._from_workers.pop(post.id, None)
+        if prepared is None or self._pool is None:
+            return None
+        link_map = {}
+        for url in prepared.hrefs:
+            path = self.source.internal_path(url)
+            link_map[url] = f"{self.baseurl}{path}" if path else None
+        base = post.url or self.source.blog.url or None
+        amap = self._asset_map(records)
+        try:
+            return self._pool.submit(workers.render, post.html, base, self.settings, amap, link_map, post.summary)
+        except BrokenProcessPool:
+            self._stop_pool("a conversion worker stopped")
+            return None
+
+    def _worker_rendered(self, post: Post, future: Future) -> Rendered | None:
+        """A worker's conversion; None when it must be converted here (the pool is gone, the worker failed,
+        or it asked for a link it was not given): the error, if any, is then the real one."""
+        try:
+            done: Rendered = future.result()
+        except BrokenProcessPool:
+            self._stop_pool("a conversion worker stopped")
+            return None
+        except Exception:  # noqa: BLE001
+            log.debug("the worker's conversion of %s failed", post.id, exc_info=True)
+            return None
+        return None if done.unknown else done
+
+    def _stop_pool(self, why: str | None = None) -> None:
+        """No more worker processes this run (the rest is converted here)."""
+        if why:
+            log.warning("%s: the rest of the run converts in the main process", why)
+        pool, self._pool, self._pool_size = self._pool, None, 0
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _maybe_start_pool(self) -> None:
+        if self._pool is None and workers.should_start(self.cfg.convert_workers, self._pool_size, self._converted):
+            try:
+                self._pool = workers.start_pool(self._pool_size)
+            except (OSError, ImportError) as e:  # no processes here (a sandbox): convert in this one
+                log.debug("no conversion workers: %s", e)
+                self._pool_size = 0
 
     def _fail(self, post: Post, entry: PostRecord | None, error: str) -> ReportItem:
         rec = PostRecord(
@@ -246,12 +332,18 @@ class Migration:
     def _cleaned(self, post: Post) -> tuple[BeautifulSoup, list[ImageRef]]:
         """The post parsed (its one parse) with clean.remove applied, and the images and files it needs."""
         cached = self._prepared.pop(post.id, None)
+        if isinstance(cached, Future):
+            cached = self._worker_prepared(post, cached)
         if cached is not None:
             return cached
-        from migrator.assets import find_images
+        from migrator.assets import image_candidates
 
         soup = self._parse(post, count=True)
-        refs = find_images(soup, post.url or self.source.blog.url or None, self.source.is_platform_image)
+        return soup, self._refs(post, image_candidates(soup, post.url or self.source.blog.url or None))
+
+    def _refs(self, post: Post, candidates: list) -> list[ImageRef]:
+        """The images and files a post needs, from what its markup shows (assets.image_candidates)."""
+        refs = choose_images(candidates, self.source.is_platform_image)
         if (
             post.thumbnail
             and post.thumbnail not in {r.url for r in refs}
@@ -260,23 +352,36 @@ class Migration:
             refs.append(ImageRef(post.thumbnail))
         if not self.cfg.images.download:
             refs = []
-        return soup, refs
+        return refs
+
+    def _worker_prepared(self, post: Post, future: Future) -> tuple[None, list[ImageRef]] | None:
+        """A post a worker parsed: its images (and what was removed from it, counted once); None when it
+        must be parsed here (the pool is gone, or the worker failed: the error, if any, is then the real)."""
+        try:
+            prepared: workers.Prepared = future.result()
+        except BrokenProcessPool:
+            self._stop_pool("a conversion worker stopped")
+            return None
+        except Exception:  # noqa: BLE001
+            log.debug("the worker's parse of %s failed", post.id, exc_info=True)
+            return None
+        self._count_removed(post, prepared.removed, prepared.rules)
+        self._from_workers[post.id] = prepared
+        return None, self._refs(post, prepared.candidates)
 
     def _parse(self, post: Post, *, count: bool = False) -> BeautifulSoup:
         """The post's body made safe (the allow-list sanitiser), parsed, with clean.remove applied. ``count``:
         record what was removed (once per post)."""
-        from migrator import convert, sanitize  # imported on first use: a no-op resync never converts
-
-        html, removed = sanitize.clean(post.html, self.embed_hosts)
-        soup = convert.parse(html)
-        sanitize.restore_scripts(soup)
-        rules = convert.apply_clean_rules(soup, self.cfg.clean.remove)
+        soup, removed, rules = workers.parse(post.html, self.settings)
         if count:
-            for rule in rules:
-                self.report.stats.cleaned[rule] = self.report.stats.cleaned.get(rule, 0) + 1
-            if removed.total():
-                self._sanitized[post.id] = removed
+            self._count_removed(post, removed, rules)
         return soup
+
+    def _count_removed(self, post: Post, removed: Removed, rules: tuple[str, ...]) -> None:
+        for rule in rules:
+            self.report.stats.cleaned[rule] = self.report.stats.cleaned.get(rule, 0) + 1
+        if removed.total():
+            self._sanitized[post.id] = removed
 
     def _prefetch(self, post: Post, store: AssetStore) -> None:
         """Start the downloads of a post that will be written, while the posts before it are converted."""
@@ -285,9 +390,29 @@ class Migration:
         entry = self.manifest.posts.get(post.id)
         if entry is not None and entry.status == "ok" and entry.source_sha256 == post.fingerprint():
             return  # most likely unchanged: nothing to fetch
+        self._maybe_start_pool()
+        if self._pool is not None:  # parsed in a worker: its downloads start once it is back (_start_ready)
+            try:
+                base = post.url or self.source.blog.url or None
+                self._prepared[post.id] = self._pool.submit(workers.prepare, post.html, base, self.settings)
+                return
+            except BrokenProcessPool:
+                self._stop_pool("a conversion worker stopped")
         prepared = self._cleaned(post)
         self._prepared[post.id] = prepared
         store.prefetch(prepared[1], post.published)
+
+    def _start_ready(self, store: AssetStore, window: deque[Post]) -> None:
+        """Start the downloads of the posts in ``window`` that a worker has parsed since the last look."""
+        for post in window:
+            cached = self._prepared.get(post.id)
+            if isinstance(cached, Future) and cached.done():
+                ready = self._worker_prepared(post, cached)
+                if ready is None:
+                    del self._prepared[post.id]  # parsed here when its turn comes
+                    continue
+                self._prepared[post.id] = ready
+                store.prefetch(ready[1], post.published)
 
     def _guarded(self, posts):  # type: ignore[no-untyped-def]
         """The source's posts; an unexpected error inside the source ends the listing (the posts read so far
@@ -328,9 +453,13 @@ class Migration:
                     self._prepared.pop(post.id, None)
                     log.debug("prefetch of %s failed", post.id, exc_info=True)
             window.append(post)
+            if self._pool is not None:
+                self._start_ready(store, window)
             if len(window) > LOOKAHEAD:
                 yield window.popleft()
         while window:
+            if self._pool is not None:
+                self._start_ready(store, window)
             yield window.popleft()
 
     def _asset_missing(self, url: str) -> bool:
@@ -338,7 +467,9 @@ class Migration:
         rec = self.manifest.assets.get(url)
         return rec is None or rec.status != "ok" or not rec.path or not self.sink.exists(rec.path)
 
-    def process(self, post: Post, store: AssetStore) -> ReportItem:
+    def process(self, post: Post, store: AssetStore) -> ReportItem | Pending:
+        """What becomes of one post: its report line, or (its conversion running in a worker) a Pending
+        that :meth:`complete` finishes."""
         entry = self.manifest.posts.get(post.id)
         if post.error and post.skip:
             return self._skip(post, entry)
@@ -367,9 +498,27 @@ class Migration:
         for url, rec in records.items():
             if rec.status != "ok" and not self.dry_run:
                 self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
-        text, fallback = self._render(post, soup, records)
-        if self._last_links:
-            self._links_by_post[post.id] = self._last_links
+        planned = Planned(post, entry, action, fingerprint, path, moved, slug, records)
+        if soup is None:
+            future = self._render_in_worker(post, records)
+            if future is not None:
+                return Pending(planned, future)
+        return self._written(planned, *self._render(post, soup, records))
+
+    def complete(self, pending: Pending) -> ReportItem:
+        """A post whose conversion ran in a worker, written (converted here after all if the worker could not)."""
+        planned = pending.planned
+        done = self._worker_rendered(planned.post, pending.future)
+        return self._written(planned, *self._render(planned.post, None, planned.records, done))
+
+    def _written(
+        self, planned: Planned, text: str, fallback: Fallback | None, links_used: tuple[str, ...]
+    ) -> ReportItem:
+        """The post's file written (where a new one goes decided now), recorded, and its report line."""
+        post, action, fingerprint = planned.post, planned.action, planned.fingerprint
+        path, moved, slug, records = planned.path, planned.moved, planned.slug, planned.records
+        if links_used:
+            self._links_by_post[post.id] = links_used
         out_sha = sha256_text(text)
         if action == Action.CONFLICT:  # a dry run shows the reviewer what --force would write
             diff = cap_text(unified_diff(self.sink.read(path) if path else None, text, path or ""), MAX_DIFF_CHARS)
@@ -636,11 +785,12 @@ class Migration:
             offline=self.cfg.offline,
         )
         seen: set[str] = set()
-        last_checkpoint = last_commit = time.monotonic()
-        checkpoint_cost = 0.0  # seconds the last checkpoint took
+        self._last_checkpoint = self._last_commit = time.monotonic()
         limited = False
-        needs_redirects = False
         since, known = self._since(), self._known()
+        # posts in order, each its report line or its conversion still running in a worker: a post is
+        # finished (written, recorded, reported) only after every post before it, as in one process
+        queue: deque[tuple[Post, ReportItem | Pending]] = deque()
         try:
             for post in self._lookahead(self._guarded(self.source.posts(since=since, known=known)), store):
                 if post.id in seen:
@@ -651,27 +801,9 @@ class Migration:
                 seen.add(post.id)
                 self._readings.add(post.reading)
                 self.progress(post.title or post.url or post.id)
-                try:
-                    item = self.process(post, store)
-                except OutputError:
-                    raise
-                except MigratorError as e:
-                    item = self._fail(post, self.manifest.posts.get(post.id), e.message)
-                except Exception as e:  # one bad post must not stop the blog
-                    log.debug("post %s failed", post.id, exc_info=True)
-                    item = self._fail(post, self.manifest.posts.get(post.id), f"{type(e).__name__}: {e}")
-                self.report.items.append(item)
-                if self.cfg.urls == "jekyll" and post.path:
-                    needs_redirects = True
-                now = time.monotonic()
-                if now - last_checkpoint > max(CHECKPOINT_SECONDS, 20 * checkpoint_cost):
-                    self.sink.commit()
-                    self.manifest.save()  # the whole manifest: on a big site, kept to 5% of the run
-                    last_checkpoint = last_commit = time.monotonic()
-                    checkpoint_cost = last_checkpoint - now
-                elif now - last_commit > GROUP_SECONDS:
-                    self._commit()
-                    last_commit = time.monotonic()
+                queue.append((post, self._guarded_post(post, lambda p=post: self.process(p, store))))
+                self._finish(queue, wait=len(queue) > IN_FLIGHT)
+            self._finish(queue, wait=True, every=True)
         except BaseException:
             if not self.dry_run:  # stopped early: keep what was done (the journal has it too)
                 try:
@@ -681,6 +813,7 @@ class Migration:
                     log.warning("could not write the manifest: %s", e)
             raise
         finally:
+            self._stop_pool()
             store.close()
             st = self.report.stats
             st.images_downloaded, st.images_reused, st.images_failed = (
@@ -713,7 +846,7 @@ class Migration:
         if not limited and not self.report.incomplete:
             self._deletions(seen | listed)
         self._unresolved_links()
-        self._site_config(needs_redirects)
+        self._site_config(self._needs_redirects)
         self._archive_pages()
         self.report.stats.warnings.extend(self.source.warnings)
         blog = self.source.blog
@@ -733,6 +866,46 @@ class Migration:
         self.report.requests = self.http.requests_made - requests_before
         self.report.seconds = time.monotonic() - started
         return self.report
+
+    def _guarded_post(self, post: Post, work: Callable[[], ReportItem | Pending]) -> ReportItem | Pending:
+        """``work`` for one post; a post that fails is reported (and retried next run), the run goes on."""
+        try:
+            return work()
+        except OutputError:
+            raise
+        except MigratorError as e:
+            return self._fail(post, self.manifest.posts.get(post.id), e.message)
+        except Exception as e:  # one bad post must not stop the blog
+            log.debug("post %s failed", post.id, exc_info=True)
+            return self._fail(post, self.manifest.posts.get(post.id), f"{type(e).__name__}: {e}")
+
+    def _finish(self, queue: deque[tuple[Post, ReportItem | Pending]], *, wait: bool, every: bool = False) -> None:
+        """Finish the posts at the head of ``queue`` that are ready (a worker's conversion done); ``wait``:
+        the first one at least, waiting for it; ``every``: all of them."""
+        while queue:
+            post, item = queue[0]
+            if isinstance(item, Pending):
+                if not (wait or every or item.future.done()):
+                    return
+                item = self._guarded_post(post, functools.partial(self.complete, item))
+            queue.popleft()
+            self._done(post, item)
+            wait = False
+
+    def _done(self, post: Post, item: ReportItem) -> None:
+        """A post's report line, then a group commit or a checkpoint when it is time."""
+        self.report.items.append(item)
+        if self.cfg.urls == "jekyll" and post.path:
+            self._needs_redirects = True
+        now = time.monotonic()
+        if now - self._last_checkpoint > max(CHECKPOINT_SECONDS, 20 * self._checkpoint_cost):
+            self.sink.commit()
+            self.manifest.save()  # the whole manifest: on a big site, kept to 5% of the run
+            self._last_checkpoint = self._last_commit = time.monotonic()
+            self._checkpoint_cost = self._last_checkpoint - now
+        elif now - self._last_commit > GROUP_SECONDS:
+            self._commit()
+            self._last_commit = time.monotonic()
 
     def _commit(self) -> None:
         """The group commit: the files written since the last one made durable and put in place, then the

@@ -1,0 +1,154 @@
+"""The conversion in worker processes (workers.py): the same site, byte for byte, as in the main process;
+a worker that dies, or a link it was not told about, converts in the main process instead."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE_CONFIG, TISTORY_CONFIG
+from migrator import workers
+
+
+@pytest.mark.parametrize(
+    ("configured", "cpus", "size"),
+    [(None, 1, 0), (None, 2, 1), (None, 8, 4), (None, None, 0), (0, 8, 0), (3, 1, 3), (-1, 4, 0)],
+)
+def test_pool_size(configured, cpus, size):
+    assert workers.pool_size(configured, cpus) == size
+
+
+@pytest.mark.parametrize(
+    ("configured", "size", "converted", "start"),
+    [(None, 1, 0, False), (None, 1, workers.START_AFTER, True), (1, 1, 0, True), (None, 0, 10**6, False)],
+)
+def test_should_start(configured, size, converted, start):
+    assert workers.should_start(configured, size, converted) is start
+
+
+def _config(tmp_path: Path, base: Path, extra: str) -> Path:
+    p = tmp_path / f"config-{abs(hash(extra))}.yaml"
+    p.write_text(base.read_text() + "\n" + extra + "\n")
+    return p
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(site)): p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file() and ".migrator" not in p.relative_to(site).parts
+    }
+
+
+def _records(site: Path) -> dict:
+    data = json.loads((site / ".migrator" / "manifest.json").read_text())
+    data.pop("last_sync")
+    return data
+
+
+def _compare(cli, url: str, tmp_path: Path, base: Path, workers_extra: str, between=lambda: None):
+    here = tmp_path / "here"
+    there = tmp_path / "there"
+    a = cli("migrate", url, "--out", here, "--config", _config(tmp_path, base, "convert_workers: 0"), "--report",
+            tmp_path / "here.json")  # fmt: skip
+    between()
+    b = cli("migrate", url, "--out", there, "--config", _config(tmp_path, base, workers_extra), "--report",
+            tmp_path / "there.json")  # fmt: skip
+    assert a.code == b.code == 0, (a, b)
+    assert _files(here) == _files(there)
+    assert _records(here) == _records(there)
+    ra, rb = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("here", "there"))
+    for key in ("posts", "fallbacks", "sanitized", "cleaned", "links"):
+        if key in ra:
+            assert ra[key] == rb[key], key
+    return b
+
+
+def _no_conversion_here(monkeypatch):
+    """After the first run: a conversion in this process fails its post (a spawned worker has its own)."""
+
+    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise AssertionError("converted in the main process")
+
+    return lambda: monkeypatch.setattr(workers, "convert_soup", refuse)
+
+
+def test_a_worker_process_writes_the_same_blogger_site(quiet_server, cli, tmp_path, monkeypatch):
+    _compare(cli, quiet_server.url, tmp_path, EXAMPLE_CONFIG, "convert_workers: 1", _no_conversion_here(monkeypatch))
+
+
+def test_a_worker_process_writes_the_same_tistory_site(tserver, cli, tmp_path, monkeypatch):
+    _compare(cli, tserver.url, tmp_path, TISTORY_CONFIG, "convert_workers: 1", _no_conversion_here(monkeypatch))
+
+
+class InlinePool:
+    """An executor that runs each call at once in this process (the worker's code path, without one)."""
+
+    def __init__(self, broken_after: int | None = None, drop_links: bool = False) -> None:
+        self.calls = 0
+        self.broken_after = broken_after
+        self.drop_links = drop_links
+
+    def submit(self, fn, *args):  # noqa: ANN001, ANN002
+        self.calls += 1
+        f: Future = Future()
+        if self.broken_after is not None and self.calls > self.broken_after:
+            f.set_exception(BrokenProcessPool("a worker died"))
+            return f
+        if self.drop_links and fn is workers.render:
+            args = (*args[:4], {}, args[5])  # as if the worker was told of no link
+        try:
+            f.set_result(fn(*args))
+        except Exception as e:  # noqa: BLE001
+            f.set_exception(e)
+        return f
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+@pytest.mark.parametrize("pool", ["inline", "broken-at-once", "broken-later", "no-links"])
+def test_the_worker_path_and_its_fallbacks_write_the_same_site(quiet_server, cli, tmp_path, monkeypatch, pool):
+    made: list[InlinePool] = []
+
+    def start(size: int) -> InlinePool:
+        p = {"inline": InlinePool(), "broken-at-once": InlinePool(broken_after=0),
+             "broken-later": InlinePool(broken_after=7), "no-links": InlinePool(drop_links=True)}[pool]  # fmt: skip
+        made.append(p)
+        return p
+
+    monkeypatch.setattr(workers, "start_pool", start)
+    _compare(cli, quiet_server.url, tmp_path, EXAMPLE_CONFIG, "convert_workers: 1")
+    assert made and made[0].calls > 0
+
+
+GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.html"))
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=[c.stem for c in GOLDEN])
+def test_render_in_a_worker_is_the_main_process_conversion_for_every_golden_case(case):
+    """workers.prepare + workers.render (plain values in and out) against the in-process conversion of the
+    same parse, on every golden case (fallbacks included), with links to the blog's own posts relinked."""
+    settings = workers.Settings(("www.youtube.com",), (), "markdown", 160)
+    base = "https://example.blogspot.com/2020/01/post.html"
+    html = case.read_text(encoding="utf-8")
+    prepared = workers.prepare(html, base, settings)
+    link_map = {u: f"/new{u.split('blogspot.com', 1)[1]}" if "blogspot.com/20" in u else None for u in prepared.hrefs}
+    got = workers.render(html, base, settings, {}, link_map, None)
+    asked: list[str] = []
+
+    def links(url: str) -> str | None:
+        asked.append(url)
+        return link_map.get(url)
+
+    soup = workers.parse(html, settings)[0]
+    body, fallback, excerpt = workers.convert_soup(
+        soup, lambda: workers.parse(html, settings)[0], {}, base, links, settings, None
+    )
+    assert (got.body, got.fallback, got.excerpt) == (body, fallback, excerpt)
+    assert got.unknown == ()
+    assert set(asked) <= set(prepared.hrefs)
