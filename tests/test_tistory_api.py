@@ -295,3 +295,15 @@ def test_recheck_comments_none_asks_no_count_even_for_a_recent_post(cli, tserver
     assert res.code == 0, res
     assert not [p for p in tserver.log if "/comment" in p], tserver.log
     assert "comments not rechecked on 9 unchanged post(s) (tistory.recheck_comments: none)" in res.out
+
+
+def test_comments_turned_on_after_a_run_without_them_are_read_for_every_post(cli, tserver, tblog, tmp_path):
+    off = tmp_path / "off.yaml"
+    off.write_text(TISTORY_CONFIG.read_text() + "comments: false\n")
+    res, site = run(cli, tserver, tmp_path, config=off)
+    assert res.code == 0, res and not (site / "_data/comments").exists()
+    res, _ = run(cli, tserver, tmp_path)  # comments on: no post's count was ever recorded, so all are asked
+    assert res.code == 0, res
+    assert "not rechecked" not in res.out
+    stem = json.loads((site / ".migrator/manifest.json").read_text())["posts"]["1"]["path"].rsplit("/", 1)[-1][:-3]
+    assert (site / f"_data/comments/{stem}.yml").exists()  # post 1 is from 2011

@@ -1463,11 +1463,15 @@ class TistorySource(BaseSource):
             )
         self.warnings.extend(self.api.finish())
 
-    def wants_comment_count(self, dated: datetime | None) -> bool:
+    def wants_comment_count(self, rec: KnownPost | None, dated: datetime | None) -> bool:
         """Whether a resync asks for the comment count of a post (or notice) whose page did not change:
-        ``tistory.recheck_comments`` and ``tistory.recheck_days`` (:func:`rechecks_comments`)."""
-        policy, days = self.tcfg.recheck_comments, self.tcfg.recheck_days
-        return self.api.enabled and rechecks_comments(policy, dated, self._now, days)
+        ``tistory.recheck_comments`` and ``tistory.recheck_days`` (:func:`rechecks_comments`); always for one
+        whose count was never recorded (its comments never read: a blog migrated with ``comments: false``)."""
+        if not self.api.enabled:
+            return False
+        if rec is None or rec.comment_count is None:
+            return True
+        return rechecks_comments(self.tcfg.recheck_comments, dated, self._now, self.tcfg.recheck_days)
 
     def not_rechecked(self) -> None:
         """One more unchanged post (or notice) whose comments this resync did not ask about (reported)."""
@@ -1491,7 +1495,7 @@ class TistorySource(BaseSource):
             unchanged = recheck = False
             if since is not None and rec is not None:
                 recorded = parse_tistory_date(rec.updated)
-                recheck = self.wants_comment_count(recorded or self._rss_dates.get(path))
+                recheck = self.wants_comment_count(rec, recorded or self._rss_dates.get(path))
                 if item.lastmod and recorded is not None:
                     unchanged = parse_tistory_date(item.lastmod) == recorded
                 if unchanged and not recheck:

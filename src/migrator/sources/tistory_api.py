@@ -450,7 +450,7 @@ def notice_posts(src: Any, since: datetime | None, known: Known | None) -> Itera
         try:
             got = _notice_page(src, url, path, rec)
             if got.status == 304:
-                if not src.wants_comment_count(item.published):  # tistory.recheck_comments
+                if not src.wants_comment_count(rec, item.published):  # tistory.recheck_comments
                     src.not_rechecked()
                     src.listed_ids.add(item.id)
                     continue
