@@ -1049,7 +1049,6 @@ def not_rechecked_warning(n: int, policy: str, days: int) -> str:
     )
 
 
-
 @dataclass(frozen=True)
 class TistoryConfig:
     """The ``tistory:`` section of the config."""
