@@ -17,6 +17,9 @@ pages at ``--delay`` = ``tistory.delay``, comments through the mobile JSON endpo
 migration and a no-op resync against their bound, the larger of (requests to the blog x delay) and (all
 requests x latency / jobs).
 
+``BENCH_LOOPBACK=127.0.1.`` puts the servers on 127.0.1.2 and up instead (two benches side by side, or one
+beside a server someone else keeps on 127.0.0.x:443).
+
 ``BENCH_PYSPY=run-{n}.svg`` (or ``.txt`` for py-spy's raw stacks; ``BENCH_PYSPY_GIL=1`` for the thread holding
 the GIL only) records a py-spy profile of each measured run.
 """
@@ -131,7 +134,8 @@ class Web:
         self.fixture.img_url = img_url
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(cert), str(key))
-        self.ips = {h: f"127.0.0.{2 + n}" for n, h in enumerate(hosts)}
+        base = os.environ.get("BENCH_LOOPBACK", "127.0.0.")  # 127.0.0.2 and up, one per host name
+        self.ips = {h: f"{base}{2 + n}" for n, h in enumerate(hosts)}
         self.servers = []
         for ip in self.ips.values():
             httpd = ThreadingHTTPServer((ip, 443), self.fixture._handler(), bind_and_activate=False)

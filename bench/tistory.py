@@ -7,7 +7,9 @@ one run on a generated blog served locally (``--delay`` small, 10 ms by default,
 the same requests at the default ``tistory.delay: 1.0`` give the real-world time), for
 
 - the first migration (pages, each post's comment count, its comment pages, the notices),
-- a no-op resync (the sitemap's lastmod says every post is unchanged: one comment count per post),
+- a no-op resync (the sitemap's lastmod says every post is unchanged; every post is older than
+  ``tistory.recheck_days``, so no comment count is asked for: ``tistory.recheck_comments: recent``),
+- the same no-op resync with ``recheck_comments: all``: one comment count per post and notice,
 - the same first migration with ``comments: false``, to show what the comments cost,
 - the backup of the same blog completed from it (``migrate backup.zip --origin``): the live reading is the
   same, the archive's files are copied instead of downloaded.
@@ -136,22 +138,26 @@ def measure(posts: int, delay: float, jobs: int, rows: list[tuple[str, str]], *,
     rows.append((f"{posts} posts, tistory.delay {delay} s, --jobs {jobs}", ""))
     try:
         blog = make_blog(posts, tmp / "images")
-        for name, comments in (("bench.yaml", "true"), ("nocomments.yaml", "false")):
+        for name, comments, recheck in (("bench.yaml", "true", "recent"), ("nocomments.yaml", "false", "recent"),
+                                        ("recheck-all.yaml", "true", "all")):
             (tmp / name).write_text(
                 f"allow_private_network: true\ncomments: {comments}\ntistory:\n  delay: {delay}\n"
-                f"  max_missing_run: 5\nhttp:\n  backoff: 0.1\n")
+                f"  max_missing_run: 5\n  recheck_comments: {recheck}\nhttp:\n  backoff: 0.1\n")
         with FixtureServer(blog, faults={}) as server:
             common = ["--config", str(tmp / "bench.yaml"), "--jobs", str(jobs)]
             runs = [
                 ("first migration", ["migrate", server.url, "--out", str(tmp / "s"), "--platform", "tistory", *common]),
                 ("no-op resync", ["migrate", server.url, "--out", str(tmp / "s"), "--platform", "tistory", *common]),
+                ("no-op resync, recheck_comments: all",
+                 ["migrate", server.url, "--out", str(tmp / "s"), "--platform", "tistory", "--config",
+                  str(tmp / "recheck-all.yaml"), "--jobs", str(jobs)]),
                 ("first migration, comments: false",
                  ["migrate", server.url, "--out", str(tmp / "n"), "--platform", "tistory", "--config",
                   str(tmp / "nocomments.yaml"), "--jobs", str(jobs)]),
                 ("backup + --origin (the same blog)",
                  ["migrate", str(write_backup(blog, tmp / "bench-1-1.zip")), "--out", str(tmp / "b"), "--origin",
                   server.url, *common]),
-            ][: 4 if full else 2]
+            ][: 5 if full else 2]
             for label, argv in runs:
                 server.log.clear()
                 seconds = run(argv)

@@ -123,7 +123,10 @@ def test_live_comments_are_threaded_paged_and_secret_ones_absent(cli, tserver, t
 
 
 def test_a_new_comment_is_read_on_a_resync_and_nothing_else_changes(cli, tserver, tblog, tmp_path):
-    res, site = run(cli, tserver, tmp_path)
+    # every post's count is asked for (recheck_comments: all): posts 1 and 4 are years old
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(TISTORY_CONFIG.read_text().replace("tistory:\n", "tistory:\n  recheck_comments: all\n"))
+    res, site = run(cli, tserver, tmp_path, config=cfg)
     assert res.code == 0, res
     posts = json.loads((site / ".migrator/manifest.json").read_text())["posts"]
     stem = posts["1"]["path"].rsplit("/", 1)[-1][:-3]
@@ -132,8 +135,9 @@ def test_a_new_comment_is_read_on_a_resync_and_nothing_else_changes(cli, tserver
                                 "writer": {"name": "늦은 독자"}, "children": []})
     tblog.comments["4"] = [{"id": 401, "content": "비밀", "written": 1, "isSecret": True, "writer": {"name": "x"}}]
     tserver.log.clear()
-    res, _ = run(cli, tserver, tmp_path)
+    res, _ = run(cli, tserver, tmp_path, config=cfg)
     assert res.code == 0, res
+    assert "not rechecked" not in res.out
     changed = {k for k, v in tree_snapshot(site).items() if before.get(k) != v}
     assert changed == {f"_data/comments/{stem}.yml"}  # the post files are not rewritten
     assert [r["author"] for r in yaml.safe_load((site / f"_data/comments/{stem}.yml").read_text())][-1] == "늦은 독자"
@@ -186,3 +190,120 @@ def test_a_notice_whose_mobile_page_is_missing_is_read_from_its_own_address(cli,
     assert res.code == 0, res
     assert "**새 주소**" in frontmatter.load(site / "notice/notice-10.md").content
     assert "/notice/10" in tserver.log
+
+
+# --- which comment counts a resync asks for (tistory.recheck_comments, tistory.recheck_days) ------------
+
+
+def test_the_recheck_policy_one_line_each():
+    from migrator.sources.tistory import rechecks_comments
+
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=KST)
+    old, recent = now - timedelta(days=31), now - timedelta(days=29)
+    assert rechecks_comments("recent", recent, now, 30) and not rechecks_comments("recent", old, now, 30)
+    assert rechecks_comments("recent", now - timedelta(days=30), now, 30)  # the last day of the window is in it
+    assert rechecks_comments("recent", None, now, 30)  # a post whose date is not known: asked, not guessed
+    assert not rechecks_comments("recent", recent, now, 0)  # 0 days: nothing is recent
+    assert rechecks_comments("all", old, now, 30) and not rechecks_comments("none", recent, now, 30)
+
+
+@pytest.mark.parametrize(("line", "error"), [("recheck_comments: sometimes", "recent, all or none"),
+                                              ("recheck_days: -1", "recheck_days must be 0 or more"),
+                                              ("recheck_days: soon", "whole number")])
+def test_a_bad_recheck_setting_is_a_config_error(cli, tserver, tmp_path, line, error):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(TISTORY_CONFIG.read_text().replace("tistory:\n", f"tistory:\n  {line}\n"))
+    res, _ = run(cli, tserver, tmp_path, config=cfg)
+    assert res.code == 2 and error in res.err + res.out, res
+
+
+def recent(tblog, post_id: str, days: float = 2) -> None:
+    """Post ``post_id`` of the fixture blog published (and last edited) ``days`` ago."""
+    when = (datetime.now(KST) - timedelta(days=days)).replace(microsecond=0).isoformat()
+    post = next(p for p in tblog.posts if str(p["id"]) == post_id)
+    post["published"] = post["modified"] = when
+
+
+def test_a_noop_resync_with_comments_on_makes_at_most_five_requests(cli, tserver, tblog, tmp_path):
+    # the fixture blog without the two posts every resync asks for whatever the comments (the protected one,
+    # never migrated, and the one the sitemap does not list: a conditional GET): what is left is the blog-wide
+    # listing, the same for any number of posts
+    tblog.posts = [p for p in tblog.posts if not p.get("protected")]
+    for p in tblog.posts:
+        p["sitemap"] = True
+    res, site = run(cli, tserver, tmp_path)
+    assert res.code == 0, res
+    assert len(tserver.requests_to("/m/api/")) > 10  # comments are on: the first run read every count
+    assert "not rechecked" not in res.out  # the first migration reads every post's comments
+    tserver.log.clear()
+    res, _ = run(cli, tserver, tmp_path)
+    assert res.code == 0, res
+    assert len(tserver.log) <= 5, tserver.log
+    assert sorted(tserver.log) == ["/m/api/entry/0/NOTICE?page=0&size=10", "/m/notice/10", "/m/notice/12", "/rss",
+                                   "/sitemap.xml"]
+    # not silent: one line says how many posts' comments were not asked about, and how to ask
+    line = next(ln for ln in res.out.splitlines() if "not rechecked" in ln)
+    assert "comments not rechecked on 9 post(s) older than 30 days (tistory.recheck_comments: recent)" in line  # 7 posts, 2 notices
+    assert "--full" in line and "recheck_comments: all" in line
+
+
+def test_a_new_comment_on_a_recent_post_is_read_by_a_plain_resync(cli, tserver, tblog, tmp_path):
+    recent(tblog, "4")
+    res, site = run(cli, tserver, tmp_path)
+    assert res.code == 0, res
+    stem = json.loads((site / ".migrator/manifest.json").read_text())["posts"]["4"]["path"].rsplit("/", 1)[-1][:-3]
+    assert not (site / f"_data/comments/{stem}.yml").exists()
+    tblog.comments["4"] = [{"id": 402, "content": "새 글에 첫 댓글", "written": "2026-12-01 09:00:00", "isSecret": False,
+                            "writer": {"name": "첫 독자"}, "children": []}]
+    tserver.log.clear()
+    res, _ = run(cli, tserver, tmp_path)
+    assert res.code == 0, res
+    assert [r["author"] for r in yaml.safe_load((site / f"_data/comments/{stem}.yml").read_text())] == ["첫 독자"]
+    # the recent post's count, then its comments; the old posts' counts are not asked for
+    assert tserver.requests_to("/m/api/4/") == ["/m/api/4/comment/count", "/m/api/4/comment"]
+    assert [p for p in tserver.log if p.endswith("/comment/count")] == ["/m/api/4/comment/count"]
+    assert "comments not rechecked on 8 post(s) older than 30 days" in res.out
+
+
+def test_a_new_comment_on_an_old_post_is_reported_not_rechecked_then_read_with_full(cli, tserver, tblog, tmp_path):
+    res, site = run(cli, tserver, tmp_path)
+    assert res.code == 0, res
+    stem = json.loads((site / ".migrator/manifest.json").read_text())["posts"]["1"]["path"].rsplit("/", 1)[-1][:-3]
+    comments = site / f"_data/comments/{stem}.yml"
+    before = comments.read_text()
+    tblog.comments["1"].append({"id": 103, "content": "십 년 뒤의 댓글", "written": "2026-12-01 09:00:00",
+                                "isSecret": False, "writer": {"name": "늦은 독자"}, "children": []})
+    res, _ = run(cli, tserver, tmp_path)  # recheck_comments: recent (the default): post 1 is from 2011
+    assert res.code == 0, res
+    assert comments.read_text() == before  # not asked for ...
+    assert "comments not rechecked on 9 post(s) older than 30 days" in res.out  # ... and said so
+    tserver.log.clear()
+    res, _ = run(cli, tserver, tmp_path, "--full")
+    assert res.code == 0, res
+    assert "늦은 독자" in comments.read_text() and "not rechecked" not in res.out
+    assert "/m/api/1/comment" in tserver.log
+
+
+def test_recheck_comments_none_asks_no_count_even_for_a_recent_post(cli, tserver, tblog, tmp_path):
+    recent(tblog, "4")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(TISTORY_CONFIG.read_text().replace("tistory:\n", "tistory:\n  recheck_comments: none\n"))
+    res, site = run(cli, tserver, tmp_path, config=cfg)
+    assert res.code == 0, res
+    tserver.log.clear()
+    res, _ = run(cli, tserver, tmp_path, config=cfg)
+    assert res.code == 0, res
+    assert not [p for p in tserver.log if "/comment" in p], tserver.log
+    assert "comments not rechecked on 9 unchanged post(s) (tistory.recheck_comments: none)" in res.out
+
+
+def test_comments_turned_on_after_a_run_without_them_are_read_for_every_post(cli, tserver, tblog, tmp_path):
+    off = tmp_path / "off.yaml"
+    off.write_text(TISTORY_CONFIG.read_text() + "comments: false\n")
+    res, site = run(cli, tserver, tmp_path, config=off)
+    assert res.code == 0, res and not (site / "_data/comments").exists()
+    res, _ = run(cli, tserver, tmp_path)  # comments on: no post's count was ever recorded, so all are asked
+    assert res.code == 0, res
+    assert "not rechecked" not in res.out
+    stem = json.loads((site / ".migrator/manifest.json").read_text())["posts"]["1"]["path"].rsplit("/", 1)[-1][:-3]
+    assert (site / f"_data/comments/{stem}.yml").exists()  # post 1 is from 2011

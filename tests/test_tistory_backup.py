@@ -289,7 +289,9 @@ def test_backup_first_then_the_live_blog_publishes_and_deletes_nothing(cli, tser
     before = tree_snapshot(site)
     tblog.comments["9"] = [{"id": 901, "content": "새 댓글", "written": "2025-12-02 10:00:00", "isSecret": False,
                             "writer": {"name": "새 독자"}, "children": []}]
-    res = cli("migrate", tserver.url, "--out", site, "--config", TISTORY_CONFIG)  # then the live blog alone
+    every = tmp_path / "all.yaml"  # post 9 is years old: its comments are rechecked with `all` (or --full)
+    every.write_text(TISTORY_CONFIG.read_text().replace("tistory:\n", "tistory:\n  recheck_comments: all\n"))
+    res = cli("migrate", tserver.url, "--out", site, "--config", every)  # then the live blog alone
     assert res.code == 0, res
     after = tree_snapshot(site)
     changed = {k for k in after if before.get(k) != after[k]}

@@ -1026,6 +1026,29 @@ class Listed:
 # --- the platform: its config section, what it declares ---------------------------------------------------
 
 
+RECHECK_COMMENTS = ("recent", "all", "none")
+
+
+def rechecks_comments(policy: str, dated: datetime | None, now: datetime, days: int) -> bool:
+    """On a resync, whether a post that did not change has its comment count asked for (so that a new comment
+    on it is noticed): ``all`` always, ``none`` never, ``recent`` when it was published or edited (``dated``)
+    within ``days`` of ``now``, or when its date is not known."""
+    if policy == "all":
+        return True
+    if policy == "none":
+        return False
+    return dated is None or now - dated <= timedelta(days=days)
+
+
+def not_rechecked_warning(n: int, policy: str, days: int) -> str:
+    """The one line a resync prints for the posts whose comments it did not ask about."""
+    which = f"post(s) older than {days} days" if policy == "recent" else "unchanged post(s)"
+    return (
+        f"comments not rechecked on {n:,} {which} (tistory.recheck_comments: {policy}); "
+        "run with --full, or set tistory.recheck_comments: all, to recheck them"
+    )
+
+
 @dataclass(frozen=True)
 class TistoryConfig:
     """The ``tistory:`` section of the config."""
@@ -1043,6 +1066,10 @@ class TistoryConfig:
     # the mobile JSON endpoints (tistory_api.py): comments, their count, the notice list, a notice's page
     comments_api: str = "/m/api/{id}/comment"  # then ?startId=<data.nextId> until data.isLast
     comment_count_api: str = "/m/api/{id}/comment/count"  # data.count: a resync reads comments again on a change
+    # on a resync, whose comment count is asked for when the post itself did not change (one request a post:
+    # no blog-wide list of comments is known): recent | all | none; --full (and a first run) reads them all
+    recheck_comments: str = "recent"
+    recheck_days: int = 30  # recent: published or edited within this many days (notices: published)
     notices: bool = True  # migrate the notices (/notice/<id>) as pages
     notice_list_api: str = "/m/api/entry/0/NOTICE?page={page}&size={size}"
     notice_page: str = "/m/notice/{id}"
@@ -1052,6 +1079,12 @@ class TistoryConfig:
     def validate(self) -> None:
         if self.enumerate not in ("auto", "always", "never"):
             raise ConfigError(f"tistory.enumerate must be auto, always or never, not {self.enumerate!r}")
+        if self.recheck_comments not in RECHECK_COMMENTS:
+            raise ConfigError(
+                f"tistory.recheck_comments must be recent, all or none, not {self.recheck_comments!r}"
+            )
+        if self.recheck_days < 0:
+            raise ConfigError(f"tistory.recheck_days must be 0 or more, not {self.recheck_days}")
 
 
 def post_aliases(post_id: str, path: str) -> list[str]:
@@ -1203,6 +1236,8 @@ class TistorySource(BaseSource):
         if self.tcfg.delay > 0:
             http.set_host_delay(parts.netloc, self.tcfg.delay)
         self.api = tistory_api.TistoryApi(http, self.origin, cfg)  # comments and notices (tistory_api.py)
+        self._now = datetime.now(KST)  # what tistory.recheck_days counts back from
+        self.comments_not_rechecked = 0  # unchanged posts and notices whose comment count a resync did not ask
 
     # --- platform hooks ----------------------------------------------------------------------------------
     def is_platform_image(self, url: str) -> bool:
@@ -1417,37 +1452,60 @@ class TistorySource(BaseSource):
     # --- reading one post ------------------------------------------------------------------------------
     def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
         """Every readable post with its comments, then the notices (as pages: ``tistory_api``)."""
+        self.comments_not_rechecked = 0
         yield from self._listed_posts(since, known)
         if self.tcfg.notices:
             yield from tistory_api.notice_posts(self, since, known)
+        if self.comments_not_rechecked and self.api.enabled:
+            self.warnings.append(
+                not_rechecked_warning(self.comments_not_rechecked, self.tcfg.recheck_comments, self.tcfg.recheck_days)
+            )
         self.warnings.extend(self.api.finish())
+
+    def wants_comment_count(self, rec: KnownPost | None, dated: datetime | None) -> bool:
+        """Whether a resync asks for the comment count of a post (or notice) whose page did not change:
+        ``tistory.recheck_comments`` and ``tistory.recheck_days`` (:func:`rechecks_comments`); always for one
+        whose count was never recorded (its comments never read: a blog migrated with ``comments: false``)."""
+        if not self.api.enabled:
+            return False
+        if rec is None or rec.comment_count is None:
+            return True
+        return rechecks_comments(self.tcfg.recheck_comments, dated, self._now, self.tcfg.recheck_days)
+
+    def not_rechecked(self) -> None:
+        """One more unchanged post (or notice) whose comments this resync did not ask about (reported)."""
+        if self.api.enabled:
+            self.comments_not_rechecked += 1
 
     def _listed_posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
         """Every readable post. On a resync (``since`` and ``known``), a post whose sitemap ``lastmod`` equals
-        the recorded modification time is not fetched again (only its comment count is asked for: a post
-        whose count changed is read again, with its comments), and enumeration only looks above the newest
-        known id."""
+        the recorded modification time is not fetched again (only its comment count is asked for, when
+        ``tistory.recheck_comments`` says so: a post whose count changed is read again, with its comments),
+        and enumeration only looks above the newest known id."""
         listed = self.discover()
         self.expected_total = len(listed)
         known = known or {}
         seen_ids: set[str] = set()
         self.listed_ids = set() if since is not None else None
-        todo: list[tuple[Listed, KnownPost | None]] = []
+        todo: list[tuple[Listed, KnownPost | None, bool, bool]] = []
         for item in listed:
             path = urlsplit(item.url).path
             rec = known.get(path) or known.get(unquote(path))
-            unchanged = False
-            if since is not None and rec is not None and item.lastmod and rec.updated:
-                a, b = parse_tistory_date(item.lastmod), parse_tistory_date(rec.updated)
-                unchanged = a is not None and a == b
-                if unchanged and not self.api.enabled:
+            unchanged = recheck = False
+            if since is not None and rec is not None:
+                recorded = parse_tistory_date(rec.updated)
+                recheck = self.wants_comment_count(rec, recorded or self._rss_dates.get(path))
+                if item.lastmod and recorded is not None:
+                    unchanged = parse_tistory_date(item.lastmod) == recorded
+                if unchanged and not recheck:
+                    self.not_rechecked()
                     seen_ids.add(rec.id)
-                    self.listed_ids.add(rec.id)  # unchanged: not fetched again
+                    self.listed_ids.add(rec.id)  # unchanged: not fetched again, nor its comment count
                     continue
-            todo.append((item, rec, unchanged))
+            todo.append((item, rec, unchanged, recheck))
 
-        def read(job: tuple[Listed, KnownPost | None, bool]):  # type: ignore[no-untyped-def]
-            item, rec, unchanged = job
+        def read(job: tuple[Listed, KnownPost | None, bool, bool]):  # type: ignore[no-untyped-def]
+            item, rec, unchanged, recheck = job
             if unchanged:  # the page is as it was: only a changed comment count makes it read again
                 count = self.api.count(rec.id)
                 if count is None or count == rec.comment_count:
@@ -1456,15 +1514,17 @@ class TistorySource(BaseSource):
             conditional = since is not None and rec is not None and not item.lastmod
             validators = (rec.etag, rec.last_modified) if conditional and rec is not None else None
             post = self._read(item.url, listed=True, validators=validators)
-            if post is _NOT_MODIFIED and self.api.enabled:  # a 304: the comments may have changed all the same
+            if post is _NOT_MODIFIED and recheck:  # a 304: the comments may have changed all the same
                 count = self.api.count(rec.id)
                 if count is not None and count != rec.comment_count:
                     post = self._read(item.url, listed=True, comment_count=count)
             return post
 
         # pages are fetched side by side (at most `jobs`, and tistory.delay apart per host), yielded in order
-        for (_item, rec, _u), post in zip(todo, _ordered_map(read, todo, self.cfg.jobs), strict=True):
+        for (_item, rec, _u, recheck), post in zip(todo, _ordered_map(read, todo, self.cfg.jobs), strict=True):
             if post is _NOT_MODIFIED:
+                if not recheck:
+                    self.not_rechecked()  # a 304, and its comment count not asked for
                 seen_ids.add(rec.id)
                 self.listed_ids.add(rec.id)  # a conditional GET answered 304: unchanged
                 continue

@@ -441,7 +441,8 @@ def _notice_page(src: Any, url: str, path: str, rec: Any) -> Any:
 
 def notice_posts(src: Any, since: datetime | None, known: Known | None) -> Iterator[Post]:
     """Every notice of the live blog as a page, with its comments. On a resync a notice whose page answers
-    a conditional GET with 304, and whose comment count did not change, is not read again."""
+    a conditional GET with 304, and whose comment count did not change (or was not asked for: a notice
+    published more than ``tistory.recheck_days`` ago under ``recheck_comments: recent``), is not read again."""
     for item in src.api.notices():
         path = notice_path(item.id)
         rec = (known or {}).get(path) if since is not None else None
@@ -449,6 +450,10 @@ def notice_posts(src: Any, since: datetime | None, known: Known | None) -> Itera
         try:
             got = _notice_page(src, url, path, rec)
             if got.status == 304:
+                if not src.wants_comment_count(rec, item.published):  # tistory.recheck_comments
+                    src.not_rechecked()
+                    src.listed_ids.add(item.id)
+                    continue
                 count = src.api.count(item.id)
                 if count is None or count == (rec.comment_count if rec else None):
                     src.listed_ids.add(item.id)
