@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
 
 
-from run import BODY, installed_env, png, print_rows  # noqa: E402
+from run import BODY, TreeRss, installed_env, png, print_rows  # noqa: E402
 from server import FixtureBlog, FixtureServer  # noqa: E402
 from tistory_site import TistoryBlog  # noqa: E402
 
@@ -178,13 +178,14 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int]:
         CPU["runs"] = CPU.get("runs", 0) + 1
         cmd[1:1] = ["-m", "cProfile", "-o", os.environ["BENCH_CPROFILE"].format(n=int(CPU["runs"]))]
     proc = subprocess.Popen(cmd, env=env)
+    tree = TreeRss(proc.pid)  # the worker processes' memory counts too
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"migrator {' '.join(args)} failed")
     CPU["last"] = usage.ru_utime + usage.ru_stime
     CPU["sys"] = usage.ru_stime
-    return seconds, usage.ru_maxrss // 1024
+    return seconds, tree.stop(usage.ru_maxrss)
 
 
 def main() -> int:

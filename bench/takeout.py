@@ -78,8 +78,9 @@ def run_cli(args: list[str]) -> tuple[float, int, int]:
     env = dict(installed_env(), PYTHONPATH=str(ROOT / "src"))
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "migrator", *args, "-q"], env=env)
+    tree = run_bench.TreeRss(proc.pid)  # the worker processes' memory counts too
     _, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - start, tree.stop(usage.ru_maxrss), os.waitstatus_to_exitcode(status)
 
 
 def main() -> int:

@@ -152,3 +152,25 @@ def test_render_in_a_worker_is_the_main_process_conversion_for_every_golden_case
     assert (got.body, got.fallback, got.excerpt) == (body, fallback, excerpt)
     assert got.unknown == ()
     assert set(asked) <= set(prepared.hrefs)
+
+
+def test_the_pool_answers_errors_and_a_dead_worker_fails_its_jobs():
+    """Real worker processes: a result, an exception (its own type), and a worker that dies: its job fails
+    with BrokenProcessPool, the pool then sends to the worker that is left, and to none once all are gone."""
+    import os
+
+    pool = workers.start_pool(2)
+    try:
+        assert pool.submit(sorted, [3, 1, 2]).result(timeout=60) == [1, 2, 3]
+        with pytest.raises(ValueError, match="invalid literal"):
+            pool.submit(int, "x").result(timeout=60)
+        dying = pool.submit(os._exit, 3)
+        with pytest.raises(BrokenProcessPool):
+            dying.result(timeout=60)
+        assert pool.submit(len, "four").result(timeout=60) == 4  # the other worker
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(os._exit, 4).result(timeout=60)
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(len, "none left")
+    finally:
+        pool.shutdown()
