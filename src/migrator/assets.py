@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from migrator.errors import BadBody, FetchError, OutputError
-from migrator.http import Fetched, HttpClient
 from migrator.models import AssetRecord, LocalCopy
 from migrator.names import safe_stem, unique_path
 from migrator.urls import absolute_url, srcset_urls
 from migrator.urls import other_scheme as other_scheme  # re-exported: part of this module's helpers
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the http client is imported where it is used: a conversion worker finds images only
     from bs4 import BeautifulSoup
+
+    from migrator.http import Fetched, HttpClient
 
 # a draft's images and files go under this folder (Jekyll publishes no folder that starts with "_"): what a
 # private post holds is not on the built site, under a name that holds its title, or in its sitemap
@@ -349,6 +350,8 @@ class AssetStore:
         """Stream one of the source's copies to the ``.part`` file; it counts only if its bytes are a whole
         image (as a download is checked), within the size cap; an attachment (a file ref) is checked as a
         downloaded one is."""
+        from migrator.http import Fetched
+
         part = self._part(ref)
         digest, size, cap = hashlib.sha256(), 0, self.http.cfg.max_bytes
         try:
