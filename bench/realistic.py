@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import socket
 import ssl
@@ -222,8 +223,11 @@ def main() -> int:
         common = ["migrate", f"https://{BLOG_HOST}", "--config", str(cfg), "--platform", "blogger"]
         try:
             socket.create_connection((web.ips[BLOG_HOST], 443), timeout=2).close()
+            own = resource.getrusage(resource.RUSAGE_SELF)
             t_full, rss = run_cli([*common, "--out", str(tmp / "site"), "--jobs", str(args.jobs)], env)
             cpu_full = CPU["last"]
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            cpu_servers = after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime
             requests = len(web.log)
             written = len(list((tmp / "site" / "_posts").iterdir()))
             if written != args.posts:
@@ -247,6 +251,8 @@ def main() -> int:
              f"{args.latency * 1000:.0f} ms a request, --jobs {args.jobs}", f"{t_full:.1f} s, {requests} requests"),
             ("  against the ideal (requests x latency / jobs)", f"{t_full / ideal:.2f}x ({ideal:.1f} s ideal)"),
             ("  the tool's own CPU (user + system) during it", f"{cpu_full:.1f} s ({cpu_full / ideal:.2f}x the ideal time)"),
+            ("  the bench's TLS servers' CPU during it (the same machine)", f"{cpu_servers:.1f} s "
+             f"(with the tool's: {(cpu_full + cpu_servers) / t_full:.2f} of {os.cpu_count()} cores busy)"),
             ("no-op resync" + (f" (median of {len(noop_times)} runs)" if len(noop_times) > 1 else ""),
              f"{t_noop / t_full:.1%} of the full run's time ({t_noop:.2f} s"
              + (f"; {min(noop_times):.2f}-{max(noop_times):.2f} s" if len(noop_times) > 1 else "")

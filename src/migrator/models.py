@@ -63,6 +63,9 @@ class Comment:
     author_url: str | None = None  # the author's homepage, when the platform gives one
 
 
+_NOT_FINGERPRINTED = frozenset({"etag", "last_modified", "reading", "comment_count", "unreadable", "comments"})
+
+
 @dataclass(frozen=True)
 class Post:
     """One post, page or draft as the source gives it. ``html`` is ordinary HTML whose image URLs the
@@ -108,14 +111,14 @@ class Post:
         """sha256 of everything the source said about the post: changes iff the source changed. What two
         sources of one blog write differently for the same post does not count: a time's UTC offset (an
         export's times are UTC, the feed's carry the blog's offset) and the order of labels."""
-        data = asdict(self)
-        for validator in ("etag", "last_modified", "reading", "comment_count", "unreadable"):  # not what it says
-            data.pop(validator)
+        # the fields as asdict() gives them (without its deep copy of the body: the only nested records are
+        # the comments); what is not what the source says about the post is left out
+        data = {name: getattr(self, name) for name in _field_names(Post) if name not in _NOT_FINGERPRINTED}
         data["error"], data["skip"] = self.error, self.skip  # as it always was fingerprinted
         data["published"] = _instant(self.published)
         data["updated"] = _instant(self.updated)
         data["tags"], data["categories"] = sorted(self.tags), sorted(self.categories)
-        data["comments"] = [{**c, "published": _instant(c["published"])} for c in data["comments"]]
+        data["comments"] = [{**asdict(c), "published": _instant(c.published)} for c in self.comments]
         for c in data["comments"]:
             if c.get("author_url") is None:
                 c.pop("author_url")  # as before the field existed: a resync after an upgrade changes nothing

@@ -180,6 +180,7 @@ class Migration:
         self._pool: workers.Pool | None = None  # the conversion's worker processes (workers.py), once started
         self._pool_size = workers.pool_size(cfg.convert_workers, workers.cpus()) if not cfg.dry_run else 0
         self._converted = 0  # posts converted in this process
+        self._fingerprints: dict[str, tuple[Post, str]] = {}  # the look-ahead's posts' fingerprints, until their turn
         self._needs_redirects = False  # a post has an old path that Jekyll's own URLs do not keep
         self._last_checkpoint = self._last_commit = 0.0
         self._checkpoint_cost = 0.0  # seconds the last checkpoint took
@@ -388,7 +389,7 @@ class Migration:
         if self.dry_run or post.error:
             return
         entry = self.manifest.posts.get(post.id)
-        if entry is not None and entry.status == "ok" and entry.source_sha256 == post.fingerprint():
+        if entry is not None and entry.status == "ok" and entry.source_sha256 == self._fingerprint(post):
             return  # most likely unchanged: nothing to fetch
         self._maybe_start_pool()
         if self._pool is not None:  # parsed in a worker: its downloads start once it is back (_start_ready)
@@ -462,6 +463,15 @@ class Migration:
                 self._start_ready(store, window)
             yield window.popleft()
 
+    def _fingerprint(self, post: Post) -> str:
+        """``post.fingerprint()``, once per post (the look-ahead asks for it, then the post's turn)."""
+        known = self._fingerprints.get(post.id)
+        if known is not None and known[0] is post:
+            return known[1]
+        fingerprint = post.fingerprint()
+        self._fingerprints[post.id] = (post, fingerprint)
+        return fingerprint
+
     def _asset_missing(self, url: str) -> bool:
         """The image failed last time, or its file is gone: the post is written again (and the image fetched)."""
         rec = self.manifest.assets.get(url)
@@ -475,7 +485,8 @@ class Migration:
             return self._skip(post, entry)
         if post.error:
             return self._fail(post, entry, post.error)
-        fingerprint = post.fingerprint()
+        fingerprint = self._fingerprint(post)
+        self._fingerprints.pop(post.id, None)
         path = entry.path if entry and entry.path else None
         on_disk = self.sink.sha(path) if path else None
         retry = bool(entry and any(self._asset_missing(u) for u in entry.assets))
