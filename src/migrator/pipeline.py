@@ -130,13 +130,17 @@ class Migration:
         self.manifest = Manifest.load(out, readonly=cfg.dry_run)
         self.manifest.grouped = True  # records wait for _commit(), which comes after their files
         self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
+        # a line per post is kept for the plan (a dry run) and the --report file; a real run without one only
+        # counts the posts its manifest records as they are (see _add)
+        self._keep_items = cfg.dry_run or bool(cfg.report)
         self.baseurl = _site_baseurl(cfg, self.sink)
         self.used_folded = {_folded(r.path) for r in self.manifest.posts.values() if r.path}  # names taken
         self._last_links: tuple[str, ...] = ()  # the last post's links to posts of the blog (their old URLs)
         self._prepared: dict[str, tuple[BeautifulSoup, list[ImageRef]]] = {}
         # post id -> the original URLs of its links to the blog's posts (the new target is the source's
-        # internal_path of each, again: not kept, nor a list per post, for 100,000 posts)
-        self._links_by_post: dict[str, tuple[str, ...]] = {}
+        # internal_path of each, again: not kept, nor a list per post, for 100,000 posts); a post's one link is
+        # held as its string, not a tuple of one (48 bytes a post)
+        self._links_by_post: dict[str, str | tuple[str, ...]] = {}
         self.ext = "html" if cfg.format == "html" else "md"
         self.render_key = render_key(cfg)
         self._source_error: str | None = None  # an unexpected error inside the source ended its listing
@@ -369,7 +373,8 @@ class Migration:
                 self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
         text, fallback = self._render(post, soup, records)
         if self._last_links:
-            self._links_by_post[post.id] = self._last_links
+            links = self._last_links
+            self._links_by_post[post.id] = links[0] if len(links) == 1 else links
         out_sha = sha256_text(text)
         if action == Action.CONFLICT:  # a dry run shows the reviewer what --force would write
             diff = cap_text(unified_diff(self.sink.read(path) if path else None, text, path or ""), MAX_DIFF_CHARS)
@@ -476,7 +481,7 @@ class Migration:
     # --- deletions ----------------------------------------------------------------------------------------
     def _deletions(self, seen: set[str]) -> None:
         readings = self._readings or {""}
-        for post_id in sorted(set(self.manifest.posts) - seen):
+        for post_id in sorted(p for p in self.manifest.posts if p not in seen):  # not a set of every id again
             entry = self.manifest.posts[post_id]
             if entry.status == "deleted" or entry.kind == "localized":  # a file `localize` repaired, not a post
                 continue
@@ -507,6 +512,8 @@ class Migration:
     def _unresolved_links(self) -> None:
         """A link to a post of the blog that was not migrated (deleted, private, a draft) goes back to its
         old URL, and is listed: on the new site it would lead nowhere."""
+        if not self._links_by_post:
+            return  # no post written this run links to the blog (a no-op resync): no set of every old path
         valid: set[str] = set()
         for post_id, rec in self.manifest.posts.items():
             if rec.status in ("ok", "conflict") and rec.source_url:
@@ -516,7 +523,8 @@ class Migration:
         for item in self.report.items:
             if item.action in ("create", "update", "unchanged") and item.source_url:
                 valid.add(urlsplit(item.source_url).path)
-        for post_id, olds in self._links_by_post.items():
+        for post_id, held in self._links_by_post.items():
+            olds = (held,) if isinstance(held, str) else held
             links = [(f"{self.baseurl}{p}", old) for old in olds if (p := self.source.internal_path(old))]
             bad = [(new, old) for new, old in links if new[len(self.baseurl) :].split("#")[0] not in valid]
             if not bad:
@@ -660,7 +668,7 @@ class Migration:
                 except Exception as e:  # one bad post must not stop the blog
                     log.debug("post %s failed", post.id, exc_info=True)
                     item = self._fail(post, self.manifest.posts.get(post.id), f"{type(e).__name__}: {e}")
-                self.report.items.append(item)
+                self._add(item)
                 if self.cfg.urls == "jekyll" and post.path:
                     needs_redirects = True
                 now = time.monotonic()
@@ -707,11 +715,9 @@ class Migration:
         for post_id in sorted(listed - seen):  # known, still there, and not changed: not even fetched
             entry = self.manifest.posts.get(post_id)
             if entry is not None and entry.status == "ok":
-                self.report.items.append(
-                    ReportItem(post_id, entry.source_url, entry.title, entry.path, "unchanged", entry.kind)
-                )
+                self._add(ReportItem(post_id, entry.source_url, entry.title, entry.path, "unchanged", entry.kind))
         if not limited and not self.report.incomplete:
-            self._deletions(seen | listed)
+            self._deletions(seen | listed if listed else seen)  # no copy of 100,000 ids when nothing was listed
         self._unresolved_links()
         self._site_config(needs_redirects)
         self._archive_pages()
@@ -733,6 +739,18 @@ class Migration:
         self.report.requests = self.http.requests_made - requests_before
         self.report.seconds = time.monotonic() - started
         return self.report
+
+    def _add(self, item: ReportItem) -> None:
+        """The post's line in the report, or only its count when nothing needs it: a real run without
+        --report keeps the lines of conflicts, failures, skips and deletions (the summary lists them), and of
+        any post whose manifest record does not say what the line says (``_unresolved_links`` reads them)."""
+        keep = self._keep_items or item.action not in ("create", "update", "unchanged")
+        if not keep:
+            rec = self.manifest.posts.get(item.post_id)
+            keep = rec is None or (
+                bool(item.source_url) and (rec.status not in ("ok", "conflict") or rec.source_url != item.source_url)
+            )
+        self.report.add(item, keep)
 
     def _commit(self) -> None:
         """The group commit: the files written since the last one made durable and put in place, then the
@@ -759,7 +777,8 @@ class Migration:
 
     def _posts_changed(self) -> bool:
         """This run wrote, or found deleted, a post (so its tags and categories may be new or gone)."""
-        return any(item.action in ("create", "update", "deleted") for item in self.report.items)
+        counts = self.report.summary()
+        return any(counts.get(action) for action in ("create", "update", "deleted"))
 
     def _archive_pages(self) -> None:
         """The pages at the old listing addresses (``/tag/<name>``, ``/category/<a>/<b>``, Blogger's
