@@ -146,6 +146,7 @@ class Migration:
         self._source_error: str | None = None  # an unexpected error inside the source ended its listing
         self._sanitized: dict[str, Removed] = {}  # post id -> what the sanitiser removed from it
         self._readings: set[str] = set()  # the readings (Post.reading) this run saw: deletions are judged in them
+        self._seen: set[str] = set()  # the ids of the posts this run read (each processed once, see _lookahead)
         from migrator.sanitize import DEFAULT_EMBED_HOSTS
 
         self.embed_hosts = (*DEFAULT_EMBED_HOSTS, *source.embed_hosts, *cfg.embeds.allow_hosts)
@@ -313,9 +314,11 @@ class Migration:
     def _lookahead(self, posts, store: AssetStore):  # type: ignore[no-untyped-def]
         """The source's posts, in order, with the downloads of the next LOOKAHEAD posts already running."""
         window: deque[Post] = deque()
-        ids: set[str] = set()
+        ids = self._seen  # the run's one set of the ids it saw (no second set of 100,000 in _run)
         for post in posts:
             post, bad = scrub(post)
+            if post.id in ids:
+                continue  # listed again: the run skips it
             if bad and post.id not in ids:
                 self.report.stats.warnings.append(
                     f"{post.url or post.title or post.id}: {bad} invalid character(s) (lone surrogates) "
@@ -643,7 +646,8 @@ class Migration:
             local_for=self.source.local_asset,  # an export's own copies (a Takeout's albums) before any download
             offline=self.cfg.offline,
         )
-        seen: set[str] = set()
+        seen = self._seen  # filled by _lookahead: at the end of the loop, the ids of the posts processed
+        done = 0
         last_checkpoint = last_commit = time.monotonic()
         checkpoint_cost = 0.0  # seconds the last checkpoint took
         limited = False
@@ -651,12 +655,10 @@ class Migration:
         since, known = self._since(), self._known()
         try:
             for post in self._lookahead(self._guarded(self.source.posts(since=since, known=known)), store):
-                if post.id in seen:
-                    continue
-                if self.cfg.limit is not None and len(seen) >= self.cfg.limit:
-                    limited = True
+                if self.cfg.limit is not None and done >= self.cfg.limit:
+                    limited = True  # the post _lookahead let through past the limit
                     break
-                seen.add(post.id)
+                done += 1
                 self._readings.add(post.reading)
                 self.progress(post.title or post.url or post.id)
                 try:
