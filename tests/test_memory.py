@@ -155,3 +155,87 @@ def test_export_scan_drops_its_link_census(tmp_path):
     src = open_export(path, Config())
     assert src.blog.url == "https://b.blogspot.com"  # inferred from those links
     assert not src._links and not src._filenames
+
+
+def test_post_record_digests_are_held_as_bytes_and_read_as_written():
+    import hashlib
+
+    a, b = (hashlib.sha256(x).hexdigest() for x in (b"a", b"b"))
+    rec = _record(5, source_sha256=a, output_sha256=b)
+    slot = PostRecord.__dict__["source_sha256"].slot
+    assert type(slot.__get__(rec)) is bytes and len(slot.__get__(rec)) == 32
+    assert rec.source_sha256 == a and rec.output_sha256 == b
+    assert rec.to_json() == {**_record(5).to_json(), "source_sha256": a, "output_sha256": b}
+    assert replace_(rec, title="t").source_sha256 == a and rec == _record(5, source_sha256=a, output_sha256=b)
+    # anything that is not 64 lowercase hex digits is kept as it was given, so it reads back the same
+    for odd in ("", "A" * 64, "ab " * 21 + "a", "0" * 64, "g" * 64, "a" * 63, None):
+        r = _record(1, output_sha256=odd)
+        assert r.output_sha256 == odd and r.to_json()["output_sha256"] == odd
+
+
+def replace_(rec, **kw):
+    from dataclasses import replace
+
+    return replace(rec, **kw)
+
+
+def _linked_export(tmp_path):
+    import takeout_archive as ta
+
+    from migrator.sources.blogger import open_export
+
+    blog = ta.TBlog("B", "42", "B")
+    for i in range(4):
+        target = "gone" if i == 3 else f"p{(i + 1) % 3}"
+        html = f'<p>Post {i} <a href="https://b.blogspot.com/2020/01/{target}.html">next</a></p>'
+        blog.posts.append(ta.TPost(str(i), f"P{i}", html, "2020-01-01T00:00:00Z", filename=f"/2020/01/p{i}.html"))
+    path = tmp_path / "feed.atom"
+    path.write_text(ta.feed_atom(blog), encoding="utf-8")
+    return lambda cfg: open_export(path, cfg)
+
+
+@pytest.mark.parametrize("report_file", [False, True])
+def test_a_real_run_counts_its_posts_without_a_line_each(tmp_path, report_file):
+    """Without --report (and not a dry run), a post written or left as its manifest record says is only
+    counted: the summary, the links kept and the files are those of a run that keeps every line."""
+    from migrator.config import load_config
+    from migrator.http import HttpClient
+    from migrator.pipeline import migrate
+
+    opened = _linked_export(tmp_path)
+    results = []
+    for name, extra in (("kept", {"report": str(tmp_path / "r.json")}), ("counted", {})):
+        site = tmp_path / name
+        cfg = load_config(None, {"out": str(site), "timezone": "UTC", "offline": True, **extra})
+        http = HttpClient(cfg.http)
+        try:
+            first = migrate(opened(cfg), cfg, site, http)
+            again = migrate(opened(cfg), cfg, site, http)
+        finally:
+            http.close()
+        files = {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*.md"))}
+        results.append((first, again, files))
+    (kept, kept_again, kept_files), (counted, counted_again, counted_files) = results
+    assert len(kept.items) == 4 and len(kept_again.items) == 4
+    assert counted.items == [] and counted_again.items == []
+    assert counted.summary() == kept.summary() == {"create": 4, "update": 0, "unchanged": 0, "conflict": 0,
+                                                   "deleted": 0, "failed": 0}  # fmt: skip
+    assert counted_again.summary() == kept_again.summary() and counted_again.summary()["unchanged"] == 4
+    assert counted.stats.unresolved_links == kept.stats.unresolved_links != []
+    assert counted_files == kept_files
+
+
+def test_manifest_top_level_is_json_without_the_records(tmp_path):
+    m = _manifest(tmp_path)
+    m.save()
+    whole = json.loads(m.path.read_text(encoding="utf-8"))
+    assert manifest.top_level(m.path) == {**whole, "posts": {}, "assets": {}}
+    for text in ('[1, 2]', '{"source": {"a": 1}} x', '{"posts": [1], "source": 2}', '{"source": 1, "source": 2}'):
+        m.path.write_text(text, encoding="utf-8")
+        try:
+            expected = json.loads(text)
+        except ValueError:
+            with pytest.raises(ValueError):
+                manifest.top_level(m.path)
+            continue
+        assert manifest.top_level(m.path) == expected

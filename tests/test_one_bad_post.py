@@ -166,3 +166,24 @@ def test_a_tistory_page_the_parser_cannot_read_fails_alone(monkeypatch, tserver,
     manifest = json.loads((tmp_path / "site/.migrator/manifest.json").read_text())
     assert manifest["posts"]["3"]["status"] == "failed" and "IndexError" in manifest["posts"]["3"]["error"]
     assert sum(1 for p in manifest["posts"].values() if p["status"] == "ok") >= 4
+
+
+def test_a_post_listed_twice_is_processed_once_and_the_limit_counts_posts(tmp_path):
+    """The run's one set of seen ids (filled as posts enter the look-ahead): a post the source lists again is
+    skipped, and ``limit`` counts distinct posts."""
+    listing = [post(n, f"Post {n}") for n in (1, 2, 1, 3, 2, 4)]
+    report = run(tmp_path / "all", ListSource(listing))
+    assert report.summary()["create"] == 4 and not report.incomplete
+    assert len(list((tmp_path / "all/site/_posts").iterdir())) == 4
+    cfg = load_config(None, {"out": str(tmp_path / "lim"), "timezone": "UTC", "limit": 3})
+    http = HttpClient(cfg.http)
+    try:
+        limited = migrate(ListSource(listing), cfg, tmp_path / "lim", http)
+    finally:
+        http.close()
+    assert limited.summary()["create"] == 3
+    assert sorted(p.name for p in (tmp_path / "lim/_posts").iterdir()) == [
+        f"2024-01-0{n}-p{n}.md" for n in (1, 2, 3)
+    ]
+    manifest = json.loads((tmp_path / "lim/.migrator/manifest.json").read_text())
+    assert sorted(manifest["posts"]) == ["1", "2", "3"] and "complete" not in manifest["source"]

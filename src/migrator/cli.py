@@ -313,17 +313,18 @@ def _config_from(args: argparse.Namespace) -> Config:
 
 def _recorded_platform(out: Path, source: str) -> str | None:
     """The platform an earlier run into ``out`` recorded for this same source URL, if any."""
-    import json
-
+    from migrator.manifest import top_level
     from migrator.sources import normalize_source_url
 
+    url = normalize_source_url(source)
+    if not url:
+        return None  # a file (an export): nothing recorded to match, the manifest is not read for it
     try:
-        data = json.loads((out / ".migrator" / "manifest.json").read_text(encoding="utf-8"))
+        data = top_level(out / ".migrator" / "manifest.json")  # its records are not kept
     except (OSError, ValueError):
         return None
     recorded = data.get("source") or {} if isinstance(data, dict) else {}
-    url = normalize_source_url(source)
-    if url and recorded.get("requested") == url:
+    if recorded.get("requested") == url:
         return recorded.get("platform")
     return None
 

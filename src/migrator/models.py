@@ -193,6 +193,47 @@ class PostRecord:
         return record_json(self)
 
 
+def _packed(value: object) -> object:
+    """A sha256 as it is read back from the manifest, written in 64 lowercase hex digits, held as its 32
+    bytes (65 bytes, not 113: two a post); anything else (``""``, None, a digest written otherwise) as it is,
+    so that reading the field gives back exactly what was set."""
+    if type(value) is str and len(value) == 64 and value.islower():
+        try:
+            digest = bytes.fromhex(value)
+        except ValueError:
+            return value
+        if len(digest) == 32:  # fromhex skips white space: "ab cd..." stays text
+            return digest
+    return value
+
+
+class _HexDigest:
+    """A slot that stores a sha256 hex digest as bytes and reads it back as the same hex text: every reader
+    (``plan``, ``to_json``, ``replace``, ``==``) sees the text it always saw, the manifest's bytes do not
+    change."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot  # the member descriptor the dataclass made for the field
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = self.slot.__get__(obj, owner)
+        return value.hex() if type(value) is bytes else value
+
+    def __set__(self, obj: object, value: object) -> None:
+        self.slot.__set__(obj, _packed(value))
+
+    def __delete__(self, obj: object) -> None:
+        self.slot.__delete__(obj)
+
+
+for _name in ("source_sha256", "output_sha256"):  # 100,000 posts: 9.6 MB less
+    setattr(PostRecord, _name, _HexDigest(PostRecord.__dict__[_name]))
+
+
 @dataclass
 class RunStats:
     """Counts for the summary table; mutable while a run goes on."""

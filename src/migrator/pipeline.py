@@ -157,6 +157,9 @@ class Migration:
         self.manifest = Manifest.load(out, readonly=cfg.dry_run)
         self.manifest.grouped = True  # records wait for _commit(), which comes after their files
         self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
+        # a line per post is kept for the plan (a dry run) and the --report file; a real run without one only
+        # counts the posts its manifest records as they are (see _add)
+        self._keep_items = cfg.dry_run or bool(cfg.report)
         self.baseurl = _site_baseurl(cfg, self.sink)
         self.used_folded = {_folded(r.path) for r in self.manifest.posts.values() if r.path}  # names taken
         # post id -> its parse and images, parsed ahead here (soup, refs), in a worker (a Future of its
@@ -164,13 +167,15 @@ class Migration:
         self._prepared: dict[str, tuple[BeautifulSoup | None, list[ImageRef]] | Future] = {}
         self._from_workers: dict[str, workers.Prepared] = {}  # what a worker found in a post, for its render
         # post id -> the original URLs of its links to the blog's posts (the new target is the source's
-        # internal_path of each, again: not kept, nor a list per post, for 100,000 posts)
-        self._links_by_post: dict[str, tuple[str, ...]] = {}
+        # internal_path of each, again: not kept, nor a list per post, for 100,000 posts); a post's one link is
+        # held as its string, not a tuple of one (48 bytes a post)
+        self._links_by_post: dict[str, str | tuple[str, ...]] = {}
         self.ext = "html" if cfg.format == "html" else "md"
         self.render_key = render_key(cfg)
         self._source_error: str | None = None  # an unexpected error inside the source ended its listing
         self._sanitized: dict[str, Removed] = {}  # post id -> what the sanitiser removed from it
         self._readings: set[str] = set()  # the readings (Post.reading) this run saw: deletions are judged in them
+        self._seen: set[str] = set()  # the ids of the posts this run read (each processed once, see _lookahead)
         from migrator.sanitize import DEFAULT_EMBED_HOSTS
 
         self.embed_hosts = (*DEFAULT_EMBED_HOSTS, *source.embed_hosts, *cfg.embeds.allow_hosts)
@@ -435,9 +440,11 @@ class Migration:
     def _lookahead(self, posts, store: AssetStore):  # type: ignore[no-untyped-def]
         """The source's posts, in order, with the downloads of the next LOOKAHEAD posts already running."""
         window: deque[Post] = deque()
-        ids: set[str] = set()
+        ids = self._seen  # the run's one set of the ids it saw (no second set of 100,000 in _run)
         for post in posts:
             post, bad = scrub(post)
+            if post.id in ids:
+                continue  # listed again: the run skips it
             if bad and post.id not in ids:
                 self.report.stats.warnings.append(
                     f"{post.url or post.title or post.id}: {bad} invalid character(s) (lone surrogates) "
@@ -529,7 +536,7 @@ class Migration:
         post, action, fingerprint = planned.post, planned.action, planned.fingerprint
         path, moved, slug, records = planned.path, planned.moved, planned.slug, planned.records
         if links_used:
-            self._links_by_post[post.id] = links_used
+            self._links_by_post[post.id] = links_used[0] if len(links_used) == 1 else links_used
         out_sha = sha256_text(text)
         if action == Action.CONFLICT:  # a dry run shows the reviewer what --force would write
             diff = cap_text(unified_diff(self.sink.read(path) if path else None, text, path or ""), MAX_DIFF_CHARS)
@@ -636,7 +643,7 @@ class Migration:
     # --- deletions ----------------------------------------------------------------------------------------
     def _deletions(self, seen: set[str]) -> None:
         readings = self._readings or {""}
-        for post_id in sorted(set(self.manifest.posts) - seen):
+        for post_id in sorted(p for p in self.manifest.posts if p not in seen):  # not a set of every id again
             entry = self.manifest.posts[post_id]
             if entry.status == "deleted" or entry.kind == "localized":  # a file `localize` repaired, not a post
                 continue
@@ -667,6 +674,8 @@ class Migration:
     def _unresolved_links(self) -> None:
         """A link to a post of the blog that was not migrated (deleted, private, a draft) goes back to its
         old URL, and is listed: on the new site it would lead nowhere."""
+        if not self._links_by_post:
+            return  # no post written this run links to the blog (a no-op resync): no set of every old path
         valid: set[str] = set()
         for post_id, rec in self.manifest.posts.items():
             if rec.status in ("ok", "conflict") and rec.source_url:
@@ -676,7 +685,8 @@ class Migration:
         for item in self.report.items:
             if item.action in ("create", "update", "unchanged") and item.source_url:
                 valid.add(urlsplit(item.source_url).path)
-        for post_id, olds in self._links_by_post.items():
+        for post_id, held in self._links_by_post.items():
+            olds = (held,) if isinstance(held, str) else held
             links = [(f"{self.baseurl}{p}", old) for old in olds if (p := self.source.internal_path(old))]
             bad = [(new, old) for new, old in links if new[len(self.baseurl) :].split("#")[0] not in valid]
             if not bad:
@@ -795,7 +805,8 @@ class Migration:
             local_for=self.source.local_asset,  # an export's own copies (a Takeout's albums) before any download
             offline=self.cfg.offline,
         )
-        seen: set[str] = set()
+        seen = self._seen  # filled by _lookahead: at the end of the loop, the ids of the posts processed
+        done = 0
         self._last_checkpoint = self._last_commit = time.monotonic()
         limited = False
         since, known = self._since(), self._known()
@@ -804,12 +815,10 @@ class Migration:
         queue: deque[tuple[Post, ReportItem | Pending]] = deque()
         try:
             for post in self._lookahead(self._guarded(self.source.posts(since=since, known=known)), store):
-                if post.id in seen:
-                    continue
-                if self.cfg.limit is not None and len(seen) >= self.cfg.limit:
-                    limited = True
+                if self.cfg.limit is not None and done >= self.cfg.limit:
+                    limited = True  # the post _lookahead let through past the limit
                     break
-                seen.add(post.id)
+                done += 1
                 self._readings.add(post.reading)
                 self.progress(post.title or post.url or post.id)
                 queue.append((post, self._guarded_post(post, lambda p=post: self.process(p, store))))
@@ -851,11 +860,9 @@ class Migration:
         for post_id in sorted(listed - seen):  # known, still there, and not changed: not even fetched
             entry = self.manifest.posts.get(post_id)
             if entry is not None and entry.status == "ok":
-                self.report.items.append(
-                    ReportItem(post_id, entry.source_url, entry.title, entry.path, "unchanged", entry.kind)
-                )
+                self._add(ReportItem(post_id, entry.source_url, entry.title, entry.path, "unchanged", entry.kind))
         if not limited and not self.report.incomplete:
-            self._deletions(seen | listed)
+            self._deletions(seen | listed if listed else seen)  # no copy of 100,000 ids when nothing was listed
         self._unresolved_links()
         self._site_config(self._needs_redirects)
         self._archive_pages()
@@ -905,7 +912,7 @@ class Migration:
 
     def _done(self, post: Post, item: ReportItem) -> None:
         """A post's report line, then a group commit or a checkpoint when it is time."""
-        self.report.items.append(item)
+        self._add(item)
         if self.cfg.urls == "jekyll" and post.path:
             self._needs_redirects = True
         now = time.monotonic()
@@ -917,6 +924,18 @@ class Migration:
         elif now - self._last_commit > GROUP_SECONDS:
             self._commit()
             self._last_commit = time.monotonic()
+
+    def _add(self, item: ReportItem) -> None:
+        """The post's line in the report, or only its count when nothing needs it: a real run without
+        --report keeps the lines of conflicts, failures, skips and deletions (the summary lists them), and of
+        any post whose manifest record does not say what the line says (``_unresolved_links`` reads them)."""
+        keep = self._keep_items or item.action not in ("create", "update", "unchanged")
+        if not keep:
+            rec = self.manifest.posts.get(item.post_id)
+            keep = rec is None or (
+                bool(item.source_url) and (rec.status not in ("ok", "conflict") or rec.source_url != item.source_url)
+            )
+        self.report.add(item, keep)
 
     def _commit(self) -> None:
         """The group commit: the files written since the last one made durable and put in place, then the
@@ -943,7 +962,8 @@ class Migration:
 
     def _posts_changed(self) -> bool:
         """This run wrote, or found deleted, a post (so its tags and categories may be new or gone)."""
-        return any(item.action in ("create", "update", "deleted") for item in self.report.items)
+        counts = self.report.summary()
+        return any(counts.get(action) for action in ("create", "update", "deleted"))
 
     def _archive_pages(self) -> None:
         """The pages at the old listing addresses (``/tag/<name>``, ``/category/<a>/<b>``, Blogger's
