@@ -5,7 +5,8 @@ Writes a Takeout ``feed.atom`` (with ``settings.csv`` beside it) entry by entry,
 Blogger images each), two labels each plus one shared by 100 posts, a comment on every tenth post (as
 ``COMMENT`` entries of the same file), a draft every 50th. Images stay in the HTML but are not downloaded
 (``images.download: false``, ``--offline``): the bench measures the streaming of posts, not downloads. Then,
-each in its own process (peak RSS is the child's ``ru_maxrss``; times are wall times):
+each in its own process (peak RSS is the larger of the child's ``ru_maxrss`` and the sampled sum over it and
+its conversion workers; times are wall times):
 
 - ``migrator migrate feed.atom --out site``, the first migration;
 - ``migrator migrate feed.atom --out fresh --dry-run --report plan.html``, a dry run of the same first
@@ -34,7 +35,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "fixtures"), str(ROOT / "bench")]
 
 import takeout as takeout_bench  # noqa: E402
 import takeout_archive as ta  # noqa: E402
-from run import installed_env  # noqa: E402
+from run import TreeRss, installed_env  # noqa: E402
 
 CDN = "https://blogger.googleusercontent.com/img/b/R29vZ2xl"
 # bench/takeout.py's post, with a link to an older post of the blog
@@ -87,8 +88,9 @@ def run_cli(args: list[str]) -> tuple[float, int, int]:
     env = dict(installed_env(), PYTHONPATH=str(ROOT / "src"))
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "migrator", *args, "-q"], env=env, stdout=subprocess.DEVNULL)
+    tree = TreeRss(proc.pid)  # the conversion workers' memory counts too
     _, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - start, tree.stop(usage.ru_maxrss), os.waitstatus_to_exitcode(status)
 
 
 def measure(tmp: Path, posts: int) -> dict[str, tuple[float, int]]:
