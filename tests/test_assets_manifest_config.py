@@ -269,7 +269,10 @@ def test_indented_json_is_json_dumps_indent_2_byte_for_byte():
     assert indented_json({1: "a", None: [()]}) == json.dumps({1: "a", None: [()]}, ensure_ascii=False, indent=2)
 
 
-def test_a_save_with_no_record_changed_rewrites_only_the_header_and_the_bytes_are_a_full_saves(tmp_path):
+@pytest.mark.parametrize("whole_bytes", [0, 8 << 20])
+def test_a_save_with_no_record_changed_rewrites_only_the_header_and_the_bytes_are_a_full_saves(
+    tmp_path, monkeypatch, whole_bytes
+):
     """A no-op resync moves last_sync only: the records are copied from the file, not serialised again, and
     the file is byte for byte what a full save writes. Any change, or a file not as it was read, writes
     the whole manifest."""
@@ -278,6 +281,7 @@ def test_a_save_with_no_record_changed_rewrites_only_the_header_and_the_bytes_ar
 
     import migrator.manifest as mm
 
+    monkeypatch.setattr(mm, "WHOLE_BYTES", whole_bytes)  # a manifest streamed, or (small) read whole
     m = Manifest.load(tmp_path)
     m.source = {"platform": "blogger", "url": "https://x.blogspot.com", "complete": "yes"}
     for i in range(30):

@@ -46,6 +46,7 @@ def test_manifest_streamed_reads_what_json_reads(tmp_path, monkeypatch, chunk):
     manifest as json.loads of the whole text."""
     _manifest(tmp_path).save()
     monkeypatch.setattr(manifest._JsonStream, "chunk", chunk)
+    monkeypatch.setattr(manifest, "WHOLE_BYTES", 0)  # streamed whatever its size (a small one is read whole)
     streamed = Manifest.load(tmp_path)
     whole = Manifest(tmp_path)
     whole._load_whole()
@@ -56,7 +57,9 @@ def test_manifest_streamed_reads_what_json_reads(tmp_path, monkeypatch, chunk):
     assert a.render_key is b.render_key and a.status is b.status and a.kind is b.kind
 
 
-def test_manifest_in_another_layout_or_broken_reads_as_before(tmp_path):
+@pytest.mark.parametrize("whole_bytes", [0, manifest.WHOLE_BYTES])
+def test_manifest_in_another_layout_or_broken_reads_as_before(tmp_path, monkeypatch, whole_bytes):
+    monkeypatch.setattr(manifest, "WHOLE_BYTES", whole_bytes)  # streamed, or (small) read whole
     m = _manifest(tmp_path, 3)
     data = m.to_json()
     m.path.parent.mkdir(parents=True)

@@ -154,6 +154,9 @@ def _post_from(d: dict[str, Any]) -> PostRecord:
     return record_from_json(PostRecord, d, missing=_MISSING)
 
 
+WHOLE_BYTES = 8 << 20  # a manifest up to this size (about 4,000 posts and their images) is parsed whole
+
+
 class _Irregular(Exception):
     """The manifest is not as :meth:`Manifest.json_pieces` writes it (or not valid): read it whole."""
 
@@ -316,6 +319,9 @@ class Manifest:
         m = cls(out, readonly=readonly)
         if m.path.exists():
             try:
+                if m.path.stat().st_size <= WHOLE_BYTES:  # small: one C parse is faster than the stream
+                    m._load_whole(keep_as_read=True)
+                    return m._replay_journal()
                 m._stream()
             except _Irregular:  # not as the tool writes it: read whole, for the exact error (or a hand edit)
                 m.posts, m.assets = {}, {}
@@ -324,11 +330,14 @@ class Manifest:
                 raise OutputError(
                     f"cannot read {m.path}: {e}", "restore it from version control, or move it away to start over"
                 ) from None
-        if m.journal_path.exists():
-            with open(m.journal_path, encoding="utf-8", errors="replace") as f:
+        return m._replay_journal()
+
+    def _replay_journal(self) -> Manifest:
+        if self.journal_path.exists():
+            with open(self.journal_path, encoding="utf-8", errors="replace") as f:
                 for line in f:  # line by line: a killed big run's journal is never one string in memory
-                    m._replay(line)
-        return m
+                    self._replay(line)
+        return self
 
     def _replay(self, line: str) -> None:
         self._as_read = None  # a killed run's records: the whole manifest is written again
@@ -343,9 +352,13 @@ class Manifest:
         except (ValueError, KeyError, TypeError):
             return  # a torn last line from a kill, or a line that is not ours: the run redoes it
 
-    def _load_whole(self) -> None:
+    def _load_whole(self, keep_as_read: bool = False) -> None:
+        """The manifest read as one JSON document, every record checked. ``keep_as_read``: remember the file
+        as read, for a save that changes no record (:meth:`_header_swapped` checks its header's bytes)."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            with open(self.path, "rb") as f:
+                st = os.fstat(f.fileno())
+                data = json.loads(f.read().decode("utf-8"))
         except (OSError, ValueError) as e:
             raise OutputError(
                 f"cannot read {self.path}: {e}",
@@ -354,6 +367,9 @@ class Manifest:
         if not isinstance(data, dict) or data.get("version") != VERSION:
             raise OutputError(f"{self.path} is not a version-{VERSION} migrator manifest")
         self._read(data)
+        if keep_as_read:
+            stat = (st.st_size, st.st_mtime_ns, st.st_ino)
+            self._as_read = (stat, dict(self.source), self.last_sync, len(self.posts), len(self.assets))
 
     def _stream(self) -> None:
         """The manifest read record by record (:class:`_JsonStream`): a 100,000-post manifest (75 MB) was one

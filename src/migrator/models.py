@@ -366,26 +366,40 @@ def _schema(cls: type) -> tuple[dict[str, Any], tuple[Any, ...]]:
     return typing.get_type_hints(cls), fields(cls)
 
 
+@functools.cache
+def _plan(cls: type) -> tuple[tuple[str, Any, str, Any, Any, bool], ...]:
+    """Per field of a record class, once: (name, type, what its items are, the value an absent field is read
+    as, or the factory that makes it, whether it is plain text: taken as it is when it is a str or None)."""
+    hints, cls_fields = _schema(cls)
+    plan = []
+    for f in cls_fields:
+        base, optional, origin = _kind(hints[f.name])
+        factory = f.default_factory if f.default_factory is not MISSING else None
+        default = f.default if f.default is not MISSING else (None if optional else "")
+        plan.append((f.name, hints[f.name], f.metadata.get("items", "text"), default, factory, base is str))
+    return tuple(plan)
+
+
 def record_from_json(cls: type[_R], data: Any, given: dict | None = None, missing: dict | None = None) -> _R:
     """A record from its JSON, every field's type checked (BadRecord names the first one wrong). ``given``:
     fields that are not in the JSON (its key); ``missing``: what an absent field is read as, where that is not
     the field's default (else None, or "" for required text)."""
     if not isinstance(data, dict):
         raise BadRecord(f"the record is {type(data).__name__}, not an object")
-    hints, cls_fields = _schema(cls)
     values = dict(given or {})
-    for f in cls_fields:
-        if f.name in values:
+    for name, tp, items, default, factory, text in _plan(cls):
+        if name in values:
             continue
-        if f.name in data:
-            raw = data[f.name]
-        elif missing and f.name in missing:
-            raw = missing[f.name]
-        elif f.default is not MISSING:
-            raw = f.default
-        elif f.default_factory is not MISSING:
-            raw = f.default_factory()
+        if name in data:
+            raw = data[name]
+        elif missing and name in missing:
+            raw = missing[name]
+        elif factory is not None:
+            raw = factory()
         else:
-            raw = None if _optional(hints[f.name])[1] else ""
-        values[f.name] = _checked(f.name, hints[f.name], raw, f.metadata.get("items", "text"))
+            raw = default
+        if text and (raw is None or raw.__class__ is str):
+            values[name] = raw  # what _checked would return, without the call (most fields, most records)
+        else:
+            values[name] = _checked(name, tp, raw, items)
     return cls(**values)
