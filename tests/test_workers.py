@@ -93,14 +93,14 @@ class InlinePool:
         self.broken_after = broken_after
         self.drop_links = drop_links
 
-    def submit(self, fn, *args):  # noqa: ANN001, ANN002
+    def submit(self, fn, *args, affinity=None):  # noqa: ANN001, ANN002
         self.calls += 1
         f: Future = Future()
         if self.broken_after is not None and self.calls > self.broken_after:
             f.set_exception(BrokenProcessPool("a worker died"))
             return f
         if self.drop_links and fn is workers.render:
-            args = (*args[:4], {}, args[5])  # as if the worker was told of no link
+            args = (*args[:4], {}, *args[5:])  # as if the worker was told of no link
         try:
             f.set_result(fn(*args))
         except Exception as e:  # noqa: BLE001
@@ -136,9 +136,13 @@ def test_render_in_a_worker_is_the_main_process_conversion_for_every_golden_case
     settings = workers.Settings(("www.youtube.com",), (), "markdown", 160)
     base = "https://example.blogspot.com/2020/01/post.html"
     html = case.read_text(encoding="utf-8")
-    prepared = workers.prepare(html, base, settings)
+    prepared = workers.prepare(html, base, settings, key="k")  # its parse kept for the render of "k"
+    assert "k" in workers._kept
     link_map = {u: f"/new{u.split('blogspot.com', 1)[1]}" if "blogspot.com/20" in u else None for u in prepared.hrefs}
-    got = workers.render(html, base, settings, {}, link_map, None)
+    got = workers.render(html, base, settings, {}, link_map, None, "k")
+    assert "k" not in workers._kept
+    again = workers.render(html, base, settings, {}, link_map, None)  # parsed again: the same
+    assert (again.body, again.fallback, again.excerpt) == (got.body, got.fallback, got.excerpt)
     asked: list[str] = []
 
     def links(url: str) -> str | None:
@@ -174,3 +178,15 @@ def test_the_pool_answers_errors_and_a_dead_worker_fails_its_jobs():
             pool.submit(len, "none left")
     finally:
         pool.shutdown()
+
+
+def test_a_worker_keeps_a_bounded_number_of_parses(monkeypatch):
+    monkeypatch.setattr(workers, "_kept", {})
+    settings = workers.Settings((), (), "markdown", 0)
+    for i in range(workers.KEPT + 5):
+        workers.prepare(f"<p>post {i}</p>", None, settings, key=str(i))
+    assert len(workers._kept) == workers.KEPT and "0" not in workers._kept and str(workers.KEPT + 4) in workers._kept
+    big = "<p>" + "word " * (workers.KEPT_HTML // 5) + "</p>"
+    workers.prepare(big, None, settings, key="big")
+    assert sum(n for n, _ in workers._kept.values()) <= workers.KEPT_HTML
+    assert workers.render(big, None, settings, {}, {}, None, "big").body.count("word") == workers.KEPT_HTML // 5

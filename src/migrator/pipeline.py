@@ -263,7 +263,9 @@ class Migration:
         base = post.url or self.source.blog.url or None
         amap = self._asset_map(records)
         try:
-            return self._pool.submit(workers.render, post.html, base, self.settings, amap, link_map, post.summary)
+            return self._pool.submit(
+                workers.render, post.html, base, self.settings, amap, link_map, post.summary, post.id, affinity=post.id
+            )
         except BrokenProcessPool:
             self._stop_pool("a conversion worker stopped")
             return None
@@ -400,7 +402,9 @@ class Migration:
         if self._pool is not None:  # parsed in a worker: its downloads start once it is back (_start_ready)
             try:
                 base = post.url or self.source.blog.url or None
-                self._prepared[post.id] = self._pool.submit(workers.prepare, post.html, base, self.settings)
+                self._prepared[post.id] = self._pool.submit(
+                    workers.prepare, post.html, base, self.settings, post.id, affinity=post.id
+                )
                 return
             except BrokenProcessPool:
                 self._stop_pool("a conversion worker stopped")

@@ -11,8 +11,10 @@ the settings, and hands back what the in-process path would have computed, byte 
   process to choose among with the source), the links in it, what the sanitiser and ``clean.remove`` took;
 - :func:`render`: the converted body, the guard's fallback, the excerpt, and the links it rewrote.
 
-A worker parses a post twice (once for each); the main process, which waits for the downloads in between,
-no longer parses it at all. The pool starts only once a run has converted :data:`START_AFTER` posts (a
+A worker keeps the parse :func:`prepare` made for the :func:`render` of the same post (a post's two jobs go to
+the same worker; a few dozen recent parses are kept, up to :data:`KEPT_HTML` of HTML), so it parses each post
+once, as the main process did; the main process, which waits for the downloads in between, no longer parses
+it at all. The pool starts only once a run has converted :data:`START_AFTER` posts (a
 small blog, or a resync of a few posts, is done before a process would have started), with
 ``convert_workers`` processes (default: one per core but the main process's, at most
 :data:`MAX_WORKERS`; none on one core). A worker that dies (its pool broken) makes the run convert in the
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
 
 START_AFTER = 32  # posts converted in the main process before a pool is started (auto only)
 MAX_WORKERS = 4
+KEPT = 48  # parses a worker keeps for their render (more than the look-ahead and the posts in flight)
+KEPT_HTML = 2 << 20  # at most this much HTML behind them (a parse is tens of times its text)
+_kept: dict[str, tuple[int, BeautifulSoup]] = {}  # in a worker: key -> (its HTML's length, the parse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,7 @@ class Pool:
         ctx = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._next = 0
+        self._affine: dict[str, _Worker] = {}  # affinity -> the worker its first job went to (until the next)
         self._workers: list[_Worker] = []
         for _ in range(size):
             mine, theirs = ctx.Pipe()
@@ -112,7 +118,9 @@ class Pool:
             worker.reader.start()
             self._workers.append(worker)
 
-    def submit(self, fn: Callable, *args: object) -> Future:
+    def submit(self, fn: Callable, *args: object, affinity: str | None = None) -> Future:
+        """Run ``fn(*args)`` in a worker; jobs with the same ``affinity`` go to the same worker while it
+        lives (a post's render, to the worker that kept its parse)."""
         from concurrent.futures import Future
         from concurrent.futures.process import BrokenProcessPool
 
@@ -121,7 +129,11 @@ class Pool:
             live = [w for w in self._workers if not w.dead]
             if not live:
                 raise BrokenProcessPool("no conversion worker is left")
-            worker = min(live, key=lambda w: len(w.jobs))
+            worker = self._affine.pop(affinity, None) if affinity is not None else None
+            if worker is None or worker.dead:
+                worker = min(live, key=lambda w: len(w.jobs))
+                if affinity is not None:
+                    self._affine[affinity] = worker
             self._next += 1
             job = self._next
             worker.jobs[job] = future
@@ -227,11 +239,24 @@ def link_targets(soup: BeautifulSoup, base: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u for u in found if u))
 
 
-def prepare(html: str, base: str | None, settings: Settings) -> Prepared:
+def prepare(html: str, base: str | None, settings: Settings, key: str | None = None) -> Prepared:
+    """What the main process needs of a post before its downloads; ``key``: keep the parse for the
+    :func:`render` of the same key (in this process)."""
     from migrator.assets import image_candidates
 
     soup, removed, rules = parse(html, settings)
-    return Prepared(image_candidates(soup, base), link_targets(soup, base), removed, rules)
+    found = Prepared(image_candidates(soup, base), link_targets(soup, base), removed, rules)  # only read
+    if key is not None:
+        _keep(key, len(html), soup)
+    return found
+
+
+def _keep(key: str, size: int, soup: BeautifulSoup) -> None:
+    _kept.pop(key, None)
+    _kept[key] = (size, soup)
+    total = sum(n for n, _ in _kept.values())
+    while _kept and (len(_kept) > KEPT or total > KEPT_HTML):
+        total -= _kept.pop(next(iter(_kept)))[0]  # the oldest first
 
 
 def convert_soup(
@@ -267,9 +292,11 @@ def render(
     asset_map: dict[str, str],
     link_map: dict[str, str | None],
     summary: str | None,
+    key: str | None = None,
 ) -> Rendered:
     """The post converted, its links to the blog's own posts going where ``link_map`` says (every link
-    :func:`prepare` found is a key; None: not one of the blog's)."""
+    :func:`prepare` found is a key; None: not one of the blog's); from the parse :func:`prepare` kept for
+    ``key`` when this process still has it."""
     rewritten: list[str] = []
     unknown: list[str] = []
 
@@ -282,7 +309,8 @@ def render(
             rewritten.append(url)
         return target
 
-    soup = parse(html, settings)[0]
+    kept = _kept.pop(key, None) if key is not None else None
+    soup = kept[1] if kept is not None and kept[0] == len(html) else parse(html, settings)[0]
     body, fallback, excerpt = convert_soup(
         soup, lambda: parse(html, settings)[0], asset_map, base, links, settings, summary
     )
