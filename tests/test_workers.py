@@ -23,11 +23,13 @@ def test_pool_size(configured, cpus, size):
 
 
 @pytest.mark.parametrize(
-    ("configured", "size", "converted", "start"),
-    [(None, 1, 0, False), (None, 1, workers.START_AFTER, True), (1, 1, 0, True), (None, 0, 10**6, False)],
+    ("configured", "size", "converted", "expected", "start"),
+    [(None, 1, 0, None, False), (None, 1, workers.START_AFTER, None, True), (1, 1, 0, None, True),
+     (None, 0, 10**6, 10**6, False), (None, 1, 0, workers.START_AFTER + 1, True), (None, 1, 0, 5, False),
+     (None, 1, 0, -400, False)],  # fmt: skip
 )
-def test_should_start(configured, size, converted, start):
-    assert workers.should_start(configured, size, converted) is start
+def test_should_start(configured, size, converted, expected, start):
+    assert workers.should_start(configured, size, converted, expected) is start
 
 
 def _config(tmp_path: Path, base: Path, extra: str) -> Path:

@@ -292,7 +292,11 @@ class Migration:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _maybe_start_pool(self) -> None:
-        if self._pool is None and workers.should_start(self.cfg.convert_workers, self._pool_size, self._converted):
+        # the posts announced that the site does not have yet (a resync converts the few that changed)
+        expected = (self.source.expected_total or 0) - len(self.manifest.posts)
+        if self._pool is None and workers.should_start(
+            self.cfg.convert_workers, self._pool_size, self._converted, expected
+        ):
             try:
                 self._pool = workers.start_pool(self._pool_size)
             except (OSError, ImportError) as e:  # no processes here (a sandbox): convert in this one

@@ -14,8 +14,9 @@ the settings, and hands back what the in-process path would have computed, byte 
 A worker keeps the parse :func:`prepare` made for the :func:`render` of the same post (a post's two jobs go to
 the same worker; a few dozen recent parses are kept, up to :data:`KEPT_HTML` of HTML), so it parses each post
 once, as the main process did; the main process, which waits for the downloads in between, no longer parses
-it at all. The pool starts only once a run has converted :data:`START_AFTER` posts (a
-small blog, or a resync of a few posts, is done before a process would have started), with
+it at all. The pool starts only once a run has converted :data:`START_AFTER` posts, or at once when the source announced
+more posts than that (a small blog, or a resync of a few posts, is done before a process would have
+started), with
 ``convert_workers`` processes (default: one per core but the main process's, at most
 :data:`MAX_WORKERS`; none on one core). A worker that dies (its pool broken) makes the run convert in the
 main process again; a post whose conversion asks for a link it was not given is converted there too.
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
 
 START_AFTER = 32  # posts converted in the main process before a pool is started (auto only)
 MAX_WORKERS = 4
-KEPT = 48  # parses a worker keeps for their render (more than the look-ahead and the posts in flight)
-KEPT_HTML = 2 << 20  # at most this much HTML behind them (a parse is tens of times its text)
+KEPT = 32  # parses a worker keeps for their render (more than the look-ahead and the posts in flight)
+KEPT_HTML = 96 << 10  # at most this much HTML behind them (a parse is about a hundred times its text)
 _kept: dict[str, tuple[int, BeautifulSoup]] = {}  # in a worker: key -> (its HTML's length, the parse)
 
 
@@ -81,14 +82,16 @@ def pool_size(configured: int | None, cpus: int | None) -> int:
     return max(0, min(MAX_WORKERS, (cpus or 1) - 1))
 
 
-def should_start(configured: int | None, size: int, converted: int) -> bool:
-    """Whether to start the pool now: a set ``convert_workers`` at once, auto after START_AFTER posts."""
-    return size > 0 and (configured is not None or converted >= START_AFTER)
+def should_start(configured: int | None, size: int, converted: int, expected: int | None = None) -> bool:
+    """Whether to start the pool now: a set ``convert_workers`` at once; auto once START_AFTER posts were
+    converted here, or at once when the source announced more than that (then the main process never
+    converts, nor loads the converter)."""
+    return size > 0 and (configured is not None or converted >= START_AFTER or (expected or 0) > START_AFTER)
 
 
 def start_pool(size: int) -> Pool:
-    """``size`` worker processes, started fresh (``spawn``: the main process has threads, which a fork
-    would copy in whatever state they are)."""
+    """``size`` worker processes, each a fresh interpreter (a fork would copy the main process's threads in
+    whatever state they are)."""
     return Pool(size)
 
 
@@ -97,23 +100,30 @@ class Pool:
     into the Futures. (concurrent.futures' process pool wakes its manager thread through one more pipe on
     every submit: with the main interpreter busy, that write blocked the main thread for a tenth of a
     big migration.) A job goes to the worker with the fewest outstanding. A worker that dies fails its
-    jobs with BrokenProcessPool."""
+    jobs with BrokenProcessPool. A worker is ``python -c`` reading pickled jobs on its stdin and writing
+    the answers on its stdout (multiprocessing's spawn also started its resource tracker, a third process of
+    12 MB, and put 4.5 MB of its modules in each worker)."""
 
     def __init__(self, size: int) -> None:
-        import multiprocessing
+        import subprocess
+        import sys
         import threading
+        from pathlib import Path
 
-        ctx = multiprocessing.get_context("spawn")
+        import migrator
+
+        here = str(Path(migrator.__file__).resolve().parent.parent)  # where this migrator is imported from
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])]))
         self._lock = threading.Lock()
         self._next = 0
         self._affine: dict[str, _Worker] = {}  # affinity -> the worker its first job went to (until the next)
         self._workers: list[_Worker] = []
         for _ in range(size):
-            mine, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(theirs,), daemon=True, name="migrator-convert")
-            proc.start()
-            theirs.close()
-            worker = _Worker(proc, mine, {}, threading.Lock())
+            proc = subprocess.Popen(
+                [sys.executable, "-c", "from migrator.workers import serve; serve()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
+            )  # fmt: skip
+            worker = _Worker(proc, _Channel(proc.stdout, proc.stdin), {}, threading.Lock())
             worker.reader = threading.Thread(target=self._read, args=(worker,), daemon=True, name="convert-reader")
             worker.reader.start()
             self._workers.append(worker)
@@ -176,13 +186,40 @@ class Pool:
                     worker.conn.send(None)  # the worker's loop ends after the jobs before it
             except (OSError, ValueError):
                 pass
+        import subprocess
+
         for worker in self._workers:
-            if wait:
-                worker.proc.join(timeout=30)
-            if worker.proc.is_alive():
+            try:
+                worker.proc.wait(timeout=30 if wait else 0.1)
+            except subprocess.TimeoutExpired:
                 worker.proc.terminate()
-                worker.proc.join(timeout=5)
+                worker.proc.wait(timeout=5)
             worker.conn.close()
+
+
+class _Channel:
+    """Pickled messages over a pair of pipes (a Connection's send/recv/close)."""
+
+    def __init__(self, reader, writer) -> None:  # type: ignore[no-untyped-def]
+        self.reader, self.writer = reader, writer
+
+    def send(self, obj: object) -> None:
+        import pickle
+
+        pickle.dump(obj, self.writer, protocol=pickle.HIGHEST_PROTOCOL)
+        self.writer.flush()
+
+    def recv(self) -> object:
+        import pickle
+
+        return pickle.load(self.reader)
+
+    def close(self) -> None:
+        for f in (self.writer, self.reader):
+            try:
+                f.close()
+            except OSError:
+                pass
 
 
 @dataclass(slots=True)
@@ -196,15 +233,25 @@ class _Worker:
     error: BaseException | None = None
 
 
-def _serve(conn) -> None:  # type: ignore[no-untyped-def]
-    """A worker process: run each job sent, send back (job, True, result) or (job, False, exception)."""
+def serve() -> None:
+    """A worker process (``python -c``): jobs come pickled on stdin, answers go pickled to stdout; anything
+    else written to stdout goes to stderr, so it cannot break the channel."""
     import signal
+    import sys
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle: it stops us
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    _serve(_Channel(sys.stdin.buffer, out))
+
+
+def _serve(conn) -> None:  # type: ignore[no-untyped-def]
+    """Run each job sent, send back (job, True, result) or (job, False, exception)."""
     while True:
         try:
             msg = conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError, ValueError):  # the main process is gone (or its end was cut)
             return
         if msg is None:
             return
@@ -314,6 +361,7 @@ def render(
     body, fallback, excerpt = convert_soup(
         soup, lambda: parse(html, settings)[0], asset_map, base, links, settings, summary
     )
+    soup.decompose()  # its cycles undone: freed now, not at the next full collection
     return Rendered(body, fallback, excerpt, tuple(dict.fromkeys(rewritten)), tuple(unknown))
 
 
