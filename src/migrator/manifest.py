@@ -368,8 +368,7 @@ class Manifest:
             raise OutputError(f"{self.path} is not a version-{VERSION} migrator manifest")
         self._read(data)
         if keep_as_read:
-            stat = (st.st_size, st.st_mtime_ns, st.st_ino)
-            self._as_read = (stat, dict(self.source), self.last_sync, len(self.posts), len(self.assets))
+            self._remember_as_read(st)
 
     def _stream(self) -> None:
         """The manifest read record by record (:class:`_JsonStream`): a 100,000-post manifest (75 MB) was one
@@ -378,7 +377,6 @@ class Manifest:
         top: dict[str, Any] = {}
         with open(self.path, encoding="utf-8") as f:
             st = os.fstat(f.fileno())
-            stat = (st.st_size, st.st_mtime_ns, st.st_ino)
             js = _JsonStream(f)
             if js.peek() != "{":
                 raise _Irregular
@@ -407,7 +405,7 @@ class Manifest:
         self.last_sync = top.get("last_sync")
         self.posts = top.get("posts") or {}
         self.assets = top.get("assets") or {}
-        self._as_read = (stat, dict(self.source), self.last_sync, len(self.posts), len(self.assets))
+        self._remember_as_read(st)
 
     def _read(self, data: dict[str, Any]) -> None:
         """The manifest's sections, every record checked: a wrong type is one clear error, not a crash."""
@@ -437,6 +435,11 @@ class Manifest:
             "posts": {k: self.posts[k].to_json() for k in sorted(self.posts)},
             "assets": {k: self.assets[k].to_json() for k in sorted(self.assets)},
         }
+
+    def _remember_as_read(self, st: os.stat_result) -> None:
+        """The file (``st``) holds exactly the records in memory now: a save may copy them (_header_swapped)."""
+        stat = (st.st_size, st.st_mtime_ns, st.st_ino)
+        self._as_read = (stat, dict(self.source), self.last_sync, len(self.posts), len(self.assets))
 
     def _header(self, source: dict[str, str], last_sync: str | None) -> bytes:
         """The lines of the manifest before its records (as :meth:`json_pieces` writes them)."""
@@ -555,8 +558,7 @@ class Manifest:
         except OSError as e:
             raise OutputError(f"cannot write {self.path}: {e.strerror or e}", "check free space and permissions") from e
         # the file now holds exactly the records in memory: the next save may copy them again
-        stat = (st.st_size, st.st_mtime_ns, st.st_ino)
-        self._as_read = (stat, dict(self.source), self.last_sync, len(self.posts), len(self.assets))
+        self._remember_as_read(st)
         self._pending = []  # the manifest holds them now
         if self._journal is not None:
             self._journal.close()

@@ -270,18 +270,23 @@ class Migration:
             self._stop_pool("a conversion worker stopped")
             return None
 
-    def _worker_rendered(self, post: Post, future: Future) -> Rendered | None:
-        """A worker's conversion; None when it must be converted here (the pool is gone, the worker failed,
-        or it asked for a link it was not given): the error, if any, is then the real one."""
+    def _worker_result(self, post: Post, future: Future, what: str) -> object | None:
+        """A worker's answer for ``post``; None when the work must be done here instead (the pool is gone,
+        or the worker failed: the error, if any, is then the real one)."""
         try:
-            done: Rendered = future.result()
+            return future.result()
         except BrokenProcessPool:
             self._stop_pool("a conversion worker stopped")
             return None
         except Exception:  # noqa: BLE001
-            log.debug("the worker's conversion of %s failed", post.id, exc_info=True)
+            log.debug("the worker's %s of %s failed", what, post.id, exc_info=True)
             return None
-        return None if done.unknown else done
+
+    def _worker_rendered(self, post: Post, future: Future) -> Rendered | None:
+        """A worker's conversion; None when it must be converted here (see _worker_result, or it asked for
+        a link it was not given)."""
+        done = self._worker_result(post, future, "conversion")
+        return done if isinstance(done, Rendered) and not done.unknown else None
 
     def _stop_pool(self, why: str | None = None) -> None:
         """No more worker processes this run (the rest is converted here)."""
@@ -289,12 +294,14 @@ class Migration:
             log.warning("%s: the rest of the run converts in the main process", why)
         pool, self._pool, self._pool_size = self._pool, None, 0
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown()
 
     def _maybe_start_pool(self) -> None:
+        if self._pool is not None or not self._pool_size:
+            return
         # the posts announced that the site does not have yet (a resync converts the few that changed)
         expected = (self.source.expected_total or 0) - len(self.manifest.posts)
-        if self._pool is None and workers.should_start(
+        if workers.should_start(
             self.cfg.convert_workers, self._pool_size, self._converted, expected
         ):
             try:
@@ -369,13 +376,8 @@ class Migration:
     def _worker_prepared(self, post: Post, future: Future) -> tuple[None, list[ImageRef]] | None:
         """A post a worker parsed: its images (and what was removed from it, counted once); None when it
         must be parsed here (the pool is gone, or the worker failed: the error, if any, is then the real)."""
-        try:
-            prepared: workers.Prepared = future.result()
-        except BrokenProcessPool:
-            self._stop_pool("a conversion worker stopped")
-            return None
-        except Exception:  # noqa: BLE001
-            log.debug("the worker's parse of %s failed", post.id, exc_info=True)
+        prepared = self._worker_result(post, future, "parse")
+        if not isinstance(prepared, workers.Prepared):
             return None
         self._count_removed(post, prepared.removed, prepared.rules)
         self._from_workers[post.id] = prepared
@@ -453,21 +455,20 @@ class Migration:
             post, bad = scrub(post)
             if post.id in ids:
                 continue  # listed again: the run skips it
-            if bad and post.id not in ids:
+            if bad:
                 self.report.stats.warnings.append(
                     f"{post.url or post.title or post.id}: {bad} invalid character(s) (lone surrogates) "
                     "replaced by U+FFFD"
                 )
-            if post.id not in ids:
-                if self.cfg.limit is not None and len(ids) >= self.cfg.limit:
-                    window.append(post)  # lets the caller see that the limit was reached
-                    break
-                ids.add(post.id)
-                try:
-                    self._prefetch(post, store)
-                except Exception:  # noqa: BLE001 - the post fails (reported) when it is processed
-                    self._prepared.pop(post.id, None)
-                    log.debug("prefetch of %s failed", post.id, exc_info=True)
+            if self.cfg.limit is not None and len(ids) >= self.cfg.limit:
+                window.append(post)  # lets the caller see that the limit was reached
+                break
+            ids.add(post.id)
+            try:
+                self._prefetch(post, store)
+            except Exception:  # noqa: BLE001 - the post fails (reported) when it is processed
+                self._prepared.pop(post.id, None)
+                log.debug("prefetch of %s failed", post.id, exc_info=True)
             window.append(post)
             if self._pool is not None:
                 self._start_ready(store, window)
@@ -478,13 +479,15 @@ class Migration:
                 self._start_ready(store, window)
             yield window.popleft()
 
-    def _fingerprint(self, post: Post) -> str:
-        """``post.fingerprint()``, once per post (the look-ahead asks for it, then the post's turn)."""
-        known = self._fingerprints.get(post.id)
+    def _fingerprint(self, post: Post, *, last: bool = False) -> str:
+        """``post.fingerprint()``, once per post (the look-ahead asks for it, then the post's turn: ``last``,
+        after which it is not kept)."""
+        known = self._fingerprints.pop(post.id, None) if last else self._fingerprints.get(post.id)
         if known is not None and known[0] is post:
             return known[1]
         fingerprint = post.fingerprint()
-        self._fingerprints[post.id] = (post, fingerprint)
+        if not last:
+            self._fingerprints[post.id] = (post, fingerprint)
         return fingerprint
 
     def _asset_missing(self, url: str) -> bool:
@@ -500,8 +503,7 @@ class Migration:
             return self._skip(post, entry)
         if post.error:
             return self._fail(post, entry, post.error)
-        fingerprint = self._fingerprint(post)
-        self._fingerprints.pop(post.id, None)
+        fingerprint = self._fingerprint(post, last=True)
         path = entry.path if entry and entry.path else None
         on_disk = self.sink.sha(path) if path else None
         retry = bool(entry and any(self._asset_missing(u) for u in entry.assets))

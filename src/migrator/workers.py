@@ -24,6 +24,7 @@ main process again; a post whose conversion asks for a link it was not given is 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from migrator.guard import Fallback
     from migrator.sanitize import Removed
 
+log = logging.getLogger("migrator")
 START_AFTER = 32  # posts converted in the main process before a pool is started (auto only)
 MAX_WORKERS = 4
 KEPT = 32  # parses a worker keeps for their render (more than the look-ahead and the posts in flight)
@@ -170,8 +172,8 @@ class Pool:
                     future.set_exception(value)
         except (EOFError, OSError):
             pass
-        except Exception as e:  # noqa: BLE001 - an answer that could not be read: as a dead worker
-            worker.error = e
+        except Exception:  # noqa: BLE001 - an answer that could not be read: as a dead worker
+            log.debug("a conversion worker's answer could not be read", exc_info=True)
         with self._lock:
             worker.dead = True
             orphans, worker.jobs = list(worker.jobs.values()), {}
@@ -179,7 +181,7 @@ class Pool:
             if not future.done():
                 future.set_exception(BrokenProcessPool("a conversion worker stopped"))
 
-    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+    def shutdown(self, wait: bool = True) -> None:
         for worker in self._workers:
             try:
                 with worker.send_lock:
@@ -230,7 +232,6 @@ class _Worker:
     send_lock: object
     reader: object = None
     dead: bool = False
-    error: BaseException | None = None
 
 
 def serve() -> None:
