@@ -35,6 +35,27 @@ def test_the_sink_never_writes_through_a_link_out_of_the_site(tmp_path):
     assert not any(elsewhere.iterdir())
 
 
+def test_a_new_folder_in_a_known_one_is_still_refused_when_it_is_a_link(tmp_path):
+    """The shortcut for a new folder inside one already checked (a post's image folder): the new folder and
+    the file are each checked for a link; a link to outside the site is refused all the same."""
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    (site / "assets/img/first").mkdir(parents=True)
+    elsewhere.mkdir()
+    known: set[tuple[str, str]] = set()
+    assert inside(site, "assets/img/first/a.png", known) == site / "assets/img/first/a.png"
+    assert (str(site), "assets/img") in known and (str(site), "assets/img/first") in known
+    assert inside(site, "assets/img/not-yet/a.png", known) == site / "assets/img/not-yet/a.png"  # to be made here
+    os.symlink(elsewhere, site / "assets/img/evil")
+    with pytest.raises(OutputError, match="would land outside"):
+        inside(site, "assets/img/evil/a.png", known)
+    (site / "assets/img/second").mkdir()
+    os.symlink(elsewhere / "x.png", site / "assets/img/second/x.png")
+    with pytest.raises(OutputError, match="would land outside"):
+        inside(site, "assets/img/second/x.png", known)
+    assert inside(site, "assets/img/second/y.png", known) == site / "assets/img/second/y.png"
+    assert not any(elsewhere.iterdir())
+
+
 def test_prune_keeps_a_deleted_post_edited_by_hand_unless_forced(quiet_server, blog, migrate):
     res, site = migrate(quiet_server)
     assert res.code == 0, res

@@ -8,6 +8,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 from server import serve_in_background, stop_serving
 
 from migrator.config import HttpConfig
@@ -240,6 +241,32 @@ def test_proxy_environment_is_honoured(srv, monkeypatch):
     c = HttpClient(HttpConfig(retries=1), allow_private=True, resolve=resolve)
     assert c.get("http://blog.example.invalid/feed").content == b"via proxy"
     assert srv.log[-1][0] == "http://blog.example.invalid/feed"  # absolute-form: it went through the proxy
+
+
+def test_no_proxy_is_honoured_per_host_and_the_environment_read_once_per_host(srv, monkeypatch):
+    """NO_PROXY (a name, or a CIDR range as requests reads it) sends a host direct; other hosts go through
+    the proxy. The proxies of a host are looked up once, not on every request."""
+    proxy = srv.url
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.0/8,direct.test")
+    monkeypatch.delenv("no_proxy", raising=False)
+    srv.routes["*"] = [reply(200, b"answer")] * 4
+    calls = []
+    real = requests.utils.get_environ_proxies
+    monkeypatch.setattr(requests.utils, "get_environ_proxies", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+
+    def resolve(host, port):
+        if host == "127.0.0.1":
+            return ["127.0.0.1"]
+        raise OSError(f"no DNS for {host} in tests")
+
+    c = HttpClient(HttpConfig(retries=1), allow_private=True, resolve=resolve)
+    c.get(srv.url + "/one")
+    c.get(srv.url + "/two")
+    assert [r[0] for r in srv.log[-2:]] == ["/one", "/two"]  # origin-form: straight to the server
+    c.get("http://via.example.invalid/feed")
+    assert srv.log[-1][0] == "http://via.example.invalid/feed"  # absolute-form: through the proxy
+    assert len(calls) == 2  # one lookup for 127.0.0.1:port, one for via.example.invalid
 
 
 def test_retry_after_and_backoff_helpers():

@@ -233,6 +233,11 @@ def test_manifest_top_level_is_json_without_the_records(tmp_path):
     m.save()
     whole = json.loads(m.path.read_text(encoding="utf-8"))
     assert manifest.top_level(m.path) == {**whole, "posts": {}, "assets": {}}
+    assert manifest.top_level(m.path, until="source") == {"version": whole["version"], "source": whole["source"]}
+    m.path.write_text(m.path.read_text(encoding="utf-8")[:-40], encoding="utf-8")  # cut short after the header
+    assert manifest.top_level(m.path, until="source")["source"] == whole["source"]
+    with pytest.raises(ValueError):
+        manifest.top_level(m.path)
     for text in ('[1, 2]', '{"source": {"a": 1}} x', '{"posts": [1], "source": 2}', '{"source": 1, "source": 2}'):
         m.path.write_text(text, encoding="utf-8")
         try:

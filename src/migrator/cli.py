@@ -320,7 +320,7 @@ def _recorded_platform(out: Path, source: str) -> str | None:
     if not url:
         return None  # a file (an export): nothing recorded to match, the manifest is not read for it
     try:
-        data = top_level(out / ".migrator" / "manifest.json")  # its records are not kept
+        data = top_level(out / ".migrator" / "manifest.json", until="source")  # its header only
     except (OSError, ValueError):
         return None
     recorded = data.get("source") or {} if isinstance(data, dict) else {}
@@ -645,6 +645,9 @@ def _main(argv: list[str] | None) -> int:
 
 
 def entry() -> None:
+    from migrator.runtime import tune_gc
+
+    tune_gc()
     try:
         sys.exit(main())
     except KeyboardInterrupt:  # Ctrl-C before main() could catch it (while Python imports the modules)

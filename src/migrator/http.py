@@ -12,8 +12,12 @@ between the check and the connection). Through a proxy the proxy resolves the na
 by resolving it here, but the connection (to the proxy) is not pinned. Cloud metadata addresses are refused
 even with ``allow_private``; only a host named in ``allow_hosts`` may reach them.
 
-Proxies (HTTPS_PROXY/HTTP_PROXY/NO_PROXY) and REQUESTS_CA_BUNDLE are honoured because the session keeps
-``trust_env=True``.
+Proxies (HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY) and REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE are honoured as
+requests honours them, but read here, not by the session on every request: a request is prepared and handed
+to the session's adapter directly (requests' ``Session.request`` scanned the whole environment twice a request
+for proxies and merged cookies and hooks we do not use: 2.7 -> 1.8 ms of CPU a request). The proxies of a
+host are looked up once per run; ``~/.netrc`` is not read (no credentials of the user's are ever sent to the
+hosts a blog links to).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import ipaddress
+import os
 import random
 import socket
 import sys
@@ -434,6 +439,11 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
         return manager
 
 
+def _ca_bundle() -> str | bool:
+    """The CA bundle requests would use: REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE, else its own (certifi)."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+
 class _HostGate:
     """At most ``per_host`` requests in flight per host, and ``delay`` seconds between two starts."""
 
@@ -474,7 +484,7 @@ class HttpClient:
         self.allow_hosts = {_host_name(h) for h in allow_hosts}
         self._resolver = resolve
         self.session = requests.Session()
-        self.session.trust_env = True
+        self.session.trust_env = False  # the environment is read here (_proxies_for, _verify), once
         adapter = _GuardedAdapter(self._pinned_addresses, pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -486,6 +496,7 @@ class HttpClient:
         self._sleep = sleep
         self._count_lock = threading.Lock()
         self.requests_made = 0
+        self._proxies: dict[tuple[str, str], dict[str, str]] = {}
 
     def close(self) -> None:
         self.session.close()
@@ -690,13 +701,7 @@ class HttpClient:
     ) -> Fetched | str:
         """One request and its answer: the Fetched, or the URL a redirect points to."""
         try:
-            resp = self.session.get(
-                current,
-                headers=headers,
-                timeout=(self.cfg.connect_timeout, self.cfg.read_timeout),
-                allow_redirects=False,
-                stream=True,
-            )
+            resp = self._send(current, headers)
         except (requests.Timeout, requests.ConnectionError) as e:
             why = deadline.message if deadline.expired else f"connection failed ({type(e).__name__})"
             raise _Retryable(why) from None
@@ -725,6 +730,34 @@ class HttpClient:
             return self._read_body(resp, current, to_file, cap, deadline)
         finally:
             resp.close()
+
+    def _send(self, url: str, headers: dict[str, str]) -> requests.Response:
+        """One GET through the session's adapter (connection pools, proxies, TLS), streamed, no redirects
+        followed: what ``Session.get`` does for us, without its per-request environment scan."""
+        prep = requests.PreparedRequest()
+        prep.prepare_method("GET")
+        prep.prepare_url(url, None)
+        prep.prepare_headers({**self.session.headers, **headers})
+        prep.prepare_body(None, None)
+        prep.hooks = {"response": []}
+        adapter = self.session.get_adapter(url)
+        return adapter.send(
+            prep,
+            stream=True,
+            timeout=(self.cfg.connect_timeout, self.cfg.read_timeout),
+            verify=_ca_bundle(),
+            proxies=self._proxies_for(url),
+        )
+
+    def _proxies_for(self, url: str) -> dict[str, str]:
+        """The proxies the environment names for ``url``'s host ({} when NO_PROXY bypasses it), as requests
+        picks them (NO_PROXY's names and CIDR ranges; then scheme, then ``all``), looked up once per host."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc.lower())
+        found = self._proxies.get(key)
+        if found is None:
+            found = self._proxies[key] = dict(requests.utils.get_environ_proxies(url, no_proxy=None))
+        return found
 
     def _read_body(
         self, resp: requests.Response, url: str, to_file: Path | None, cap: int, deadline: _Deadline

@@ -170,8 +170,9 @@ class _JsonStream:
 
     chunk = 1 << 20
 
-    def __init__(self, f: IO[str]) -> None:
+    def __init__(self, f: IO[str], chunk: int = 1 << 20) -> None:
         self.f = f
+        self.chunk = chunk
         self.buf = ""
         self.pos = 0
         self.eof = False
@@ -234,14 +235,17 @@ class _JsonStream:
                 return
 
 
-def top_level(path: Path) -> Any:
+def top_level(path: Path, until: str | None = None) -> Any:
     """``json.loads(path.read_text(encoding="utf-8"))`` without the records: the manifest's top-level members
     but ``posts`` and ``assets`` (each record read and checked as JSON, one at a time, then dropped), or, for a
     file not laid out as an object (or not valid JSON as the stream reads it), exactly what ``json.loads``
-    gives or raises. A 100,000-post manifest read whole was 240 MB to find the recorded ``source``."""
+    gives or raises. A 100,000-post manifest read whole was 240 MB to find the recorded ``source``.
+
+    ``until``: stop once that member is read (the members before it, and it): the header's ``source`` is the
+    second line of the file, so finding it reads nothing else (the rest is not checked then)."""
     try:
         with open(path, encoding="utf-8") as f:
-            js = _JsonStream(f)
+            js = _JsonStream(f, 1 << 20 if until is None else 1 << 14)
             if js.peek() != "{":
                 raise _Irregular
             top: dict[str, Any] = {}
@@ -252,6 +256,8 @@ def top_level(path: Path) -> Any:
                     top[key] = {}
                 else:
                     top[key] = js.value()
+                if key == until:
+                    return top
             if js.peek() != "":
                 raise _Irregular
             return top

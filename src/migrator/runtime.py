@@ -1,0 +1,31 @@
+"""The process's garbage-collector policy, for the command-line process only (``entry``), never for a
+library caller or the test suite, which keep Python's defaults.
+
+Python's cyclic collector scans every container it tracks on each full collection: the modules' objects and,
+on a big site, the manifest's records (hundreds of thousands of small objects that live the whole run). A
+no-op resync of a 1,000-post blog spent about a sixth of its CPU in the collector (a third of it while the
+interpreter exited). So: what exists after the imports, and the manifest once read, is frozen (never scanned
+again; it is freed by reference counting as usual), and collections come after 10,000 net allocations instead
+of 700. Cycles made during the run (a parse tree's) are still collected.
+"""
+
+from __future__ import annotations
+
+import gc
+
+_ENABLED = False
+
+
+def tune_gc() -> None:
+    """Called once by the command-line entry point, before anything else is built."""
+    global _ENABLED
+    _ENABLED = True
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
+def long_lived() -> None:
+    """Everything built so far lives until the run ends (the imports, the config, the manifest's records):
+    taken out of the collector's scans. Does nothing unless :func:`tune_gc` ran."""
+    if _ENABLED:
+        gc.freeze()
