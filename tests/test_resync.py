@@ -270,3 +270,17 @@ def test_a_noop_resync_asks_its_few_questions_side_by_side(quiet_server, migrate
     assert res.code == 0, res
     assert len(quiet_server.log) <= 5, quiet_server.log
     assert quiet_server.max_in_flight >= 2, quiet_server.log
+
+
+@pytest.mark.parametrize("url", [
+    "https://a.blogspot.com/2020/01/x.html", "http://h/p", "https://h", "https://h/", "https://h/a b",
+    "https://h/p?q=1#f", "https://user@h:80/p", "HTTPS://h/p", "https://h/%EC%95%88", "https://h/p;x", "//h/p",
+    "/p", "https://h/안녕", "https://[::1]/p", "https://h\\x/p", "https://h/p\t", "ftp://h/p",
+])
+def test_the_known_posts_paths_are_urlsplits(url):
+    """The no-op's shortcut for a manifest's source URLs gives what urlsplit gives, for odd URLs too."""
+    from urllib.parse import urlsplit
+
+    from migrator.pipeline import _url_path
+
+    assert _url_path(url) == urlsplit(url).path

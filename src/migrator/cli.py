@@ -7,15 +7,16 @@ import logging
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from migrator import __version__
 from migrator.config import Config, load_config
 from migrator.errors import ExitStatus, MigratorError, OutputError, UsageError
 from migrator.sources import SOURCES
 from migrator.sources import names as platform_names
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _titles() -> str:
@@ -342,7 +343,7 @@ def _run_with_progress(source: Any, cfg: Config, out: Path, http: Any, err_conso
         MofNCompleteColumn(),
         TextColumn("{task.fields[current]}", style="dim"),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.real() if isinstance(err_console, _LazyConsole) else err_console,
         transient=True,
     )
     with progress:
@@ -596,9 +597,29 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+class _LazyConsole:
+    """A rich Console made on first use: a ``--quiet`` run that has nothing to say never imports rich (a
+    fifth of a no-op resync's imports)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._kwargs = kwargs
+        self._console: Console | None = None
+
+    def real(self) -> Console:
+        """The Console itself (for rich's own objects that hold one, e.g. a progress bar)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._kwargs)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
 def _main(argv: list[str] | None) -> int:
-    out_console = Console(highlight=False, soft_wrap=True)
-    err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+    out_console: Any = _LazyConsole(highlight=False, soft_wrap=True)
+    err_console: Any = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)
     verbose = 0
     try:
         parser = build_parser()

@@ -35,14 +35,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import idna
 import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
-from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NameResolutionError, NewConnectionError
@@ -52,6 +51,9 @@ from urllib3.util import parse_url
 from migrator import __version__
 from migrator.config import HttpConfig
 from migrator.errors import BadBody, BlockedAddressError, FetchError, ResponseTooLargeError
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 USER_AGENT = f"migrator/{__version__} (+https://pypi.org/project/migrator/)"
 MAX_REDIRECTS = 10
@@ -660,6 +662,19 @@ class HttpClient:
                 check(got)
             return got
 
+        try:
+            return attempt()  # most requests need one attempt: tenacity only for the ones that fail
+        except (_Retryable, BadBody) as e:
+            first: Exception | None = e
+        from tenacity import Retrying, retry_if_exception_type
+
+        def again() -> Fetched:  # tenacity's first attempt is the one that failed above (not asked again)
+            nonlocal first
+            if first is not None:
+                failed, first = first, None
+                raise failed
+            return attempt()
+
         retrying = Retrying(
             stop=self._stop(check_attempts or self.cfg.retries),
             wait=self._wait,
@@ -668,7 +683,7 @@ class HttpClient:
             sleep=self._sleep,
         )
         try:
-            return retrying(attempt)
+            return retrying(again)
         except _Retryable as e:
             raise FetchError(
                 f"{url}: {e} (gave up after {self.cfg.retries} attempts)",

@@ -337,25 +337,63 @@ def _kind(tp: Any) -> tuple[Any, bool, Any]:
 def _checked(name: str, tp: Any, value: Any, items: str) -> Any:
     """``value`` as the field ``name`` of type ``tp`` holds it; BadRecord for a wrong type (None is read as
     the field's nothing: no text, no list, zero (None for an optional number: not known), no mapping)."""
+    return _checker(tp)(name, value, items)
+
+
+@functools.cache
+def _checker(tp: Any) -> Callable[[str, Any, str], Any]:
+    """The check of one field type, made once per type (hashing a ``Literal[...]`` to look its kind up was a
+    sixth of a manifest's load)."""
     tp, optional, origin = _kind(tp)
     if origin is Literal:
-        if value not in typing.get_args(tp):
-            raise BadRecord(f"{name} {value!r} is not one of {', '.join(typing.get_args(tp))}")
-        return value
+        allowed = typing.get_args(tp)
+        choices = frozenset(allowed)
+
+        def literal(name: str, value: Any, items: str) -> Any:
+            if value.__class__ is not str or value not in choices:
+                if value not in allowed:
+                    raise BadRecord(f"{name} {value!r} is not one of {', '.join(allowed)}")
+            return value
+
+        return literal
     if tp is str:
-        if value is not None and not isinstance(value, str):
-            raise BadRecord(f"{name} is {type(value).__name__}, not text")
-        return value
+        return _check_text
     if origin is tuple:
-        if not isinstance(value or [], list) or not all(isinstance(a, str) for a in value or []):
-            raise BadRecord(f"{name} is not a list of {items}")
-        return tuple(value or ())
+        return _check_list
     if tp is int:
-        if not isinstance(value or 0, int) or isinstance(value, bool):
-            raise BadRecord(f"{name} is {value!r}, not a number")
-        return None if value is None and optional else int(value or 0)
+        return _check_optional_int if optional else _check_int
     if origin is dict or tp is dict:
-        return value if isinstance(value, dict) else None  # a mapping the tool wrote, or nothing
+        return _check_mapping
+    return _as_it_is
+
+
+def _check_text(name: str, value: Any, items: str) -> Any:
+    if value is not None and not isinstance(value, str):
+        raise BadRecord(f"{name} is {type(value).__name__}, not text")
+    return value
+
+
+def _check_list(name: str, value: Any, items: str) -> Any:
+    if not isinstance(value or [], list) or not all(isinstance(a, str) for a in value or []):
+        raise BadRecord(f"{name} is not a list of {items}")
+    return tuple(value or ())
+
+
+def _check_int(name: str, value: Any, items: str) -> Any:
+    if not isinstance(value or 0, int) or isinstance(value, bool):
+        raise BadRecord(f"{name} is {value!r}, not a number")
+    return int(value or 0)
+
+
+def _check_optional_int(name: str, value: Any, items: str) -> Any:
+    return None if value is None else _check_int(name, value, items)
+
+
+def _check_mapping(name: str, value: Any, items: str) -> Any:
+    return value if isinstance(value, dict) else None  # a mapping the tool wrote, or nothing
+
+
+def _as_it_is(name: str, value: Any, items: str) -> Any:
     return value
 
 
@@ -367,16 +405,16 @@ def _schema(cls: type) -> tuple[dict[str, Any], tuple[Any, ...]]:
 
 
 @functools.cache
-def _plan(cls: type) -> tuple[tuple[str, Any, str, Any, Any, bool], ...]:
-    """Per field of a record class, once: (name, type, what its items are, the value an absent field is read
-    as, or the factory that makes it, whether it is plain text: taken as it is when it is a str or None)."""
+def _plan(cls: type) -> tuple[tuple[str, Callable[[str, Any, str], Any], str, Any, Any, bool], ...]:
+    """Per field of a record class, once: (name, its check, what its items are, the value an absent field is
+    read as, or the factory that makes it, whether it is plain text: taken as it is when it is a str or None)."""
     hints, cls_fields = _schema(cls)
     plan = []
     for f in cls_fields:
         base, optional, origin = _kind(hints[f.name])
         factory = f.default_factory if f.default_factory is not MISSING else None
         default = f.default if f.default is not MISSING else (None if optional else "")
-        plan.append((f.name, hints[f.name], f.metadata.get("items", "text"), default, factory, base is str))
+        plan.append((f.name, _checker(hints[f.name]), f.metadata.get("items", "text"), default, factory, base is str))
     return tuple(plan)
 
 
@@ -387,7 +425,7 @@ def record_from_json(cls: type[_R], data: Any, given: dict | None = None, missin
     if not isinstance(data, dict):
         raise BadRecord(f"the record is {type(data).__name__}, not an object")
     values = dict(given or {})
-    for name, tp, items, default, factory, text in _plan(cls):
+    for name, check, items, default, factory, text in _plan(cls):
         if name in values:
             continue
         if name in data:
@@ -401,5 +439,5 @@ def record_from_json(cls: type[_R], data: Any, given: dict | None = None, missin
         if text and (raw is None or raw.__class__ is str):
             values[name] = raw  # what _checked would return, without the call (most fields, most records)
         else:
-            values[name] = _checked(name, tp, raw, items)
+            values[name] = check(name, raw, items)
     return cls(**values)

@@ -13,7 +13,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +50,16 @@ IN_FLIGHT = 8  # posts whose conversion may run in workers while the next ones a
 IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "gif", "webp", "avif", "svg", "bmp", "heic", "heif", "tif", "tiff"})
 
 Progress = Callable[[str], None]
+
+
+def _url_path(url: str) -> str:
+    """``urlsplit(url).path``, without urlsplit for the plain ``https://host/path`` the manifest holds (a
+    no-op resync of 1,000 posts spent 25 ms splitting them)."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("http", "https") and not any(c in url for c in "?#;\\[ \t\r\n"):
+        slash = rest.find("/")
+        return rest[slash:] if slash >= 0 else ""
+    return urlsplit(url).path
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -271,7 +280,7 @@ class Migration:
             return self._pool.submit(
                 workers.render, post.html, base, self.settings, amap, link_map, post.summary, post.id, affinity=post.id
             )
-        except BrokenProcessPool:
+        except workers.broken_pool():
             self._stop_pool("a conversion worker stopped")
             return None
 
@@ -280,7 +289,7 @@ class Migration:
         or the worker failed: the error, if any, is then the real one)."""
         try:
             return future.result()
-        except BrokenProcessPool:
+        except workers.broken_pool():
             self._stop_pool("a conversion worker stopped")
             return None
         except Exception:  # noqa: BLE001
@@ -417,7 +426,7 @@ class Migration:
                     workers.prepare, post.html, base, self.settings, post.id, affinity=post.id
                 )
                 return
-            except BrokenProcessPool:
+            except workers.broken_pool():
                 self._stop_pool("a conversion worker stopped")
         prepared = self._cleaned(post)
         self._prepared[post.id] = prepared
@@ -758,7 +767,7 @@ class Migration:
         """What the manifest recorded of every migrated post, by its old path (handed to the source on every
         run: a source whose listing cannot tell a deletion, such as a feed's window, keeps those posts)."""
         return {
-            urlsplit(p.source_url).path: KnownPost(post_id, p.updated, p.etag, p.last_modified, p.comment_count)
+            _url_path(p.source_url): KnownPost(post_id, p.updated, p.etag, p.last_modified, p.comment_count)
             for post_id, p in self.manifest.posts.items()
             if p.source_url and p.status == "ok"
         }

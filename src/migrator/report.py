@@ -8,11 +8,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from migrator.errors import ExitStatus, UsageError
 from migrator.models import RunStats
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 ACTIONS = ("create", "update", "unchanged", "conflict", "deleted", "failed", "skipped")
 

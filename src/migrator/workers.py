@@ -47,6 +47,14 @@ KEPT_HTML = 96 << 10  # at most this much HTML behind them (a parse is about a h
 _kept: dict[str, tuple[int, BeautifulSoup]] = {}  # in a worker: key -> (its HTML's length, the parse)
 
 
+def broken_pool() -> type[Exception]:
+    """The exception a dead worker gives (concurrent.futures' BrokenProcessPool), imported only when an
+    ``except`` clause is matched (its module loads multiprocessing and subprocess: 15 ms of every run)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    return BrokenProcessPool
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """What the conversion of any post of a run depends on, besides the post itself."""

@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote, urlsplit
 
-from lxml import etree
-
 from migrator.dates import parse_any
 from migrator.errors import FetchError, NotABlogError, SourceError
 from migrator.models import Blog, Known, Post
+from migrator.runtime import LazyModule
 from migrator.sources.base import BaseSource
 from migrator.sources.markup import clean_html
 from migrator.urls import origin_of, site_host
+
+etree = LazyModule("lxml.etree")  # loaded when first used: not by the platform registry
 
 if TYPE_CHECKING:
     from migrator.config import Config

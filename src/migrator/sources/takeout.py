@@ -32,7 +32,6 @@ import re
 import stat
 import threading
 import unicodedata
-import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -40,11 +39,10 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
-from lxml import etree
-
 from migrator.dates import parse_iso
 from migrator.errors import NotABlogError, UsageError
 from migrator.models import Comment, Known, LocalCopy, Post
+from migrator.runtime import LazyModule
 from migrator.sources.blogger import (
     ATOM,
     BLOGGER2018,
@@ -56,6 +54,9 @@ from migrator.sources.blogger import (
     original_image_url,
     stream_feed,
 )
+
+etree = LazyModule("lxml.etree")  # loaded when first used: not by the platform registry
+zipfile = LazyModule("zipfile")
 
 if TYPE_CHECKING:
     from migrator.config import Config

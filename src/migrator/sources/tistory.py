@@ -33,14 +33,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 
-from lxml import etree
-
 from migrator.errors import ConfigError, FetchError, NotABlogError, SourceError
 from migrator.models import Blog, Known, KnownPost, Post, Unreadable
 from migrator.redirectmap import RedirectMap, redirect_script
+from migrator.runtime import LazyModule
 from migrator.sources import tistory_api
 from migrator.sources.base import ArchivePage, BaseSource, OldUrls, RedirectFormat
 from migrator.sources.markup import code_blocks as markup_code_blocks
+
+etree = LazyModule("lxml.etree")  # loaded when first used: not by the platform registry
 
 if TYPE_CHECKING:  # bs4 is imported where it is used: a run that never reads a Tistory page never loads it
     from bs4 import BeautifulSoup, Tag

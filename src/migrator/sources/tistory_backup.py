@@ -31,7 +31,6 @@ import posixpath
 import re
 import stat
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -41,9 +40,12 @@ from urllib.parse import quote, unquote, urlsplit
 
 from migrator.errors import FetchError, NotABlogError, UsageError
 from migrator.models import Blog, Known, LocalCopy, Post, Unreadable
+from migrator.runtime import LazyModule
 from migrator.sources import tistory
 from migrator.sources.base import BaseSource, OldUrls
 from migrator.sources.tistory_api import parse_comment_date
+
+zipfile = LazyModule("zipfile")  # loaded when first used: not by the platform registry
 
 if TYPE_CHECKING:  # bs4 is imported where it is used: a run that never reads a Tistory page never loads it
     from bs4 import BeautifulSoup, Tag
