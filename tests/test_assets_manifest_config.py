@@ -328,3 +328,17 @@ def test_a_save_with_no_record_changed_rewrites_only_the_header_and_the_bytes_ar
         assert third.path.read_bytes() == full()
     finally:
         mm.Manifest.json_pieces = real
+
+
+@pytest.mark.parametrize("argv", [
+    ["migrate", "https://x.blogspot.com", "--out", "site", "-q", "--jobs", "8"],
+    ["migrate", "feed.atom", "--out", "migrate", "--dry-run", "--report", "r.html"],
+    ["redirects", "site", "--format", "nginx"], ["status", "site"], ["verify", "site", "--build"],
+    ["publish", "site", "--github-pages"], ["localize", "site", "--dry-run"],
+])
+def test_the_parser_built_for_one_command_reads_it_as_the_whole_one_does(argv):
+    """A run builds only its own subcommand's options: what it parses is what the whole parser parses."""
+    from migrator.cli import _command_of, build_parser
+
+    assert _command_of(argv) == argv[0]
+    assert vars(build_parser(_command_of(argv)).parse_args(argv)) == vars(build_parser().parse_args(argv))

@@ -157,7 +157,10 @@ class Migration:
         out: Path,
         http: HttpClient,
         progress: Progress | None = None,
+        manifest: Manifest | None = None,
     ) -> None:
+        """``manifest``: the site's manifest, already read (the CLI reads it while the source's first
+        request is on the wire); read here otherwise."""
         self.source = source
         source.blog, _ = scrub(source.blog)  # a title with a lone surrogate must not stop the report
         self.cfg = cfg
@@ -167,7 +170,7 @@ class Migration:
         self.progress = progress or (lambda title: None)
         self.dry_run = cfg.dry_run
         self.sink: FileSink = DryRunSink(out) if cfg.dry_run else FileSink(out, grouped=True)
-        self.manifest = Manifest.load(out, readonly=cfg.dry_run)
+        self.manifest = manifest if manifest is not None else Manifest.load(out, readonly=cfg.dry_run)
         long_lived()  # the records live the whole run: not scanned by the collector again
         self.manifest.grouped = True  # records wait for _commit(), which comes after their files
         self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
