@@ -243,6 +243,20 @@ def test_proxy_environment_is_honoured(srv, monkeypatch):
     assert srv.log[-1][0] == "http://blog.example.invalid/feed"  # absolute-form: it went through the proxy
 
 
+def test_a_cookie_a_server_sets_goes_back_to_it_and_the_headers_merge_without_duplicates(srv):
+    """Requests go to the session's adapter directly: the session's cookie jar and default headers still
+    apply (a cookie set by one answer is sent with the next request; a caller's header replaces the
+    session's one of the same name, whatever its case)."""
+    srv.routes["/set"] = [reply(200, b"ok", {"Set-Cookie": "visit=1; Path=/"})]
+    srv.routes["/next"] = [reply(200, b"ok")]
+    c = HttpClient(HttpConfig(retries=1), allow_private=True)
+    c.get(srv.url + "/set")
+    c.get(srv.url + "/next", headers={"user-agent": "caller/1"})
+    path, headers = srv.log[-1]
+    assert path == "/next" and headers.get("Cookie") == "visit=1"
+    assert [v for k, v in headers.items() if k.lower() == "user-agent"] == ["caller/1"]
+
+
 def test_no_proxy_is_honoured_per_host_and_the_environment_read_once_per_host(srv, monkeypatch):
     """NO_PROXY (a name, or a CIDR range as requests reads it) sends a host direct; other hosts go through
     the proxy. The proxies of a host are looked up once, not on every request."""

@@ -284,3 +284,29 @@ def test_the_known_posts_paths_are_urlsplits(url):
     from migrator.pipeline import _url_path
 
     assert _url_path(url) == urlsplit(url).path
+
+
+def test_a_resyncs_questions_are_on_the_wire_while_the_site_is_checked(quiet_server, migrate, monkeypatch):
+    """The pipeline tells the source a resync is likely (``prefetch``) before it walks the site for lost
+    files: the feed's "updated since" questions are answered meanwhile, and asked only once."""
+    from migrator.sinks import FileSink
+
+    res, _ = migrate(quiet_server)
+    assert res.code == 0
+    quiet_server.log.clear()
+    quiet_server.latency = 0.2
+    seen_during_walk: list[str] = []
+    real = FileSink.missing
+
+    def slow_walk(self, rels):  # type: ignore[no-untyped-def]
+        time.sleep(0.6)
+        seen_during_walk.extend(quiet_server.log)
+        return real(self, rels)
+
+    monkeypatch.setattr(FileSink, "missing", slow_walk)
+    res, _ = migrate(quiet_server)
+    assert res.code == 0, res
+    assert any("updated-min" in line for line in seen_during_walk), seen_during_walk
+    asked = [line for line in quiet_server.log if "updated-min" in line]
+    assert len(asked) == len(set(asked)), quiet_server.log  # each question once
+    assert len(quiet_server.log) <= 5, quiet_server.log

@@ -77,6 +77,8 @@ def image_candidates(html: str | BeautifulSoup, base: str | None) -> list[ImageC
     process can parse the post while the source (``is_image_host``) stays in the main one."""
     from bs4 import BeautifulSoup
 
+    from migrator.convert import tags_named
+
     soup = BeautifulSoup(html, "lxml") if isinstance(html, str) else html
     found: list[ImageCandidate] = []
 
@@ -85,7 +87,7 @@ def image_candidates(html: str | BeautifulSoup, base: str | None) -> list[ImageC
         if url:
             found.append((url, hint, kind, conditional))
 
-    for el in soup.find_all(["img", "a", "source"]):
+    for el in tags_named(soup, "img", "a", "source"):
         if el.name == "img":
             hint = el.get("data-filename") or el.get("filename")
             add(el.get("src"), hint)
@@ -101,7 +103,7 @@ def image_candidates(html: str | BeautifulSoup, base: str | None) -> list[ImageC
             if el.get("data-migrator-attachment"):
                 add(href, str(el["data-migrator-attachment"]), "file")
                 continue
-            inner = {image_key(u) for u in (absolute_url(i.get("src") or "", base) for i in el.find_all("img")) if u}
+            inner = {image_key(u) for u in (absolute_url(i.get("src") or "", base) for i in tags_named(el, "img")) if u}
             if inner:
                 add(href, conditional=not (image_key(href) in inner or looks_like_image_url(href)))
     return found

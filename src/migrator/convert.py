@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup, CData, Comment, Doctype, NavigableString, PageEle
 from bs4.builder._lxml import LXMLTreeBuilder
 from markdownify import ATX, MarkdownConverter
 
-from migrator.jekyll import escape_liquid as escape_liquid  # the generator's: Liquid prints the text as written
+from migrator.liquid import escape_liquid as escape_liquid  # the generator's: Liquid prints the text as written
 
 MORE_TOKEN = "MIGRATORMOREBREAK7F3A"
 DD_TOKEN = "MIGRATORDEFINITION7F3A"
@@ -95,6 +95,17 @@ def _first_named(el: Tag, name: str) -> list[Tag]:
 def _named(el: Tag, names: frozenset[str] | set[str]) -> list[Tag]:
     """``el.find_all(names)`` as a walk: the tags under ``el`` named in ``names``, in document order."""
     return [node for node in el.descendants if isinstance(node, Tag) and node.name in names]
+
+
+def tags_named(el: Tag, *names: str) -> list[Tag]:
+    """``el.find_all([names...])``, as a walk: bs4's filter machinery was 8 times slower than the walk
+    (165 against 19 µs on a benchmark post, several times a post)."""
+    return _named(el, frozenset(names))
+
+
+def all_tags(el: Tag) -> list[Tag]:
+    """``el.find_all(True)`` as a walk: every tag under ``el``, in document order."""
+    return [node for node in el.descendants if isinstance(node, Tag)]
 
 
 def language_of(value: str) -> str:
@@ -1196,7 +1207,7 @@ def _table_layout(el: Tag) -> tuple[str, int]:
 
 
 def _clean_table(el: Tag) -> Tag:
-    for node in [el, *el.find_all(True)]:
+    for node in [el, *all_tags(el)]:
         for attr in list(node.attrs):
             if attr not in ("colspan", "rowspan", "href", "src", "alt", "title", "scope"):
                 del node[attr]
@@ -1279,7 +1290,7 @@ def _flatten_deep(body: Tag) -> None:
             el = el.parent
         return n
 
-    for el in list(body.find_all(True)):
+    for el in all_tags(body):
         if el.parent is not None and depth(el) > MAX_DEPTH and el.name not in ("pre", "code", "table"):
             el.unwrap()
 

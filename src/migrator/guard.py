@@ -129,7 +129,7 @@ def html_words(html: str) -> Counter[str]:
 
 def unliquid(text: str) -> str:
     """The text as a visitor of the built site reads it (the generator's Liquid escaping undone)."""
-    from migrator.jekyll import unescape_liquid
+    from migrator.liquid import unescape_liquid
 
     return unescape_liquid(text)
 
@@ -320,7 +320,7 @@ def raw_html(
                 target = links(absolute) if absolute else None
                 if target:
                     el["href"] = target
-    from migrator.jekyll import escape_liquid
+    from migrator.liquid import escape_liquid
 
     return escape_liquid(body.decode_contents().strip() + "\n")
 

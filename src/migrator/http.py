@@ -486,7 +486,7 @@ class HttpClient:
         self.allow_hosts = {_host_name(h) for h in allow_hosts}
         self._resolver = resolve
         self.session = requests.Session()
-        self.session.trust_env = False  # the environment is read here (_proxies_for, _verify), once
+        self.session.trust_env = False  # the environment is read here (_proxies_for, _ca_bundle)
         adapter = _GuardedAdapter(self._pinned_addresses, pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -749,20 +749,28 @@ class HttpClient:
     def _send(self, url: str, headers: dict[str, str]) -> requests.Response:
         """One GET through the session's adapter (connection pools, proxies, TLS), streamed, no redirects
         followed: what ``Session.get`` does for us, without its per-request environment scan."""
+        merged = CaseInsensitiveDict(self.session.headers)
+        merged.update(headers)
         prep = requests.PreparedRequest()
         prep.prepare_method("GET")
         prep.prepare_url(url, None)
-        prep.prepare_headers({**self.session.headers, **headers})
+        prep.prepare_headers(merged)
+        jar = self.session.cookies
+        if jar:  # what a server set earlier in the run goes back to it, as the session would send it
+            prep.prepare_cookies(jar)
         prep.prepare_body(None, None)
         prep.hooks = {"response": []}
         adapter = self.session.get_adapter(url)
-        return adapter.send(
+        resp = adapter.send(
             prep,
             stream=True,
             timeout=(self.cfg.connect_timeout, self.cfg.read_timeout),
             verify=_ca_bundle(),
             proxies=self._proxies_for(url),
         )
+        if "Set-Cookie" in resp.headers:
+            requests.cookies.extract_cookies_to_jar(jar, prep, resp.raw)
+        return resp
 
     def _proxies_for(self, url: str) -> dict[str, str]:
         """The proxies the environment names for ``url``'s host ({} when NO_PROXY bypasses it), as requests

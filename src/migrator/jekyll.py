@@ -17,6 +17,8 @@ import yaml
 
 from migrator.dates import local_date as local_date  # re-exported: the date in the blog's timezone
 from migrator.errors import ConfigError
+from migrator.liquid import escape_liquid as escape_liquid  # re-exported: Liquid escaping (liquid.py)
+from migrator.liquid import unescape_liquid as unescape_liquid
 from migrator.models import Blog, Comment, Post
 from migrator.names import first_free, sanitize_slug, truncate_utf8, windows_safe
 
@@ -431,48 +433,6 @@ def config_warnings(existing: str, needs_redirects: bool, old_origins: tuple[str
     elif not url:
         out.append(URL_HINT)
     return out
-
-
-# --- Liquid: a post's text printed as written ------------------------------------------------------------
-
-_RAW_OPEN, _RAW_CLOSE = "{% raw %}", "{% endraw %}"
-_LIQUID_BRACE = re.compile(r'\{\{ "\{" \}\}')
-
-
-def _brace_escape(line: str) -> str:
-    return re.sub(r"\{(?=[{%])", '{{ "{" }}', line)
-
-
-def escape_liquid(text: str) -> str:
-    """Make ``{{`` and ``{%`` print literally under Liquid (Jekyll 3.10 and 4.x), in prose and code alike.
-
-    A line that holds Liquid-looking text is wrapped in ``{% raw %}...{% endraw %}`` (readable, and a line
-    is never split by the excerpt separator). A line that itself mentions ``endraw`` cannot be wrapped, so
-    each ``{`` that starts a delimiter there becomes the expression ``{{ "{" }}``, which prints one brace.
-    """
-    if "{{" not in text and "{%" not in text:
-        return text  # no line to change
-    out = []
-    for line in text.split("\n"):
-        if "{{" in line or "{%" in line:
-            line = _brace_escape(line) if "endraw" in line else "{% raw %}" + line + "{% endraw %}"
-        out.append(line)
-    return "\n".join(out)
-
-
-def unescape_liquid(text: str) -> str:
-    """Undo :func:`escape_liquid` (a line wrapped in ``{% raw %}…{% endraw %}``, or ``{{ "{" }}`` for one
-    brace) so the text reads as a visitor of the built site sees it."""
-    if "{" not in text:
-        return text  # no line to change
-    out = []
-    for line in text.split("\n"):
-        if line.startswith(_RAW_OPEN) and line.endswith(_RAW_CLOSE):
-            line = line[len(_RAW_OPEN) : -len(_RAW_CLOSE)]
-        else:
-            line = _LIQUID_BRACE.sub("{", line)
-        out.append(line)
-    return "\n".join(out)
 
 
 def preview_markdown(body: str) -> str:

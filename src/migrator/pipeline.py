@@ -778,6 +778,13 @@ class Migration:
     def _since(self) -> datetime | None:
         """The last complete sync, for a cheap resync; None when every post must be read: a first run, a
         previous run that was limited or incomplete, --full, or anything that failed last time (retried)."""
+        since = self._since_by_records()
+        if since is not None and self._lost_files():
+            return None  # a post or image file was deleted here: read every post, restore what is missing
+        return since
+
+    def _since_by_records(self) -> datetime | None:
+        """:meth:`_since` as the manifest alone tells it (the files on disk not looked at)."""
         m = self.manifest
         if self.cfg.full or not m.last_sync or m.source.get("complete") != "yes":
             return None
@@ -787,8 +794,6 @@ class Migration:
             return None
         if any(a.status != "ok" for a in m.assets.values()):
             return None
-        if self._lost_files():
-            return None  # a post or image file was deleted here: read every post, restore what is missing
         if any(p.render_key and p.render_key != self.render_key for p in m.posts.values()):
             return None  # rendered with other settings: every post is read (and re-rendered) again
         try:
@@ -817,6 +822,9 @@ class Migration:
     def _run(self) -> Report:
         started = time.monotonic()
         requests_before = self.http.requests_made
+        likely = self._since_by_records()
+        if likely is not None:
+            self.source.prefetch(likely)  # its questions on the wire while the site's files are checked
         store = AssetStore(
             self.out,
             self.http,

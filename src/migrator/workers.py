@@ -289,9 +289,10 @@ def parse(html: str, settings: Settings) -> tuple[BeautifulSoup, Removed, tuple[
 
 def link_targets(soup: BeautifulSoup, base: str | None) -> tuple[str, ...]:
     """The absolute address of every link of the post, once each, in document order."""
+    from migrator.convert import tags_named
     from migrator.urls import absolute_url
 
-    found = (absolute_url(a.get("href") or "", base) for a in soup.find_all("a", href=True))
+    found = (absolute_url(a.get("href") or "", base) for a in tags_named(soup, "a") if a.get("href") is not None)
     return tuple(dict.fromkeys(u for u in found if u))
 
 

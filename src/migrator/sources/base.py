@@ -175,6 +175,12 @@ class Source(Protocol):
         (so nothing skipped, or only out of its listing's reach, is taken as deleted)."""
         ...
 
+    def prefetch(self, since: datetime) -> None:
+        """A resync since ``since`` is likely: a source may start asking what :meth:`posts` will ask then
+        (the pipeline does its own checks of the site meanwhile). Nothing is lost if ``posts`` is then
+        called otherwise: what was asked for is not used."""
+        ...
+
     def is_platform_image(self, url: str) -> bool:
         """``url`` is on the platform's image hosts (its thumbnail is downloaded; a link to it is an image)."""
         ...
@@ -283,6 +289,9 @@ class BaseSource:
     # --- an opened source ---------------------------------------------------------------------------------
     def posts(self, since: datetime | None = None, known: Known | None = None) -> Iterator[Post]:
         raise NotImplementedError
+
+    def prefetch(self, since: datetime) -> None:
+        return None  # a source that asks nothing ahead
 
     def is_platform_image(self, url: str) -> bool:
         return False

@@ -989,6 +989,26 @@ class BloggerFeedSource(BloggerSource):
             return None
         return self._entry_to_post(entry, "post") if isinstance(entry, dict) else None
 
+    def _changes(self, since: datetime) -> dict[str, str]:
+        """The query of a resync's "what changed": by update time, since ``since`` minus a safety margin."""
+        updated_min = (since - timedelta(seconds=self.cfg.blogger.resync_margin)).isoformat(timespec="seconds")
+        return {"orderby": "updated", "updated-min": updated_min}
+
+    def _resync_questions(self, since: datetime) -> list[str]:
+        """What a resync asks first, side by side: what changed in each feed, each feed's total, the new
+        comments."""
+        feeds = ["posts"] + (["pages"] if self.cfg.blogger.pages else [])
+        changes = self._changes(since)
+        return (
+            [self._feed_url(feed_kind, 1, "default", changes) for feed_kind in feeds]
+            + [self._total_url(feed_kind) for feed_kind in feeds]
+            + ([self._feed_url("comments", 1, "default", changes)] if self.cfg.comments else [])
+        )
+
+    def prefetch(self, since: datetime) -> None:
+        """A resync's first questions asked now (the pipeline checks the site's files meanwhile)."""
+        self._ask_ahead(self._resync_questions(since))
+
     def posts(self, since: datetime | None = None, known: dict | None = None) -> Iterator[Post]:
         """Every post and page; with ``since`` (a resync), only those updated since then (minus a safety
         margin), while a cheap listing of the summary feed tells which ones still exist (``listed_ids``)."""
@@ -1004,14 +1024,9 @@ class BloggerFeedSource(BloggerSource):
             return
         listed: set[str] = set()
         yielded: set[str] = set()
-        updated_min = (since - timedelta(seconds=self.cfg.blogger.resync_margin)).isoformat(timespec="seconds")
         known_ids = _known_ids_by_kind(known or {})
-        changes = {"orderby": "updated", "updated-min": updated_min}
-        self._ask_ahead(  # what changed in each feed, each feed's total, the new comments: asked side by side
-            [self._feed_url(feed_kind, 1, "default", changes) for feed_kind, _ in feeds]
-            + [self._total_url(feed_kind) for feed_kind, _ in feeds]
-            + ([self._feed_url("comments", 1, "default", changes)] if self.cfg.comments else [])
-        )
+        changes = self._changes(since)
+        self._ask_ahead(self._resync_questions(since))  # unless prefetch() asked them already
         for feed_kind, kind in feeds:
             changed: list[Post] = []
             for entry in self._pages(feed_kind, "default", changes):
