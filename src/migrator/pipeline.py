@@ -23,19 +23,20 @@ from migrator import jekyll, workers
 from migrator.assets import DRAFT_ASSETS, AssetStore, ImageRef, choose_images
 from migrator.config import Config
 from migrator.errors import MigratorError, OutputError, UsageError
-from migrator.guard import Fallback
 from migrator.http import HttpClient
 from migrator.manifest import Action, Manifest, SiteLock, keeps_reading, plan
 from migrator.models import AssetRecord, Blog, Known, KnownPost, Post, PostRecord, scrub
 from migrator.report import Report, ReportItem
 from migrator.runtime import long_lived
-from migrator.sanitize import Removed
 from migrator.sinks import DryRunSink, FileSink, check_dirs, sha256_text, unified_diff
 from migrator.sources.base import Source
 from migrator.workers import Rendered
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup
+
+    from migrator.guard import Fallback  # (the loss guard and the sanitiser are loaded when a post is converted)
+    from migrator.sanitize import Removed
 
 log = logging.getLogger("migrator")
 # the whole manifest rewritten (the journal folded in) at most this often, and at most 1/40 of the run: the
