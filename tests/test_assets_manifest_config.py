@@ -342,3 +342,10 @@ def test_the_parser_built_for_one_command_reads_it_as_the_whole_one_does(argv):
 
     assert _command_of(argv) == argv[0]
     assert vars(build_parser(_command_of(argv)).parse_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+def test_a_help_asked_before_the_command_is_the_whole_help():
+    from migrator.cli import _command_of
+
+    assert _command_of(["--help", "migrate"]) is None and _command_of(["-h"]) is None and _command_of([]) is None
+    assert _command_of(["migrate", "--help"]) == "migrate"

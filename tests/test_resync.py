@@ -310,3 +310,41 @@ def test_a_resyncs_questions_are_on_the_wire_while_the_site_is_checked(quiet_ser
     asked = [line for line in quiet_server.log if "updated-min" in line]
     assert len(asked) == len(set(asked)), quiet_server.log  # each question once
     assert len(quiet_server.log) <= 5, quiet_server.log
+
+
+def test_a_manifest_another_run_wrote_before_the_lock_is_read_again(quiet_server, migrate, monkeypatch):
+    """The CLI reads the manifest while the source opens, before the site's lock is taken: a record another
+    run wrote in between (here an image's, through the journal) is read again once the lock is held, not
+    lost by this run's save."""
+    import threading
+
+    from migrator import manifest as mf
+    from migrator import sources
+    from migrator.models import AssetRecord
+
+    res, site = migrate(quiet_server)
+    assert res.code == 0
+    loaded = threading.Event()
+    real_load = mf.Manifest.load.__func__
+
+    def load(cls, out, **kw):  # type: ignore[no-untyped-def]
+        m = real_load(cls, out, **kw)
+        loaded.set()
+        return m
+
+    real_find = sources.find_source
+
+    def find(*a, **k):  # type: ignore[no-untyped-def]
+        src = real_find(*a, **k)
+        assert loaded.wait(10)  # this run's copy is read: now another run writes
+        other = real_load(mf.Manifest, site)
+        other.record_asset(AssetRecord(url="https://other.example/x.png", path="assets/img/other/x.png",
+                                       sha256="0" * 64, bytes=1))
+        other.close()
+        return src
+
+    monkeypatch.setattr(mf.Manifest, "load", classmethod(load))
+    monkeypatch.setattr(sources, "find_source", find)
+    res, _ = migrate(quiet_server)
+    assert res.code in (0, 1), res
+    assert "https://other.example/x.png" in manifest(site)["assets"]

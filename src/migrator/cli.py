@@ -177,9 +177,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _command_of(argv: list[str] | None) -> str | None:
-    """The subcommand ``argv`` names (its first word that is not an option), if it is one."""
-    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
-    return words[0] if words and words[0] in COMMANDS else None
+    """The subcommand ``argv`` starts with, if it is one (``--help migrate`` asks for the whole help)."""
+    args = sys.argv[1:] if argv is None else argv
+    return args[0] if args and args[0] in COMMANDS else None
 
 
 def _verify_build_flags(v: argparse.ArgumentParser) -> None:

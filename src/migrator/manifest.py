@@ -302,6 +302,7 @@ class Manifest:
         self.posts: dict[str, PostRecord] = {}
         self.assets: dict[str, AssetRecord] = {}
         self._journal = None
+        self.files_as_read: tuple[tuple[int, int, int] | None, ...] = ()
         self.grouped = False  # records wait in memory for commit() (see the module's docstring)
         self._pending: list[str] = []
         # the file as read (its stat, source and last_sync) while no record has changed since: save() then
@@ -323,6 +324,7 @@ class Manifest:
     @classmethod
     def load(cls, out: Path, *, readonly: bool = False) -> Manifest:
         m = cls(out, readonly=readonly)
+        m.files_as_read = m._files_state()  # before reading: a write meanwhile shows as a change
         if m.path.exists():
             try:
                 if m.path.stat().st_size <= WHOLE_BYTES:  # small: one C parse is faster than the stream
@@ -337,6 +339,22 @@ class Manifest:
                     f"cannot read {m.path}: {e}", "restore it from version control, or move it away to start over"
                 ) from None
         return m._replay_journal()
+
+    def _files_state(self) -> tuple[tuple[int, int, int] | None, ...]:
+        """(size, modification time, inode) of the manifest and of its journal, None for one that is not there."""
+        out: list[tuple[int, int, int] | None] = []
+        for path in (self.path, self.journal_path):
+            try:
+                st = path.stat()
+                out.append((st.st_size, st.st_mtime_ns, st.st_ino))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    def changed_on_disk(self) -> bool:
+        """Whether the manifest or its journal changed since :meth:`load` read them (another run wrote them
+        before this one took the site's lock)."""
+        return self._files_state() != self.files_as_read
 
     def _replay_journal(self) -> Manifest:
         if self.journal_path.exists():

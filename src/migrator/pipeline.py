@@ -171,15 +171,12 @@ class Migration:
         self.progress = progress or (lambda title: None)
         self.dry_run = cfg.dry_run
         self.sink: FileSink = DryRunSink(out) if cfg.dry_run else FileSink(out, grouped=True)
-        self.manifest = manifest if manifest is not None else Manifest.load(out, readonly=cfg.dry_run)
-        long_lived()  # the records live the whole run: not scanned by the collector again
-        self.manifest.grouped = True  # records wait for _commit(), which comes after their files
+        self._take_manifest(manifest if manifest is not None else Manifest.load(out, readonly=cfg.dry_run))
         self.report = Report(out=out, dry_run=cfg.dry_run, blog_title=source.blog.title, blog_url=source.blog.url)
         # a line per post is kept for the plan (a dry run) and the --report file; a real run without one only
         # counts the posts its manifest records as they are (see _add)
         self._keep_items = cfg.dry_run or bool(cfg.report)
         self.baseurl = _site_baseurl(cfg, self.sink)
-        self.used_folded = {_folded(r.path) for r in self.manifest.posts.values() if r.path}  # names taken
         # post id -> its parse and images, parsed ahead here (soup, refs), in a worker (a Future of its
         # workers.Prepared), or back from a worker with its downloads started (None, refs)
         self._prepared: dict[str, tuple[BeautifulSoup | None, list[ImageRef]] | Future] = {}
@@ -803,6 +800,12 @@ class Migration:
             return None
 
     # --- the run ------------------------------------------------------------------------------------------
+    def _take_manifest(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        long_lived()  # the records live the whole run: not scanned by the collector again
+        manifest.grouped = True  # records wait for _commit(), which comes after their files
+        self.used_folded = {_folded(r.path) for r in manifest.posts.values() if r.path}  # names taken
+
     def run(self) -> Report:
         self._check_same_blog()
         self._check_dirs()
@@ -815,6 +818,9 @@ class Migration:
         lock = SiteLock(self.out)
         lock.acquire()
         try:
+            if self.manifest.changed_on_disk():  # another run wrote it after it was read, before this lock
+                self._take_manifest(Manifest.load(self.out))
+                self._check_same_blog()
             self._clean_leftovers()
             return self._run()
         finally:

@@ -28,6 +28,8 @@ def long_lived() -> None:
     """Everything built so far lives until the run ends (the imports, the config, the manifest's records):
     taken out of the collector's scans. Does nothing unless :func:`tune_gc` ran."""
     if _ENABLED:
+        # no collection first: it cost 50 ms of a 0.6 s no-op; garbage not yet collected here (a page parsed
+        # to open the source) stays until the run ends, a few MB at most
         gc.freeze()
 
 

@@ -177,8 +177,8 @@ class Source(Protocol):
 
     def prefetch(self, since: datetime) -> None:
         """A resync since ``since`` is likely: a source may start asking what :meth:`posts` will ask then
-        (the pipeline does its own checks of the site meanwhile). Nothing is lost if ``posts`` is then
-        called otherwise: what was asked for is not used."""
+        (the pipeline does its own checks of the site meanwhile). If ``posts`` is then called otherwise (the
+        site lost a file: every post is read), what was asked is not used: those few requests are spent."""
         ...
 
     def is_platform_image(self, url: str) -> bool:
