@@ -334,25 +334,19 @@ def _kind(tp: Any) -> tuple[Any, bool, Any]:
     return tp, optional, typing.get_origin(tp)
 
 
-def _checked(name: str, tp: Any, value: Any, items: str) -> Any:
-    """``value`` as the field ``name`` of type ``tp`` holds it; BadRecord for a wrong type (None is read as
-    the field's nothing: no text, no list, zero (None for an optional number: not known), no mapping)."""
-    return _checker(tp)(name, value, items)
-
-
 @functools.cache
 def _checker(tp: Any) -> Callable[[str, Any, str], Any]:
-    """The check of one field type, made once per type (hashing a ``Literal[...]`` to look its kind up was a
-    sixth of a manifest's load)."""
+    """The check of one field type, made once per type: ``check(name, value, items)`` is ``value`` as the field
+    holds it, or BadRecord for a wrong type (None is read as the field's nothing: no text, no list, zero (None
+    for an optional number: not known), no mapping). Hashing a ``Literal[...]`` to look its kind up on every
+    field was a sixth of a manifest's load."""
     tp, optional, origin = _kind(tp)
     if origin is Literal:
         allowed = typing.get_args(tp)
-        choices = frozenset(allowed)
 
         def literal(name: str, value: Any, items: str) -> Any:
-            if value.__class__ is not str or value not in choices:
-                if value not in allowed:
-                    raise BadRecord(f"{name} {value!r} is not one of {', '.join(allowed)}")
+            if value not in allowed:
+                raise BadRecord(f"{name} {value!r} is not one of {', '.join(allowed)}")
             return value
 
         return literal
@@ -437,7 +431,7 @@ def record_from_json(cls: type[_R], data: Any, given: dict | None = None, missin
         else:
             raw = default
         if text and (raw is None or raw.__class__ is str):
-            values[name] = raw  # what _checked would return, without the call (most fields, most records)
+            values[name] = raw  # what the check would return, without the call (most fields, most records)
         else:
             values[name] = check(name, raw, items)
     return cls(**values)

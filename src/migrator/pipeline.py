@@ -773,13 +773,13 @@ class Migration:
             if p.source_url and p.status == "ok"
         }
 
-    def _since(self) -> datetime | None:
+    def _since(self, by_records: datetime | None) -> datetime | None:
         """The last complete sync, for a cheap resync; None when every post must be read: a first run, a
-        previous run that was limited or incomplete, --full, or anything that failed last time (retried)."""
-        since = self._since_by_records()
-        if since is not None and self._lost_files():
+        previous run that was limited or incomplete, --full, or anything that failed last time (retried).
+        ``by_records``: what the manifest alone tells (:meth:`_since_by_records`)."""
+        if by_records is not None and self._lost_files():
             return None  # a post or image file was deleted here: read every post, restore what is missing
-        return since
+        return by_records
 
     def _since_by_records(self) -> datetime | None:
         """:meth:`_since` as the manifest alone tells it (the files on disk not looked at)."""
@@ -851,7 +851,7 @@ class Migration:
         done = 0
         self._last_checkpoint = self._last_commit = time.monotonic()
         limited = False
-        since, known = self._since(), self._known()
+        since, known = self._since(likely), self._known()
         # posts in order, each its report line or its conversion still running in a worker: a post is
         # finished (written, recorded, reported) only after every post before it, as in one process
         queue: deque[tuple[Post, ReportItem | Pending]] = deque()

@@ -989,6 +989,10 @@ class BloggerFeedSource(BloggerSource):
             return None
         return self._entry_to_post(entry, "post") if isinstance(entry, dict) else None
 
+    def _feeds(self) -> list[tuple[str, str]]:
+        """(feed, kind of its entries) of every feed a run reads: the posts, and the pages unless turned off."""
+        return [("posts", "post")] + ([("pages", "page")] if self.cfg.blogger.pages else [])
+
     def _changes(self, since: datetime) -> dict[str, str]:
         """The query of a resync's "what changed": by update time, since ``since`` minus a safety margin."""
         updated_min = (since - timedelta(seconds=self.cfg.blogger.resync_margin)).isoformat(timespec="seconds")
@@ -997,7 +1001,7 @@ class BloggerFeedSource(BloggerSource):
     def _resync_questions(self, since: datetime) -> list[str]:
         """What a resync asks first, side by side: what changed in each feed, each feed's total, the new
         comments."""
-        feeds = ["posts"] + (["pages"] if self.cfg.blogger.pages else [])
+        feeds = [feed_kind for feed_kind, _ in self._feeds()]
         changes = self._changes(since)
         return (
             [self._feed_url(feed_kind, 1, "default", changes) for feed_kind in feeds]
@@ -1012,7 +1016,7 @@ class BloggerFeedSource(BloggerSource):
     def posts(self, since: datetime | None = None, known: dict | None = None) -> Iterator[Post]:
         """Every post and page; with ``since`` (a resync), only those updated since then (minus a safety
         margin), while a cheap listing of the summary feed tells which ones still exist (``listed_ids``)."""
-        feeds = [("posts", "post")] + ([("pages", "page")] if self.cfg.blogger.pages else [])
+        feeds = self._feeds()
         if since is None:
             self.listed_ids = None
             comments = self._comments() if self.cfg.comments else {}
