@@ -118,3 +118,16 @@ def test_slug_collisions_are_numbered(cli, tmp_path, quiet_server, blog):
     res, _ = run_export(cli, tmp_path, path)
     assert res.code == 0 and sorted(p.name for p in (site / "_drafts").iterdir()) == [
         "An-unfinished-draft-2.md", "An-unfinished-draft.md"]
+
+
+@pytest.mark.parametrize("name", ["feed.atom", "blog-11-25-2026.xml"])
+@pytest.mark.parametrize("overrides", [{}, {"blogger.drafts": False}, {"blogger.pages": False}], ids=str)
+def test_an_export_announces_how_many_posts_it_yields(exports, name, overrides):
+    """The scan's count (the progress bar's total; above workers.START_AFTER the conversion workers start at
+    once, and the main process never loads the converter) is what posts() then yields, drafts and pages
+    as configured, trashed entries and comments left out."""
+    from migrator.config import load_config
+    from migrator.sources.blogger import open_export
+
+    src = open_export(exports / name, load_config(None, overrides))
+    assert src.expected_total == len(list(src.posts())) > 0

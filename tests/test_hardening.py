@@ -64,11 +64,13 @@ def test_sigkill_at_random_moments_over_many_rounds(blog, tmp_path):
     with FixtureServer(blog, faults={}, latency=0.03) as server:
         cmd = [sys.executable, "-m", "migrator", "migrate", server.url, "--config", str(EXAMPLE_CONFIG), "-q"]
         clean, killed = tmp_path / "clean", tmp_path / "killed"
+        started = time.monotonic()
         subprocess.run([*cmd, "--out", str(clean)], env=env, check=True, timeout=300)
+        took = time.monotonic() - started  # the moments are fractions of it: a fast machine finishes sooner
         kills = 0
         for _ in range(6):
             proc = subprocess.Popen([*cmd, "--out", str(killed), "--jobs", str(rng.choice([1, 4]))], env=env)
-            time.sleep(rng.uniform(0.2, 1.2))
+            time.sleep(rng.uniform(0.1, 0.6) * took)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
             if proc.wait(timeout=60) == -signal.SIGKILL:

@@ -247,3 +247,39 @@ def test_manifest_top_level_is_json_without_the_records(tmp_path):
                 manifest.top_level(m.path)
             continue
         assert manifest.top_level(m.path) == expected
+
+
+def test_an_offline_export_run_loads_no_http_stack_and_no_converter_in_the_main_process(tmp_path):
+    """requests and urllib3 (7 MB, 70 ms) load with the first request: an export migrated --offline with
+    images.download off makes none. An export that announces more than workers.START_AFTER posts starts its
+    conversion workers at once: the main process never converts, nor loads the converter (where the machine
+    has a second core for a worker)."""
+    import os
+    import subprocess
+    import sys
+
+    import takeout_archive as ta
+
+    from migrator import workers
+
+    blog = ta.TBlog("B", "42", "B")
+    for i in range(workers.START_AFTER + 8):
+        blog.posts.append(ta.TPost(str(i), f"P{i}", f"<p>Post <b>{i}</b>.</p>", "2020-01-01T00:00:00Z",
+                                   filename=f"/2020/01/p{i}.html"))  # fmt: skip
+    (tmp_path / "feed.atom").write_text(ta.feed_atom(blog), encoding="utf-8")
+    (tmp_path / "c.yaml").write_text("images:\n  download: false\n")
+    code = (
+        "import sys\nfrom migrator.cli import main\n"
+        f"code = main(['migrate', {str(tmp_path / 'feed.atom')!r}, '--out', {str(tmp_path / 'site')!r}, "
+        f"'--config', {str(tmp_path / 'c.yaml')!r}, '--offline', '-q'])\n"
+        "print(' '.join(m for m in ('requests', 'urllib3', 'markdownify', 'migrator.guard') if m in sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.split()
+    assert "requests" not in loaded and "urllib3" not in loaded
+    if workers.pool_size(None, workers.cpus()) > 0:
+        assert "markdownify" not in loaded and "migrator.guard" not in loaded
+    assert len(list((tmp_path / "site/_posts").iterdir())) == len(blog.posts)

@@ -28,32 +28,27 @@ import ipaddress
 import os
 import random
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import idna
-import requests
-import urllib3
-from requests.structures import CaseInsensitiveDict
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NameResolutionError, NewConnectionError
-from urllib3.util import connection as u3_connection
-from urllib3.util import parse_url
 
 from migrator import __version__
 from migrator.config import HttpConfig
 from migrator.errors import BadBody, BlockedAddressError, FetchError, ResponseTooLargeError
+from migrator.runtime import LazyModule
 
 if TYPE_CHECKING:
+    import requests
     from tenacity import RetryCallState
+    from urllib3.connection import HTTPConnection
+else:  # loaded with the first request (the session is made then): a run that fetches nothing never does
+    requests = LazyModule("requests")  # (requests, urllib3 and what they load: 7 MB and 70 ms of every run)
+urllib3 = LazyModule("urllib3")
 
 USER_AGENT = f"migrator/{__version__} (+https://pypi.org/project/migrator/)"
 MAX_REDIRECTS = 10
@@ -174,7 +169,7 @@ def is_metadata_address(ip: str) -> bool:
 
 def system_resolve(host: str, port: int) -> list[str]:
     """The addresses ``host`` resolves to, in the resolver's order (what urllib3 itself would try)."""
-    infos = socket.getaddrinfo(host, port, u3_connection.allowed_gai_family(), socket.SOCK_STREAM)
+    infos = socket.getaddrinfo(host, port, urllib3.util.connection.allowed_gai_family(), socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -192,6 +187,8 @@ def _ascii_host(host: str) -> str | None:
     """``host`` IDNA-encoded the way urllib3 does it, or None when it cannot be."""
     if host.isascii():
         return host.lower()
+    import idna
+
     try:
         return idna.encode(host.lower(), strict=True, std3_rules=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
@@ -324,123 +321,6 @@ class _Deadline:
             _shutdown(conn)
 
 
-class _TimedMixin:
-    """Connections that put themselves under the current exchange's deadline when they connect or send."""
-
-    def connect(self) -> None:
-        deadline = getattr(_local, "deadline", None)
-        if deadline is not None:
-            deadline.watch(self)
-        super().connect()  # type: ignore[misc]
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        deadline = getattr(_local, "deadline", None)
-        if deadline is not None:
-            deadline.watch(self)
-        super().request(*args, **kwargs)  # type: ignore[misc]
-
-
-class _PinnedMixin(_TimedMixin):
-    """A direct connection that goes to the addresses the guard checked: ``pin(host, port)`` resolves once,
-    checks every address (raising :class:`BlockedAddressError`) and returns them; the socket is opened to
-    one of those IPs. ``self.host`` stays the name, so the Host header, SNI and certificate checks use it."""
-
-    def __init__(self, *args: Any, pin: Resolver, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pin = pin
-
-    def _new_conn(self) -> socket.socket:
-        conn: Any = self
-        try:
-            addrs = self._pin(conn._dns_host, conn.port)
-        except (socket.gaierror, UnicodeError) as e:
-            raise NameResolutionError(conn.host, conn, socket.gaierror(str(e))) from e
-        failure: Exception = NewConnectionError(conn, f"no address to connect to for {conn.host}")
-        for ip in addrs:
-            try:
-                sock = u3_connection.create_connection(
-                    (ip, conn.port), conn.timeout, source_address=conn.source_address,
-                    socket_options=conn.socket_options,
-                )
-            except TimeoutError as e:
-                failure = ConnectTimeoutError(
-                    conn, f"Connection to {conn.host} ({ip}) timed out. (connect timeout={conn.timeout})"
-                )
-                failure.__cause__ = e
-            except OSError as e:
-                failure = NewConnectionError(conn, f"Failed to establish a new connection to {ip}: {e}")
-            else:
-                sys.audit("http.client.connect", self, conn.host, conn.port)
-                return sock
-        raise failure
-
-
-class _PinnedHTTPConnection(_PinnedMixin, HTTPConnection):
-    pass
-
-
-class _PinnedHTTPSConnection(_PinnedMixin, HTTPSConnection):
-    pass
-
-
-class _TimedHTTPConnection(_TimedMixin, HTTPConnection):
-    pass
-
-
-class _TimedHTTPSConnection(_TimedMixin, HTTPSConnection):
-    pass
-
-
-class _PinnedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _PinnedHTTPConnection
-
-
-class _PinnedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _PinnedHTTPSConnection
-
-
-class _TimedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _TimedHTTPConnection
-
-
-class _TimedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _TimedHTTPSConnection
-
-
-class _PinnedPoolManager(urllib3.PoolManager):
-    def __init__(self, *args: Any, pin: Resolver, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pin = pin
-        self.pool_classes_by_scheme = {"http": _PinnedHTTPPool, "https": _PinnedHTTPSPool}
-
-    def _new_pool(self, scheme: str, host: str, port: int, request_context: dict[str, Any] | None = None) -> Any:
-        pool = super()._new_pool(scheme, host, port, request_context)
-        pool.conn_kw["pin"] = self._pin
-        return pool
-
-
-class _GuardedAdapter(requests.adapters.HTTPAdapter):
-    """Direct connections pinned to checked addresses; proxied ones (the proxy resolves) only timed."""
-
-    def __init__(self, pin: Resolver, **kwargs: Any) -> None:
-        self._pin = pin
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
-        self._pool_connections = connections
-        self._pool_maxsize = maxsize
-        self._pool_block = block
-        self.poolmanager = _PinnedPoolManager(
-            num_pools=connections, maxsize=maxsize, block=block, pin=self._pin, **pool_kwargs
-        )
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = {"http": _TimedHTTPPool, "https": _TimedHTTPSPool}
-        return manager
-
-
 def _ca_bundle() -> str | bool:
     """The CA bundle requests would use: REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE, else its own (certifi)."""
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
@@ -485,12 +365,9 @@ class HttpClient:
         self.allow_private = allow_private
         self.allow_hosts = {_host_name(h) for h in allow_hosts}
         self._resolver = resolve
-        self.session = requests.Session()
-        self.session.trust_env = False  # the environment is read here (_proxies_for, _ca_bundle)
-        adapter = _GuardedAdapter(self._pinned_addresses, pool_connections=pool_size, pool_maxsize=pool_size)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers["User-Agent"] = self.cfg.user_agent or USER_AGENT
+        self._pool_size = pool_size
+        self._session: requests.Session | None = None
+        self._session_lock = threading.Lock()
         self._gates: dict[str, _HostGate] = {}
         self._delays: dict[str, float] = {}
         self._gates_lock = threading.Lock()
@@ -500,8 +377,24 @@ class HttpClient:
         self.requests_made = 0
         self._proxies: dict[tuple[str, str], dict[str, str]] = {}
 
+    @property
+    def session(self) -> requests.Session:
+        """The requests session, made (and requests imported) on the first request."""
+        session = self._session
+        if session is None:
+            with self._session_lock:
+                if self._session is None:
+                    from migrator.transport import guarded_session
+
+                    self._session = guarded_session(
+                        self._pinned_addresses, self._pool_size, self.cfg.user_agent or USER_AGENT
+                    )
+                session = self._session
+        return session
+
     def close(self) -> None:
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
     # --- the private-address guard -------------------------------------------------------------------
     def _resolve(self, host: str, port: int) -> list[str]:
@@ -543,8 +436,8 @@ class HttpClient:
         default = 443 if parts.scheme == "https" else 80
         try:
             split_host, split_port = parts.hostname, parts.port or default
-            u3 = parse_url(url)
-        except (ValueError, LocationParseError) as e:
+            u3 = urllib3.util.parse_url(url)
+        except (ValueError, urllib3.exceptions.LocationParseError) as e:
             raise FetchError(f"refusing to fetch {url!r}: malformed URL ({e})", url=url) from None
         if not split_host or not u3.host:
             raise FetchError(f"refusing to fetch {url!r}: no host name", url=url)
@@ -729,7 +622,7 @@ class HttpClient:
                     raise FetchError(f"{current}: redirect without a Location", url=url)
                 return urljoin(current, location)
             if resp.status_code == 304:
-                return Fetched(url=current, status=304, headers=CaseInsensitiveDict(resp.headers))
+                return Fetched(url=current, status=304, headers=requests.structures.CaseInsensitiveDict(resp.headers))
             if resp.status_code in RETRY_STATUSES or resp.status_code >= 500:
                 raise _Retryable(
                     f"HTTP {resp.status_code}",
@@ -749,7 +642,7 @@ class HttpClient:
     def _send(self, url: str, headers: dict[str, str]) -> requests.Response:
         """One GET through the session's adapter (connection pools, proxies, TLS), streamed, no redirects
         followed: what ``Session.get`` does for us, without its per-request environment scan."""
-        merged = CaseInsensitiveDict(self.session.headers)
+        merged = requests.structures.CaseInsensitiveDict(self.session.headers)
         merged.update(headers)
         prep = requests.PreparedRequest()
         prep.prepare_method("GET")
@@ -837,7 +730,7 @@ class HttpClient:
         return Fetched(
             url=url,
             status=resp.status_code,
-            headers=CaseInsensitiveDict(resp.headers),
+            headers=requests.structures.CaseInsensitiveDict(resp.headers),
             content=b"".join(chunks),
             sha256=digest.hexdigest(),
             size=size,

@@ -1143,6 +1143,23 @@ def open_export(path: Path, cfg: Config) -> BloggerExportSource:
     return src
 
 
+GONE = ("SOFT_TRASHED", "DELETED", "TRASHED")  # statuses of an export's entries that are not migrated
+UNPUBLISHED = ("DRAFT", "SCHEDULED")  # migrated as drafts (blogger.drafts)
+
+
+def listed_count(counts: Counter[str], *, pages: bool, drafts: bool) -> int:
+    """How many entries :meth:`BloggerExportSource.posts` yields, from the scan's counts by ``"type (STATUS)"``:
+    the progress bar's total, and what tells the run to start its conversion workers at once."""
+    total = 0
+    for key, n in counts.items():
+        typ, _, status = key.partition(" (")
+        status = status.rstrip(")")
+        if typ == "post" or (typ == "page" and pages):
+            if status not in GONE and (drafts or status not in UNPUBLISHED):
+                total += n
+    return total
+
+
 def stream_feed(source: str | IO[bytes]) -> Iterator[tuple[str, etree._Element]]:
     """An Atom export streamed: ('feed', element) for the feed's own children, ('entry', element) for each
     entry, which is cleared (and its finished siblings dropped) once the caller moves on, so memory stays
@@ -1248,6 +1265,7 @@ class BloggerExportSource(BloggerSource):
                 key = (el.findtext(ATOM + "id") or "").rsplit(".settings.", 1)[-1]
                 self.settings[key] = el.findtext(ATOM + "content") or ""
         posts = sum(n for k, n in self.counts.items() if k.startswith("post ("))
+        self.expected_total = listed_count(self.counts, pages=self.cfg.blogger.pages, drafts=self.cfg.blogger.drafts)
         if posts == 0:
             found = ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items())) or "no entries at all"
             raise NotABlogError(
@@ -1335,9 +1353,9 @@ class BloggerExportSource(BloggerSource):
                 continue
             if typ == "page" and not self.cfg.blogger.pages:
                 continue
-            if status in ("SOFT_TRASHED", "DELETED", "TRASHED"):
+            if status in GONE:
                 continue
-            draft = status in ("DRAFT", "SCHEDULED")
+            draft = status in UNPUBLISHED
             if draft and not self.cfg.blogger.drafts:
                 continue
             try:

@@ -51,6 +51,7 @@ from migrator.sources.blogger import (
     _post_id,
     export_kind,
     image_name,
+    listed_count,
     original_image_url,
     stream_feed,
 )
@@ -573,8 +574,7 @@ class TakeoutSource(BloggerExportSource):
         if self._duplicates:
             what = "entries of feed.atom repeat" if self._duplicates > 1 else "entry of feed.atom repeats"
             self.warnings.append(f"{self._duplicates} {what} a post id; the latest (by updated) of each is kept")
-        gone = ("SOFT_TRASHED", "TRASHED", "DELETED")
-        listed = sum(n for k, n in self.counts.items() if k.startswith(("post (", "page (")) and k[6:-1] not in gone)
+        listed = listed_count(self.counts, pages=self.cfg.blogger.pages, drafts=self.cfg.blogger.drafts)
         self.expected_total = max(0, listed - self._duplicates)
         self.as_of = self._newest
 
