@@ -182,6 +182,24 @@ def test_the_pool_answers_errors_and_a_dead_worker_fails_its_jobs():
         pool.shutdown()
 
 
+def test_a_worker_converts_without_the_main_process_heavy_modules():
+    """A worker loads what a conversion needs and no more: no encoding detector (it parses text, not bytes),
+    no OpenSSL digests, no HTTP stack; its conversion is the main process's all the same."""
+    settings = workers.Settings((), (), "markdown", 160)
+    html = "<p>Caf\u00e9 <b>cr\u00e8me</b> \u2014 \ud55c\uad6d\uc5b4 <img src='https://img.example/a.png'></p>"
+    pool = workers.start_pool(1)
+    try:
+        prepared = pool.submit(workers.prepare, html, None, settings, "k", affinity="k").result(timeout=60)
+        rendered = pool.submit(workers.render, html, None, settings, {}, {}, None, "k", affinity="k").result(timeout=60)
+        heavy = ("charset_normalizer", "chardet", "_hashlib", "requests", "urllib3")
+        probe = f"[m for m in {heavy!r} if m in __import__('sys').modules and __import__('sys').modules[m]]"
+        assert pool.submit(eval, probe).result(timeout=60) == []
+    finally:
+        pool.shutdown()
+    assert prepared.candidates and "Caf\u00e9 **cr\u00e8me** \u2014 \ud55c\uad6d\uc5b4" in rendered.body
+    assert rendered == workers.render(html, None, settings, {}, {}, None)
+
+
 def test_a_worker_keeps_a_bounded_number_of_parses(monkeypatch):
     monkeypatch.setattr(workers, "_kept", {})
     settings = workers.Settings((), (), "markdown", 0)

@@ -4,7 +4,6 @@ file, then ``os.replace``), and give the pipeline a URL -> local path map."""
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,8 +16,11 @@ from urllib.parse import unquote, urlsplit
 from migrator.errors import BadBody, FetchError, OutputError
 from migrator.models import AssetRecord, LocalCopy
 from migrator.names import safe_stem, unique_path
+from migrator.runtime import LazyModule
 from migrator.urls import absolute_url, srcset_urls
 from migrator.urls import other_scheme as other_scheme  # re-exported: part of this module's helpers
+
+hashlib = LazyModule("hashlib")  # on the first digest (see models.py)
 
 if TYPE_CHECKING:  # the http client is imported where it is used: a conversion worker finds images only
     from bs4 import BeautifulSoup

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 import types
@@ -12,6 +11,10 @@ from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import IO, Any, Literal, TypeVar
+
+from migrator.runtime import LazyModule
+
+hashlib = LazyModule("hashlib")  # OpenSSL's libcrypto (4 MB) loads on the first digest: a conversion worker takes none
 
 _R = TypeVar("_R")
 PostKind = Literal["post", "page"]

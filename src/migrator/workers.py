@@ -44,6 +44,7 @@ START_AFTER = 32  # posts converted in the main process before a pool is started
 MAX_WORKERS = 4
 KEPT = 32  # parses a worker keeps for their render (more than the look-ahead and the posts in flight)
 KEPT_HTML = 96 << 10  # at most this much HTML behind them (a parse is about a hundred times its text)
+NO_DETECTORS = ("cchardet", "chardet", "charset_normalizer")  # not loaded in a worker (see serve)
 _kept: dict[str, tuple[int, BeautifulSoup]] = {}  # in a worker: key -> (its HTML's length, the parse)
 
 
@@ -249,6 +250,10 @@ def serve() -> None:
     import sys
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle: it stops us
+    # a worker parses text (str), never bytes: bs4's encoding detectors (charset_normalizer is 3 MB of a
+    # worker's 35) would never run; marked absent before bs4 looks for them, bs4 works without them
+    for detector in NO_DETECTORS:
+        sys.modules.setdefault(detector, None)  # type: ignore[assignment]
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
