@@ -283,3 +283,26 @@ def test_an_offline_export_run_loads_no_http_stack_and_no_converter_in_the_main_
     if workers.pool_size(None, workers.cpus()) > 0:
         assert "markdownify" not in loaded and "migrator.guard" not in loaded
     assert len(list((tmp_path / "site/_posts").iterdir())) == len(blog.posts)
+
+
+def test_an_exports_comments_go_with_their_post_and_are_not_held_after_it(tmp_path):
+    """A Takeout feed.atom's comments are read with the scan and held until their post is read (every
+    comment of 100,000 posts otherwise stayed to the end); each post still has its own, and Comment has no
+    __dict__."""
+    import takeout_archive as ta
+
+    from migrator.config import Config
+    from migrator.models import Comment
+    from migrator.sources.blogger import open_export
+
+    blog = ta.TBlog("B", "42", "B")
+    for i in range(3):
+        blog.posts.append(ta.TPost(str(i), f"P{i}", "<p>x</p>", "2020-01-01T00:00:00Z", filename=f"/2020/01/p{i}.html"))
+        blog.feed_comments.append(ta.TComment(f"9{i}", str(i), "Reader", f"On post {i}", "2020-01-02T00:00:00Z"))
+    path = tmp_path / "feed.atom"
+    path.write_text(ta.feed_atom(blog), encoding="utf-8")
+    src = open_export(path, Config(origins=("https://b.blogspot.com",)))
+    assert len(src.comments) == 3
+    posts = list(src.posts())
+    assert [[c.text for c in p.comments] for p in posts] == [[f"On post {i}"] for i in range(3)]
+    assert src.comments == {} and not hasattr(posts[0].comments[0], "__dict__") and Comment.__slots__

@@ -56,7 +56,7 @@ class Blog:
     locale: str = ""  # the blog's language setting when the platform says (export settings), e.g. "en_US"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # an export's comments are all held while its posts are read: no __dict__
 class Comment:
     id: str
     author: str

@@ -1344,7 +1344,8 @@ class BloggerExportSource(BloggerSource):
         return [f"{'https' if h in https else 'http'}://{h}" for h in good]
 
     def posts(self, since: datetime | None = None, known: dict | None = None) -> Iterator[Post]:
-        """Every entry of the file (an export is read whole: it is local and has no cheaper listing)."""
+        """Every entry of the file (an export is read whole: it is local and has no cheaper listing), once: each
+        post takes its comments with it (a second listing would have none)."""
         for what, el in self._iter():
             if what != "entry":
                 continue
@@ -1366,8 +1367,8 @@ class BloggerExportSource(BloggerSource):
                     raise
                 log.debug("cannot read export entry %s", pid, exc_info=True)
                 post = _unreadable(pid, typ, el.findtext(ATOM + "title") or "", e)
-            if post is not None:
-                found = sorted(self.comments.get(post.id, ()), key=lambda c: (c.published, c.id))
+            if post is not None:  # a post's comments go with it, and are not held for the rest of the file
+                found = sorted(self.comments.pop(post.id, ()), key=lambda c: (c.published, c.id))
                 yield replace(post, comments=tuple(found)) if found else post
 
     def _entry(self, el: etree._Element, typ: str, draft: bool) -> Post | None:
