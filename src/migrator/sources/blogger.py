@@ -1147,16 +1147,22 @@ GONE = ("SOFT_TRASHED", "DELETED", "TRASHED")  # statuses of an export's entries
 UNPUBLISHED = ("DRAFT", "SCHEDULED")  # migrated as drafts (blogger.drafts)
 
 
+def migrated(typ: str, status: str, *, pages: bool, drafts: bool) -> bool:
+    """Whether an export's entry of this type and status is migrated: posts, pages (``blogger.pages``) and
+    drafts (``blogger.drafts``), never what was trashed or deleted."""
+    if typ != "post" and (typ != "page" or not pages):
+        return False
+    return status not in GONE and (drafts or status not in UNPUBLISHED)
+
+
 def listed_count(counts: Counter[str], *, pages: bool, drafts: bool) -> int:
     """How many entries :meth:`BloggerExportSource.posts` yields, from the scan's counts by ``"type (STATUS)"``:
     the progress bar's total, and what tells the run to start its conversion workers at once."""
     total = 0
     for key, n in counts.items():
         typ, _, status = key.partition(" (")
-        status = status.rstrip(")")
-        if typ == "post" or (typ == "page" and pages):
-            if status not in GONE and (drafts or status not in UNPUBLISHED):
-                total += n
+        if migrated(typ, status.rstrip(")"), pages=pages, drafts=drafts):
+            total += n
     return total
 
 
@@ -1350,15 +1356,9 @@ class BloggerExportSource(BloggerSource):
             if what != "entry":
                 continue
             typ, status = self._classify(el)
-            if typ not in ("post", "page"):
-                continue
-            if typ == "page" and not self.cfg.blogger.pages:
-                continue
-            if status in GONE:
+            if not migrated(typ, status, pages=self.cfg.blogger.pages, drafts=self.cfg.blogger.drafts):
                 continue
             draft = status in UNPUBLISHED
-            if draft and not self.cfg.blogger.drafts:
-                continue
             try:
                 post = self._entry(el, typ, draft)
             except Exception as e:  # noqa: BLE001 - one entry fails alone, the rest of the file is read

@@ -51,7 +51,6 @@ from migrator.sources.blogger import (
     _post_id,
     export_kind,
     image_name,
-    listed_count,
     original_image_url,
     stream_feed,
 )
@@ -574,8 +573,7 @@ class TakeoutSource(BloggerExportSource):
         if self._duplicates:
             what = "entries of feed.atom repeat" if self._duplicates > 1 else "entry of feed.atom repeats"
             self.warnings.append(f"{self._duplicates} {what} a post id; the latest (by updated) of each is kept")
-        listed = listed_count(self.counts, pages=self.cfg.blogger.pages, drafts=self.cfg.blogger.drafts)
-        self.expected_total = max(0, listed - self._duplicates)
+        self.expected_total = max(0, (self.expected_total or 0) - self._duplicates)  # the export's scan counted them
         self.as_of = self._newest
 
     def _read_comments_feeds(self) -> None:
