@@ -219,6 +219,67 @@ def test_https_to_a_pinned_address_keeps_the_name_for_sni_and_the_certificate(se
     assert sockets == [("127.0.0.1", srv.port)]
 
 
+def _ca_and_cert(tmp_path, names: list[str], tag: str):
+    """A CA of its own and a server certificate it signed for ``names``: (ca.pem, cert.pem, key.pem)."""
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)  # noqa: E731
+    ca_key, ca, key, csr, cert, ext = (tmp_path / f"{tag}-{n}" for n in ("ca.key", "ca.pem", "key.pem", "csr",
+                                                                           "cert.pem", "ext.cnf"))
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(ca_key), "-out", str(ca),
+        "-subj", f"/CN=test CA {tag}")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={names[0]}")
+    ext.write_text("subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(cert),
+        "-days", "1", "-extfile", str(ext))
+    return ca, cert, key
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the test certificates")
+def test_https_connections_share_one_tls_context_and_still_check_every_certificate(servers, sockets, tmp_path,
+                                                                                     monkeypatch):
+    """urllib3 makes a TLS context for every new connection and loads the CA bundle into it (certifi's ~150
+    roots: 15-25 ms of CPU each time). The client's connections share one context per bundle, loaded once,
+    and a certificate for another name, or from a CA not in the bundle, is still refused."""
+    ca, cert, key = _ca_and_cert(tmp_path, ["a.test", "b.test"], "good")
+    _, other_cert, other_key = _ca_and_cert(tmp_path, ["a.test"], "stranger")  # right name, CA not trusted
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(ca.read_bytes())
+
+    def tls(c, k):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(c, k)
+        return ctx
+
+    closing = lambda h: send(h, 200, b"over tls", {"Connection": "close"})  # noqa: E731 - a new connection each time
+    good = [servers("127.0.0.1", answer=closing, tls=tls(cert, key)) for _ in range(2)]
+    stranger = servers("127.0.0.1", answer=closing, tls=tls(other_cert, other_key))
+    loads: list[str] = []
+    real_load = ssl.SSLContext.load_verify_locations
+
+    def counted(self, cafile=None, capath=None, cadata=None):  # type: ignore[no-untyped-def]
+        loads.append(str(cafile or capath))
+        return real_load(self, cafile, capath, cadata)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    c = client(cfg=HttpConfig(retries=3), allow_hosts=("a.test", "b.test", "c.test"),
+               resolve=Resolver({n: ["127.0.0.1"] for n in ("a.test", "b.test", "c.test")}))
+    for srv in good:
+        for host in ("a.test", "b.test"):
+            for n in range(2):
+                assert c.get(f"https://{host}:{srv.port}/{n}").content == b"over tls"
+    assert sum(len(s.log) for s in good) == 8  # 8 connections (each answer closed its own), 4 pools
+    assert loads == [str(bundle)]
+    with pytest.raises(FetchError, match="TLS certificate was refused .*unable to get local issuer") as e:
+        c.get(f"https://a.test:{stranger.port}/x")  # the right name, signed by a CA the bundle lacks
+    assert "REQUESTS_CA_BUNDLE" in e.value.hint
+    with pytest.raises(FetchError, match="TLS certificate was refused .*(?i:hostname|not valid)"):
+        c.get(f"https://c.test:{good[0].port}/x")  # a trusted certificate, for other names
+    assert loads == [str(bundle)]
+    assert sockets.count(("127.0.0.1", stranger.port)) == 1  # refused once, not asked again (retries=3)
+    assert stranger.log == []
+
+
 @pytest.mark.parametrize("spelling", ["2130706433", "0x7f.1", "017700000001", "127.1", "0x7f000001", "0"])
 def test_numeric_ipv4_spellings_are_seen_by_the_guard_as_the_resolver_reads_them(spelling, servers, sockets):
     srv = servers("127.0.0.1")

@@ -272,6 +272,38 @@ def test_a_noop_resync_asks_its_few_questions_side_by_side(quiet_server, migrate
     assert quiet_server.max_in_flight >= 2, quiet_server.log
 
 
+def test_a_resyncs_questions_go_out_with_the_blogs_first_page(quiet_server, migrate):
+    """The manifest's header tells the CLI a cheap resync is likely: the source asks its "what changed"
+    questions while its first page (the blog's metadata) is on the wire, not after it; still asked once each,
+    and the first page's total is not asked again. Without that, a no-op waited two round trips."""
+    res, _ = migrate(quiet_server)
+    assert res.code == 0
+    quiet_server.log.clear()
+    quiet_server.arrivals.clear()
+    quiet_server.latency = 0.3
+    res, _ = migrate(quiet_server)
+    assert res.code == 0, res
+    first = [p for p in quiet_server.log if "/feeds/posts/summary" in p and "start-index=1&" in p]
+    assert len(first) == 1, quiet_server.log  # one summary first page: it also gives the posts' total
+    together = {path for path, active in quiet_server.arrivals if first[0] in active} | {
+        q for path, active in quiet_server.arrivals if path == first[0] for q in active}
+    assert any("updated-min" in q for q in together), quiet_server.arrivals
+    asked = [p for p in quiet_server.log if "updated-min" in p]
+    assert asked and len(asked) == len(set(asked)), quiet_server.log
+    assert len(quiet_server.log) <= 5, quiet_server.log
+
+
+def test_a_resync_that_reads_everything_asks_nothing_ahead(quiet_server, migrate):
+    """--full (and a site whose last run was incomplete) reads every post: no "what changed" question is
+    asked ahead, while the source opens, to be thrown away."""
+    res, _ = migrate(quiet_server)
+    assert res.code == 0
+    quiet_server.log.clear()
+    res, _ = migrate(quiet_server, "--full")
+    assert res.code == 0, res
+    assert not [p for p in quiet_server.log if "updated-min" in p], quiet_server.log
+
+
 @pytest.mark.parametrize("url", [
     "https://a.blogspot.com/2020/01/x.html", "http://h/p", "https://h", "https://h/", "https://h/a b",
     "https://h/p?q=1#f", "https://user@h:80/p", "HTTPS://h/p", "https://h/%EC%95%88", "https://h/p;x", "//h/p",

@@ -16,6 +16,8 @@ from migrator.sources import SOURCES
 from migrator.sources import names as platform_names
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
 
@@ -329,22 +331,29 @@ def _config_from(args: argparse.Namespace) -> Config:
     return load_config(args.config, overrides)
 
 
-def _recorded_platform(out: Path, source: str) -> str | None:
-    """The platform an earlier run into ``out`` recorded for this same source URL, if any."""
-    from migrator.manifest import top_level
+def _recorded(out: Path, source: str, cfg: Config) -> tuple[str | None, datetime | None]:
+    """(platform, since) an earlier run into ``out`` recorded for this same source URL, from the manifest's
+    header alone: the platform it found, and when a cheap resync of it may ask "what changed" from (None:
+    every post will be read). (None, None) for a new site, an export file or another URL."""
+    from migrator.manifest import resync_since, top_level
     from migrator.sources import normalize_source_url
 
     url = normalize_source_url(source)
     if not url:
-        return None  # a file (an export): nothing recorded to match, the manifest is not read for it
+        return None, None  # a file (an export): nothing recorded to match, the manifest is not read for it
     try:
-        data = top_level(out / ".migrator" / "manifest.json", until="source")  # its header only
+        data = top_level(out / ".migrator" / "manifest.json", until="last_sync")  # its header only
     except (OSError, ValueError):
-        return None
-    recorded = data.get("source") or {} if isinstance(data, dict) else {}
-    if recorded.get("requested") == url:
-        return recorded.get("platform")
-    return None
+        return None, None
+    if not isinstance(data, dict) or not isinstance(data.get("source") or {}, dict):
+        return None, None
+    recorded = {str(k): str(v) for k, v in (data.get("source") or {}).items()}
+    if recorded.get("requested") != url:
+        return None, None
+    platform = recorded.get("platform")
+    last_sync = data.get("last_sync")
+    since = resync_since(recorded, last_sync if isinstance(last_sync, str) else None, platform=platform, full=cfg.full)
+    return platform, since
 
 
 def _manifest_aside(out: Path, readonly: bool) -> Any:
@@ -418,9 +427,9 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
     )
     try:
         parts = args.source if len(args.source) > 1 else args.source[0]  # several: one export's parts
-        recorded = _recorded_platform(out, args.source[0])
+        recorded, since = _recorded(out, args.source[0], cfg)
         aside = _manifest_aside(out, cfg.dry_run) if recorded else None  # a resync: read while the source opens
-        source = find_source(parts, cfg, http, recorded)
+        source = find_source(parts, cfg, http, recorded, resync_since=since)
         manifest = aside.result() if aside is not None else None
         if cfg.verbosity < 0:  # --quiet: no bar (nor rich's progress module) at all
             report = Migration(source, cfg, out, http, lambda title: None, manifest).run()

@@ -321,6 +321,27 @@ class _Deadline:
             _shutdown(conn)
 
 
+def certificate_problem(error: BaseException) -> str | None:
+    """Why the server's TLS certificate was refused (``certificate verify failed: ...``, a name it is not
+    valid for), found in the chain of errors requests and urllib3 wrap around it; None for any other failure
+    (a reset, a timeout, a handshake cut short: those may pass when asked again)."""
+    import ssl
+
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return str(e.verify_message or e.reason or e).strip() or "certificate verify failed"
+        if type(e).__name__ == "CertificateError":  # urllib3's own hostname check
+            return str(e) or "the certificate is not valid for this host name"
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return None
+
+
 def _ca_bundle() -> str | bool:
     """The CA bundle requests would use: REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE, else its own (certifi)."""
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
@@ -611,6 +632,13 @@ class HttpClient:
         try:
             resp = self._send(current, headers)
         except (requests.Timeout, requests.ConnectionError) as e:
+            refused = certificate_problem(e)
+            if refused is not None:  # asking again would get the same certificate
+                raise FetchError(
+                    f"{current}: its TLS certificate was refused ({refused})",
+                    "if this host uses a private CA, set REQUESTS_CA_BUNDLE to a CA bundle that includes it",
+                    url=url,
+                ) from None
             why = deadline.message if deadline.expired else f"connection failed ({type(e).__name__})"
             raise _Retryable(why) from None
         except BlockedAddressError as e:  # raised by the pinned connection itself

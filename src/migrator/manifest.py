@@ -265,6 +265,19 @@ def top_level(path: Path, until: str | None = None) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
 
 
+def resync_since(source: dict[str, str], last_sync: str | None, *, platform: str | None, full: bool = False) -> datetime | None:
+    """The last complete sync, as a manifest's header tells it (``source`` and ``last_sync``): the moment a
+    resync of ``platform`` may ask "what changed since", or None when every post must be read (a first run,
+    ``--full``, a previous run that was limited or incomplete, another platform). The records can still say
+    no (a post that failed is read again): that is the pipeline's part of the decision."""
+    if full or not last_sync or source.get("complete") != "yes" or source.get("platform") != platform:
+        return None
+    try:
+        return datetime.fromisoformat(last_sync)
+    except ValueError:
+        return None
+
+
 def _asset_from(url: str, d: dict[str, Any]) -> AssetRecord:
     return record_from_json(AssetRecord, d, given={"url": url}, missing=_MISSING)
 

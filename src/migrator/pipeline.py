@@ -24,7 +24,7 @@ from migrator.assets import DRAFT_ASSETS, AssetStore, ImageRef, choose_images
 from migrator.config import Config
 from migrator.errors import MigratorError, OutputError, UsageError
 from migrator.http import HttpClient
-from migrator.manifest import Action, Manifest, SiteLock, keeps_reading, plan
+from migrator.manifest import Action, Manifest, SiteLock, keeps_reading, plan, resync_since
 from migrator.models import AssetRecord, Blog, Known, KnownPost, Post, PostRecord, scrub
 from migrator.report import Report, ReportItem
 from migrator.runtime import long_lived
@@ -784,9 +784,8 @@ class Migration:
     def _since_by_records(self) -> datetime | None:
         """:meth:`_since` as the manifest alone tells it (the files on disk not looked at)."""
         m = self.manifest
-        if self.cfg.full or not m.last_sync or m.source.get("complete") != "yes":
-            return None
-        if m.source.get("platform") != self.source.blog.platform:
+        since = resync_since(m.source, m.last_sync, platform=self.source.blog.platform, full=self.cfg.full)
+        if since is None:
             return None
         if any(p.status in ("failed", "conflict") for p in m.posts.values()):
             return None
@@ -794,10 +793,7 @@ class Migration:
             return None
         if any(p.render_key and p.render_key != self.render_key for p in m.posts.values()):
             return None  # rendered with other settings: every post is read (and re-rendered) again
-        try:
-            return datetime.fromisoformat(m.last_sync)
-        except ValueError:
-            return None
+        return since
 
     # --- the run ------------------------------------------------------------------------------------------
     def _take_manifest(self, manifest: Manifest) -> None:

@@ -20,6 +20,8 @@ from migrator.sources.tistory import TistorySource
 from migrator.sources.tistory_backup import TistoryBackupSource
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from migrator.config import Config
     from migrator.http import HttpClient
 
@@ -105,7 +107,12 @@ def _chosen(cfg: Config, known_platform: str | None) -> type[BaseSource] | None:
 
 
 def find_source(
-    source: str | list[str], cfg: Config, http: HttpClient, known_platform: str | None = None
+    source: str | list[str],
+    cfg: Config,
+    http: HttpClient,
+    known_platform: str | None = None,
+    *,
+    resync_since: datetime | None = None,
 ) -> Source:
     """Pick the platform that reads SOURCE (a file path or a URL) and open it.
 
@@ -113,7 +120,10 @@ def find_source(
     files, or a glob (``'takeout-*.zip'``), are one export in parts (``open_files``). A URL:
     the chosen platform (``--platform``, or ``known_platform``, what an earlier run recorded for this same
     URL), else the first whose ``matches_url`` accepts the URL, else the first whose ``matches_page`` accepts
-    the page at ``<url>/`` (one request), else the first whose ``probe`` says yes (its declared requests)."""
+    the page at ``<url>/`` (one request), else the first whose ``probe`` says yes (its declared requests).
+
+    ``resync_since``: with ``known_platform``, when the manifest's header says a cheap resync since then is
+    likely: that platform may ask its resync's questions while it opens (:meth:`Source.prefetch`)."""
     if not isinstance(source, str) or ("://" not in source and glob.has_magic(source) and not Path(source).exists()):
         return _open_parts(source, cfg, http)
     path = Path(source)
@@ -131,6 +141,8 @@ def find_source(
         raise UsageError("--offline reads an export, and a blog URL needs the network", "drop --offline")
     chosen = _chosen(cfg, known_platform)
     if chosen is not None:
+        if resync_since is not None and chosen.name == known_platform:
+            return chosen.open_url(url, cfg, http, resync_since=resync_since)
         return chosen.open_url(url, cfg, http)
     for src in SOURCES:
         if src.matches_url(url):

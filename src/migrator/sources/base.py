@@ -157,7 +157,11 @@ class Source(Protocol):
     def file_problem(cls, path: Path) -> str: ...
 
     @classmethod
-    def open_url(cls, url: str, cfg: Config, http: HttpClient) -> Source: ...
+    def open_url(cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None) -> Source:
+        """Open the blog at ``url`` (its first requests tell it is one, and its metadata). ``resync_since``:
+        a resync since then is likely (the manifest's header says so): the source may ask that resync's first
+        questions now, side by side with its own (:meth:`prefetch`), or ignore it."""
+        ...
 
     @classmethod
     def open_file(cls, path: Path, cfg: Config, http: HttpClient | None = None) -> Source:
@@ -266,7 +270,7 @@ class BaseSource:
         return f"not a {cls.title} file"
 
     @classmethod
-    def open_url(cls, url: str, cfg: Config, http: HttpClient) -> Source:
+    def open_url(cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None) -> Source:
         from migrator.errors import UsageError
 
         raise UsageError(f"{cls.title} is read from an export file, not from a URL")

@@ -435,8 +435,8 @@ class BloggerSource(BaseSource):
         return export_kind(path)[1]
 
     @classmethod
-    def open_url(cls, url: str, cfg: Config, http: HttpClient) -> BloggerSource:
-        return BloggerFeedSource.open(url, cfg, http)
+    def open_url(cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None) -> BloggerSource:
+        return BloggerFeedSource.open(url, cfg, http, resync_since=resync_since)
 
     @classmethod
     def open_file(cls, path: Path, cfg: Config, http: HttpClient | None = None) -> BloggerSource:
@@ -628,9 +628,17 @@ class BloggerFeedSource(BloggerSource):
     probe_feed = staticmethod(probe_feed)
 
     @classmethod
-    def open(cls, url: str, cfg: Config, http: HttpClient) -> BloggerFeedSource:
+    def open(cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None) -> BloggerFeedSource:
+        """The blog's first summary page read (its metadata); with ``resync_since``, that resync's questions
+        asked meanwhile, side by side with it (a no-op resync's wait is then one round trip, not two)."""
         src = cls(url, cfg, http)
-        src._load_first_page()
+        if resync_since is not None:
+            src._opening = src._feed_url("posts", 1, "summary")  # the posts' total comes with that page
+            src.prefetch(resync_since)
+        try:
+            src._load_first_page()
+        finally:
+            src._opening = ""
         return src
 
     def __init__(self, url: str, cfg: Config, http: HttpClient) -> None:
@@ -639,6 +647,7 @@ class BloggerFeedSource(BloggerSource):
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.http = http
         self._first: tuple[str, dict] | None = None
+        self._opening = ""  # the first page's URL while it is being read
         self.listed_ids: set[str] | None = None  # after a resync listing: every id that still exists
         self.expected_total: int | None = None  # posts the feed announced (for the progress bar)
         self._totals: dict[str, int] = {}
@@ -671,7 +680,8 @@ class BloggerFeedSource(BloggerSource):
         requests are independent of each other; one after the other they were most of a no-op's wait."""
         from concurrent.futures import ThreadPoolExecutor
 
-        urls = [u for u in dict.fromkeys(urls) if u not in self._ahead and not (self._first and self._first[0] == u)]
+        urls = [u for u in dict.fromkeys(urls)
+                if u not in self._ahead and u != self._opening and not (self._first and self._first[0] == u)]
         if len(urls) < 2:
             return
         pool = ThreadPoolExecutor(max_workers=min(len(urls), max(1, self.http.cfg.per_host)), thread_name_prefix="feed")
@@ -919,7 +929,7 @@ class BloggerFeedSource(BloggerSource):
         """The page that tells one feed's total: the first summary page when the source was opened with it
         (already read), else a one-entry page (only its total is read)."""
         first_url = self._feed_url(kind, 1, "summary")
-        if self._first and self._first[0] == first_url:
+        if first_url == self._opening or (self._first and self._first[0] == first_url):
             return first_url
         return f"{self.origin}/feeds/{kind}/summary?{urlencode({'alt': 'json', 'start-index': 1, 'max-results': 1})}"
 

@@ -242,7 +242,8 @@ class FeedSource(BaseSource):
         return "is not an RSS or Atom feed with items"
 
     @classmethod
-    def open_url(cls, url: str, cfg: Config, http: HttpClient) -> FeedSource:
+    def open_url(cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None) -> FeedSource:
+        # resync_since is not used: a feed is one document, read whole by every run
         for candidate in (url, url + "/"):  # as given, else the page that answered as a feed
             try:
                 feed = parse_feed(http.get(candidate).content)
