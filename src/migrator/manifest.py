@@ -265,7 +265,9 @@ def top_level(path: Path, until: str | None = None) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
 
 
-def resync_since(source: dict[str, str], last_sync: str | None, *, platform: str | None, full: bool = False) -> datetime | None:
+def resync_since(
+    source: dict[str, str], last_sync: str | None, *, platform: str | None, full: bool = False
+) -> datetime | None:
     """The last complete sync, as a manifest's header tells it (``source`` and ``last_sync``): the moment a
     resync of ``platform`` may ask "what changed since", or None when every post must be read (a first run,
     ``--full``, a previous run that was limited or incomplete, another platform). The records can still say

@@ -435,7 +435,9 @@ class BloggerSource(BaseSource):
         return export_kind(path)[1]
 
     @classmethod
-    def open_url(cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None) -> BloggerSource:
+    def open_url(
+        cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None
+    ) -> BloggerSource:
         return BloggerFeedSource.open(url, cfg, http, resync_since=resync_since)
 
     @classmethod
@@ -628,7 +630,9 @@ class BloggerFeedSource(BloggerSource):
     probe_feed = staticmethod(probe_feed)
 
     @classmethod
-    def open(cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None) -> BloggerFeedSource:
+    def open(
+        cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None
+    ) -> BloggerFeedSource:
         """The blog's first summary page read (its metadata); with ``resync_since``, that resync's questions
         asked meanwhile, side by side with it (a no-op resync's wait is then one round trip, not two)."""
         src = cls(url, cfg, http)

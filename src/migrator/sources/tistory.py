@@ -1196,7 +1196,9 @@ class TistorySource(BaseSource):
         return looks_like_tistory(html)
 
     @classmethod
-    def open_url(cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None) -> TistorySource:
+    def open_url(
+        cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None
+    ) -> TistorySource:
         # resync_since is not used: every request to the blog starts tistory.delay after the one before, so a
         # question asked ahead would start no sooner
         return cls.open(url, cfg, http)
