@@ -285,6 +285,52 @@ def test_an_offline_export_run_loads_no_http_stack_and_no_converter_in_the_main_
     assert len(list((tmp_path / "site/_posts").iterdir())) == len(blog.posts)
 
 
+def test_the_command_lines_start_runs_no_collection_and_a_library_caller_keeps_pythons_policy(tmp_path):
+    """``python -m migrator`` tunes the collector before it imports the CLI: while the process starts
+    (imports, config, source, manifest) no collection runs (four at 10,000 were 7 ms of a no-op resync);
+    once the pipeline has frozen what the start built, collections come every RUN_THRESHOLD allocations.
+    Importing the CLI as a library changes nothing."""
+    import gc
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import takeout_archive as ta
+
+    from migrator import runtime
+
+    before = gc.get_threshold()
+    import migrator.cli  # noqa: F401 - a library caller's import
+
+    assert gc.get_threshold() == before and gc.isenabled()
+    blog = ta.TBlog("B", "42", "B")
+    blog.posts += [ta.TPost(str(i), f"P{i}", f"<p>Post {i}.</p>", "2020-01-01T00:00:00Z",
+                            filename=f"/2020/01/p{i}.html") for i in range(3)]  # fmt: skip
+    (tmp_path / "feed.atom").write_text(ta.feed_atom(blog), encoding="utf-8")
+    code = (
+        "import gc, json, runpy, sys\n"
+        "seen = []\n"
+        "def probe(phase, info):\n"
+        "    ours = any(m.startswith('migrator.') for m in sys.modules)  # before: Python's own start\n"
+        "    if phase == 'start' and ours:\n"
+        "        seen.append(gc.get_threshold()[0])\n"
+        "gc.callbacks.append(probe)\n"
+        f"sys.argv = ['migrator', 'migrate', {str(tmp_path / 'feed.atom')!r}, '--out', {str(tmp_path / 'site')!r},"
+        " '--offline', '-q']\n"
+        "try:\n    runpy.run_module('migrator', run_name='__main__')\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "print(json.dumps([code, seen, gc.get_threshold()[0], gc.isenabled()]))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for run in ("first", "resync"):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        exit_code, seen, threshold, enabled = json.loads(done.stdout.splitlines()[-1])
+        assert exit_code == 0, (run, done.stderr)
+        assert all(t == runtime.RUN_THRESHOLD for t in seen), (run, seen)  # none while it started
+        assert threshold == runtime.RUN_THRESHOLD and enabled, run
+
+
 def test_an_exports_comments_go_with_their_post_and_are_not_held_after_it(tmp_path):
     """A Takeout feed.atom's comments are read with the scan and held until their post is read (every
     comment of 100,000 posts otherwise stayed to the end); each post still has its own, and Comment has no

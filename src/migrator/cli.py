@@ -717,9 +717,7 @@ def _main(argv: list[str] | None) -> int:
 
 
 def entry() -> None:
-    from migrator.runtime import tune_gc
-
-    tune_gc()
+    """The command line's exit codes (``migrator.__main__.run`` tunes the collector, then calls this)."""
     try:
         sys.exit(main())
     except KeyboardInterrupt:  # Ctrl-C before main() could catch it (while Python imports the modules)
