@@ -253,10 +253,14 @@ def test_https_connections_share_one_tls_context_and_still_check_every_certifica
     good = [servers("127.0.0.1", answer=closing, tls=tls(cert, key)) for _ in range(2)]
     stranger = servers("127.0.0.1", answer=closing, tls=tls(other_cert, other_key))
     loads: list[str] = []
+    threads: list[str] = []  # the first request's bundle loads in a thread, while requests is imported
     real_load = ssl.SSLContext.load_verify_locations
 
     def counted(self, cafile=None, capath=None, cadata=None):  # type: ignore[no-untyped-def]
+        import threading
+
         loads.append(str(cafile or capath))
+        threads.append(threading.current_thread().name)
         return real_load(self, cafile, capath, cadata)
 
     monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
@@ -269,7 +273,7 @@ def test_https_connections_share_one_tls_context_and_still_check_every_certifica
             for n in range(2):
                 assert c.get(f"https://{host}:{srv.port}/{n}").content == b"over tls"
     assert sum(len(s.log) for s in good) == 8  # 8 connections (each answer closed its own), 4 pools
-    assert loads == [str(bundle)]
+    assert loads == [str(bundle)] and threads == ["tls-bundle"]
     with pytest.raises(FetchError, match="TLS certificate was refused .*unable to get local issuer") as e:
         c.get(f"https://a.test:{stranger.port}/x")  # the right name, signed by a CA the bundle lacks
     assert "REQUESTS_CA_BUNDLE" in e.value.hint
@@ -278,6 +282,26 @@ def test_https_connections_share_one_tls_context_and_still_check_every_certifica
     assert loads == [str(bundle)]
     assert sockets.count(("127.0.0.1", stranger.port)) == 1  # refused once, not asked again (retries=3)
     assert stranger.log == []
+
+
+def test_the_default_bundle_is_requests_own_and_an_unreadable_one_is_a_clear_error(servers, sockets, tmp_path,
+                                                                                  monkeypatch):
+    """The bundle for ``verify=True`` is the one requests would load (named without importing requests); a
+    REQUESTS_CA_BUNDLE that is not a bundle is one clear error, not a connection failure asked three times."""
+    import requests.certs
+
+    from migrator.http import TlsContexts
+
+    assert TlsContexts.where(True) == requests.certs.where()
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(junk))
+    srv = servers("127.0.0.1")
+    c = client(cfg=HttpConfig(retries=3), allow_hosts=("a.test",), resolve=Resolver({"a.test": ["127.0.0.1"]}))
+    with pytest.raises(FetchError, match=f"cannot load the CA bundle {junk}") as e:
+        c.get(f"https://a.test:{srv.port}/x")
+    assert "REQUESTS_CA_BUNDLE" in e.value.hint
+    assert sockets == [] and srv.log == []
 
 
 @pytest.mark.parametrize("spelling", ["2130706433", "0x7f.1", "017700000001", "127.1", "0x7f000001", "0"])

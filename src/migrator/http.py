@@ -31,6 +31,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -43,6 +44,8 @@ from migrator.errors import BadBody, BlockedAddressError, FetchError, ResponseTo
 from migrator.runtime import LazyModule
 
 if TYPE_CHECKING:
+    import ssl
+
     import requests
     from tenacity import RetryCallState
     from urllib3.connection import HTTPConnection
@@ -347,6 +350,77 @@ def _ca_bundle() -> str | bool:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
+class TlsContexts:
+    """One TLS context per CA bundle for the whole run, its certificates loaded once. Left to itself, urllib3
+    makes a context for every new connection and loads the bundle into it: certifi's ~150 roots are 15-25 ms
+    of CPU each time, most of a no-op resync's TLS cost. The run's bundle is loaded in a thread while requests
+    is imported (OpenSSL reads and parses the file without holding the GIL)."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Future[ssl.SSLContext]] = {}
+        self._lock = threading.Lock()
+        self.loads = 0  # bundles read (one per bundle, not one per connection)
+
+    @staticmethod
+    def where(verify: bool | str) -> str:
+        """The bundle ``verify`` names: requests' own for True (``requests.certs.where()``, which is certifi's:
+        named here without importing requests), else the path."""
+        if verify is True:
+            import certifi
+
+            return certifi.where()
+        return str(verify)
+
+    def _claim(self, where: str) -> tuple[Future[ssl.SSLContext], bool]:
+        """The future of ``where``'s context, and whether the caller is the one to load it."""
+        with self._lock:
+            future = self._made.get(where)
+            if future is not None:
+                return future, False
+            future = self._made[where] = Future()
+            self.loads += 1
+            return future, True
+
+    def _load(self, where: str, future: Future[ssl.SSLContext]) -> None:
+        try:
+            from urllib3.util.ssl_ import create_urllib3_context
+
+            ctx = create_urllib3_context()  # urllib3's own settings: CERT_REQUIRED, the name checked, TLS 1.2+
+            if os.path.isdir(where):
+                ctx.load_verify_locations(capath=where)
+            else:
+                ctx.load_verify_locations(cafile=where)
+            future.set_result(ctx)
+        except BaseException as e:  # noqa: BLE001 - handed to every request that needs the context
+            future.set_exception(e)
+
+    def preload(self, verify: bool | str) -> None:
+        """Start loading the context of ``verify``'s bundle in a thread (urllib3 is imported here, first)."""
+        import urllib3.util.ssl_  # noqa: F401 - before the thread: one import, in this thread
+
+        where = self.where(verify)
+        if not os.path.exists(where):
+            return  # requests reports a missing bundle itself
+        future, mine = self._claim(where)
+        if mine:
+            threading.Thread(target=self._load, args=(where, future), name="tls-bundle", daemon=True).start()
+
+    def get(self, verify: bool | str) -> ssl.SSLContext:
+        """The context for ``verify``, loaded now if no thread is loading it; a bundle that cannot be read is a
+        FetchError that says so (asking again would not help)."""
+        where = self.where(verify)
+        future, mine = self._claim(where)
+        if mine:
+            self._load(where, future)
+        try:
+            return future.result()
+        except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+            raise FetchError(
+                f"cannot load the CA bundle {where}: {e}",
+                "REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) must name a file of PEM certificates, or be unset",
+            ) from None
+
+
 class _HostGate:
     """At most ``per_host`` requests in flight per host, and ``delay`` seconds between two starts."""
 
@@ -405,10 +479,12 @@ class HttpClient:
         if session is None:
             with self._session_lock:
                 if self._session is None:
+                    tls = TlsContexts()
+                    tls.preload(_ca_bundle())  # in a thread, while requests is imported
                     from migrator.transport import guarded_session
 
                     self._session = guarded_session(
-                        self._pinned_addresses, self._pool_size, self.cfg.user_agent or USER_AGENT
+                        self._pinned_addresses, self._pool_size, self.cfg.user_agent or USER_AGENT, tls
                     )
                 session = self._session
         return session
@@ -607,6 +683,8 @@ class HttpClient:
             ) from None
 
     def _get_once(self, url: str, headers: dict[str, str], to_file: Path | None, cap: int) -> Fetched:
+        if self._session is None:
+            self.session  # noqa: B018 - made before the URL check imports urllib3: the CA bundle loads meanwhile
         current = url
         budget = self.cfg.deadline  # seconds on the wire for this attempt, all redirect hops together
         for _hop in range(MAX_REDIRECTS + 1):

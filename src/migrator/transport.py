@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
-import ssl
 import sys
-import threading
 from typing import Any
 
 import requests
@@ -18,9 +16,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as u3_connection
-from urllib3.util.ssl_ import create_urllib3_context
 
-from migrator.http import Resolver, _local
+from migrator.http import Resolver, TlsContexts, _local
 
 
 class _TimedMixin:
@@ -120,42 +117,22 @@ class _PinnedPoolManager(urllib3.PoolManager):
 
 class _GuardedAdapter(requests.adapters.HTTPAdapter):
     """Direct connections pinned to checked addresses; proxied ones (the proxy resolves) only timed. Every
-    HTTPS connection of the run shares one TLS context per CA bundle, its certificates loaded once."""
+    HTTPS connection of the run shares one TLS context per CA bundle (:class:`TlsContexts`)."""
 
-    def __init__(self, pin: Resolver, **kwargs: Any) -> None:
+    def __init__(self, pin: Resolver, tls: TlsContexts | None = None, **kwargs: Any) -> None:
         self._pin = pin
-        self._contexts: dict[str, ssl.SSLContext] = {}
-        self._contexts_lock = threading.Lock()
-        self.bundle_loads = 0  # how many times a CA bundle was read (once per bundle, not per connection)
+        self.tls = tls or TlsContexts()
         super().__init__(**kwargs)
-
-    def _context(self, verify: bool | str) -> ssl.SSLContext:
-        """The TLS context for ``verify`` (True: requests' own bundle, certifi's; else a bundle's path), made
-        once. Left to itself, urllib3 makes a context for every new connection and loads the bundle into it:
-        certifi's ~150 roots are 15-25 ms of CPU each time, most of a no-op resync's TLS cost."""
-        where = requests.utils.DEFAULT_CA_BUNDLE_PATH if verify is True else str(verify)
-        with self._contexts_lock:
-            ctx = self._contexts.get(where)
-            if ctx is None:
-                ctx = create_urllib3_context()  # urllib3's defaults: CERT_REQUIRED, hostname checked, TLS 1.2+
-                if os.path.isdir(where):
-                    ctx.load_verify_locations(capath=where)
-                else:
-                    ctx.load_verify_locations(cafile=where)
-                self.bundle_loads += 1
-                self._contexts[where] = ctx
-        return ctx
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         if host_params.get("scheme") == "https" and verify is not False:
-            where = requests.utils.DEFAULT_CA_BUNDLE_PATH if verify is True else str(verify)
-            if os.path.exists(where):  # else cert_verify raises requests' own error for a missing bundle
+            if os.path.exists(self.tls.where(verify)):  # else cert_verify raises requests' error for a missing one
                 pool_kwargs.pop("ca_certs", None)
                 pool_kwargs.pop("ca_cert_dir", None)
-                pool_kwargs["ssl_context"] = self._context(verify)
+                pool_kwargs["ssl_context"] = self.tls.get(verify)
         return host_params, pool_kwargs
 
     def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: Any) -> None:
@@ -178,12 +155,12 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
         return manager
 
 
-def guarded_session(pin: Resolver, pool_size: int, user_agent: str) -> requests.Session:
+def guarded_session(pin: Resolver, pool_size: int, user_agent: str, tls: TlsContexts | None = None) -> requests.Session:
     """A session whose connections are pinned (direct) or timed (through a proxy); it reads nothing of the
     environment itself (the client picks proxies and the CA bundle)."""
     session = requests.Session()
     session.trust_env = False  # the environment is read by the client (_proxies_for, _ca_bundle)
-    adapter = _GuardedAdapter(pin, pool_connections=pool_size, pool_maxsize=pool_size)
+    adapter = _GuardedAdapter(pin, tls, pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent
