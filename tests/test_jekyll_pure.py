@@ -203,3 +203,58 @@ def test_scaffolded_config_never_names_the_old_blog_as_the_site_url():
     assert any("old blog's address" in w for w in config_warnings("url: http://old.blogspot.com\n", False, olds))
     assert URL_HINT in config_warnings("title: x\n", False, olds)
     assert not any("url" in w for w in config_warnings("url: https://me.github.io\n", False, olds))
+
+
+YAML_TEXTS = [
+    "", "# only a comment\n", "title: Hello\n", "a: 1\nb: 1.5\nc: true\nd: null\ne: ~\n", "date: 2024-03-02 10:00:00 +09:00\n",
+    "d: 2024-03-02\n", "t: '2024-03-02'\n", "k: 0o17\nh: 0x1f\n", "yes: no\non: off\n", "x: .inf\ny: .nan\n",
+    "list:\n  - a\n  - b\n", "m: {a: 1, b: [1, 2]}\n", "a: &x [1, 2]\nb: *x\n", "s: |\n  line\n  two\n",
+    "s: >-\n  folded\n  text\n", "u: \"\\u00e9\\U0001F600\"\n", "k: 한글 제목\n", "p: \"a: b\"\n", "e: ''\n",
+    "title: \"It's\"\nurl: /x\n", "---\na: 1\n", "plugins:\n  - jekyll-feed\n  - jekyll-seo-tag\nbaseurl: /blog\n",
+    "- 1\n- two\n", "plain scalar", "key: value # comment\n", "? complex\n: value\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_TEXTS)
+def test_load_yaml_reads_what_safe_load_reads(text):
+    """libyaml's parser where PyYAML has it, the same values as yaml.safe_load (NaN compared as NaN)."""
+    import math
+
+    import yaml
+
+    from migrator.jekyll import load_yaml
+
+    want = yaml.safe_load(text)
+    got = load_yaml(text)
+    if isinstance(want, dict) and any(isinstance(v, float) and math.isnan(v) for v in want.values()):
+        assert {k: str(v) for k, v in got.items()} == {k: str(v) for k, v in want.items()}
+    else:
+        assert got == want and type(got) is type(want)
+
+
+@pytest.mark.parametrize("text", ["a: [1, 2\n", "a: b: c\n", "- a\nb: c\n", "a: 1\n---\nb: 2\n", "\tx: 1\n"])
+def test_load_yaml_fails_as_safe_load_fails(text):
+    import yaml
+
+    from migrator.jekyll import load_yaml
+
+    with pytest.raises(yaml.YAMLError) as want:
+        yaml.safe_load(text)
+    with pytest.raises(yaml.YAMLError) as got:
+        load_yaml(text)
+    assert str(got.value) == str(want.value)  # the pure parser's message, line and column
+
+
+def test_load_yaml_uses_libyaml_where_pyyaml_has_it(monkeypatch):
+    import yaml
+
+    from migrator import jekyll
+
+    if not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("PyYAML without libyaml here")
+    calls = []
+    real = yaml.load
+    monkeypatch.setattr(yaml, "load", lambda text, Loader: calls.append(Loader) or real(text, Loader=Loader))
+    assert jekyll.load_yaml("a: 1\n") == {"a": 1} and calls == [yaml.CSafeLoader]
+    # a little more lenient than PyYAML's parser, as libyaml is for Jekyll itself (Ruby's Psych is libyaml)
+    assert jekyll.load_yaml("a:\tb\n") == {"a": "b"}

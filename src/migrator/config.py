@@ -21,7 +21,7 @@ import yaml
 from migrator import sources
 from migrator.dates import is_timezone
 from migrator.errors import ConfigError
-from migrator.jekyll import FrontMatterConfig, SiteConfig
+from migrator.jekyll import FrontMatterConfig, SiteConfig, load_yaml
 from migrator.urls import normalize_origin
 
 __all__ = ["Config", "FrontMatterConfig", "HttpConfig", "SiteConfig", "load_config", "normalize_origin"]
@@ -242,7 +242,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         except OSError as e:
             raise ConfigError(f"cannot read config file {p}: {e.strerror or e}") from None
         try:
-            loaded = yaml.safe_load(text)
+            loaded = load_yaml(text)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""

@@ -341,7 +341,7 @@ def _scan_front_matter(scan: Scan) -> None:
         scan.warnings.append("the front matter is not valid YAML; only the body was read")
         return
     try:
-        data = yaml.safe_load(fm_text)
+        data = jekyll.load_yaml(fm_text)
     except yaml.YAMLError:
         data = None
     scan.fm = data if isinstance(data, dict) else {}
@@ -899,7 +899,7 @@ class SiteFile:
 def read_site_config(site: Path) -> dict:
     for name in ("_config.yml", "_config.yaml"):
         try:
-            data = yaml.safe_load((site / name).read_text(encoding="utf-8"))
+            data = jekyll.load_yaml((site / name).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         return data if isinstance(data, dict) else {}

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from migrator.errors import OutputError, UsageError
-from migrator.jekyll import scaffold_files
+from migrator.jekyll import load_yaml, scaffold_files
 from migrator.manifest import Manifest, atomic_write_text
 
 # what GitHub Pages' classic build (the github-pages gem, Jekyll 3.10) allows: any other plugin is ignored there
@@ -308,7 +308,7 @@ def _read_config(out: Path) -> tuple[str | None, dict]:
     except OSError:
         return None, {}
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_yaml(text) or {}
     except yaml.YAMLError as e:
         raise UsageError(f"{out / '_config.yml'} is not valid YAML: {e}", "fix it, then run publish again") from None
     return text, data if isinstance(data, dict) else {}
@@ -390,7 +390,7 @@ def _recorded_source(out: Path) -> str:
 
 def resync_command(workflow_text: str) -> str:
     """The shell script of the resync workflow's ``Resync`` step (what the tests run locally)."""
-    data = yaml.safe_load(workflow_text)
+    data = load_yaml(workflow_text)
     for step in data["jobs"]["resync"]["steps"]:
         if step.get("id") == "resync":
             return step["run"]

@@ -34,7 +34,7 @@ import yaml
 from migrator import sources
 from migrator.archives import ARCHIVE_DIR, front_matter
 from migrator.errors import OutputError, UsageError
-from migrator.jekyll import normalize_baseurl
+from migrator.jekyll import load_yaml, normalize_baseurl
 from migrator.manifest import Manifest, atomic_write_text
 from migrator.redirectmap import Redirect, RedirectMap, redirect_script
 from migrator.sources.base import OldUrls, RedirectFormat
@@ -285,7 +285,7 @@ def read_site(out: Path) -> Site:
         raise UsageError(f"{out} has no migration manifest", "run `migrator migrate SOURCE --out DIR` first")
     m = Manifest.load(out, readonly=True)
     try:
-        config = yaml.safe_load((out / "_config.yml").read_text(encoding="utf-8")) or {}
+        config = load_yaml((out / "_config.yml").read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         config = {}
     config = config if isinstance(config, dict) else {}

@@ -20,7 +20,7 @@ import lxml.html
 import yaml
 
 from migrator.errors import UsageError
-from migrator.jekyll import normalize_baseurl
+from migrator.jekyll import load_yaml, normalize_baseurl
 from migrator.redirects import OUT_DIR, normalize_path, read_site
 
 # (tag, attribute) pairs whose URL must resolve; srcset is split on commas
@@ -225,7 +225,7 @@ def check_built_site(out: Path, built: Path, *, baseurl: str | None = None) -> B
     """Check the site ``out`` as built into ``built`` (see the module's docstring)."""
     site = read_site(out) if (out / ".migrator" / "manifest.json").exists() else None
     try:
-        config = yaml.safe_load((out / "_config.yml").read_text(encoding="utf-8")) or {}
+        config = load_yaml((out / "_config.yml").read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         config = {}
     config = config if isinstance(config, dict) else {}
