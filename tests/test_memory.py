@@ -253,7 +253,7 @@ def test_an_offline_export_run_loads_no_http_stack_and_no_converter_in_the_main_
     """requests and urllib3 (7 MB, 70 ms) load with the first request: an export migrated --offline with
     images.download off makes none. An export that announces more than workers.START_AFTER posts starts its
     conversion workers at once: the main process never converts, nor loads the converter (where the machine
-    has a second core for a worker)."""
+    has a second core for a worker). The same run again converts nothing, and loads no sanitiser."""
     import os
     import subprocess
     import sys
@@ -272,7 +272,8 @@ def test_an_offline_export_run_loads_no_http_stack_and_no_converter_in_the_main_
         "import sys\nfrom migrator.cli import main\n"
         f"code = main(['migrate', {str(tmp_path / 'feed.atom')!r}, '--out', {str(tmp_path / 'site')!r}, "
         f"'--config', {str(tmp_path / 'c.yaml')!r}, '--offline', '-q'])\n"
-        "print(' '.join(m for m in ('requests', 'urllib3', 'markdownify', 'migrator.guard') if m in sys.modules))\n"
+        "print(' '.join(m for m in ('requests', 'urllib3', 'markdownify', 'migrator.guard', 'migrator.sanitize')"
+        " if m in sys.modules))\n"
         "sys.exit(code)\n"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
@@ -283,6 +284,9 @@ def test_an_offline_export_run_loads_no_http_stack_and_no_converter_in_the_main_
     if workers.pool_size(None, workers.cpus()) > 0:
         assert "markdownify" not in loaded and "migrator.guard" not in loaded
     assert len(list((tmp_path / "site/_posts").iterdir())) == len(blog.posts)
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "migrator.sanitize" not in again.stdout.split()  # a run that converts nothing loads no sanitiser
 
 
 def test_the_command_lines_start_runs_no_collection_and_a_library_caller_keeps_pythons_policy(tmp_path):

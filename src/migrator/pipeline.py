@@ -191,12 +191,6 @@ class Migration:
         self._sanitized: dict[str, Removed] = {}  # post id -> what the sanitiser removed from it
         self._readings: set[str] = set()  # the readings (Post.reading) this run saw: deletions are judged in them
         self._seen: set[str] = set()  # the ids of the posts this run read (each processed once, see _lookahead)
-        from migrator.sanitize import DEFAULT_EMBED_HOSTS
-
-        self.embed_hosts = (*DEFAULT_EMBED_HOSTS, *source.embed_hosts, *cfg.embeds.allow_hosts)
-        self.settings = workers.Settings(
-            self.embed_hosts, tuple(cfg.clean.remove), cfg.format, cfg.front_matter.excerpt_length
-        )
         self._pool: workers.Pool | None = None  # the conversion's worker processes (workers.py), once started
         self._pool_size = workers.pool_size(cfg.convert_workers, workers.cpus()) if not cfg.dry_run else 0
         self._converted = 0  # posts converted in this process
@@ -794,6 +788,16 @@ class Migration:
         if any(p.render_key and p.render_key != self.render_key for p in m.posts.values()):
             return None  # rendered with other settings: every post is read (and re-rendered) again
         return since
+
+    @functools.cached_property
+    def settings(self) -> workers.Settings:
+        """What a conversion is given besides the post (made with the first post converted: the sanitiser's
+        module, which names the default embed hosts, is not loaded by a run that converts nothing)."""
+        from migrator.sanitize import DEFAULT_EMBED_HOSTS
+
+        embed_hosts = (*DEFAULT_EMBED_HOSTS, *self.source.embed_hosts, *self.cfg.embeds.allow_hosts)
+        cfg = self.cfg
+        return workers.Settings(embed_hosts, tuple(cfg.clean.remove), cfg.format, cfg.front_matter.excerpt_length)
 
     # --- the run ------------------------------------------------------------------------------------------
     def _take_manifest(self, manifest: Manifest) -> None:
