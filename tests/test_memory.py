@@ -356,3 +356,43 @@ def test_an_exports_comments_go_with_their_post_and_are_not_held_after_it(tmp_pa
     posts = list(src.posts())
     assert [[c.text for c in p.comments] for p in posts] == [[f"On post {i}"] for i in range(3)]
     assert src.comments == {} and not hasattr(posts[0].comments[0], "__dict__") and Comment.__slots__
+
+
+@pytest.mark.parametrize("kind", ["export file", "blog URL"])
+def test_an_export_is_scanned_under_the_runs_collector_policy(kind, tmp_path, monkeypatch, quiet_server, migrate):
+    """The start's high threshold is for the start's fixed work: a run that scans an export (100,000 posts:
+    millions of allocations) collects every RUN_THRESHOLD allocations from the scan on; a blog URL's start
+    (its first feed page) keeps the start's policy until the pipeline freezes what the start built."""
+    import gc
+
+    import takeout_archive as ta
+
+    from migrator import runtime, sources
+    from migrator.cli import main
+
+    seen: list[int] = []
+    real = sources.find_source
+
+    def spy(*a, **k):  # type: ignore[no-untyped-def]
+        seen.append(gc.get_threshold()[0])
+        return real(*a, **k)
+
+    monkeypatch.setattr(sources, "find_source", spy)
+    monkeypatch.setattr(runtime, "_ENABLED", True)  # as runtime.tune_gc() leaves it, in this process for a while
+    before = gc.get_threshold()
+    gc.set_threshold(runtime.STARTUP_THRESHOLD, 10, 10)
+    try:
+        if kind == "export file":
+            blog = ta.TBlog("B", "42", "B")
+            blog.posts.append(ta.TPost("1", "P", "<p>Post.</p>", "2020-01-01T00:00:00Z", filename="/2020/01/p.html"))
+            (tmp_path / "feed.atom").write_text(ta.feed_atom(blog), encoding="utf-8")
+            code = main(["migrate", str(tmp_path / "feed.atom"), "--out", str(tmp_path / "site"), "--offline", "-q"])
+        else:
+            code = migrate(quiet_server, "-q")[0].code
+        after = gc.get_threshold()[0]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    assert code == 0
+    assert seen == [runtime.RUN_THRESHOLD if kind == "export file" else runtime.STARTUP_THRESHOLD]
+    assert after == runtime.RUN_THRESHOLD  # the pipeline ended the start
