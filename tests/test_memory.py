@@ -373,13 +373,17 @@ def test_an_export_is_scanned_under_the_runs_collector_policy(kind, tmp_path, mo
     seen: list[int] = []
     real = sources.find_source
 
+    frozen: list[int] = []
+
     def spy(*a, **k):  # type: ignore[no-untyped-def]
         seen.append(gc.get_threshold()[0])
+        frozen.append(gc.get_freeze_count())
         return real(*a, **k)
 
     monkeypatch.setattr(sources, "find_source", spy)
     monkeypatch.setattr(runtime, "_ENABLED", True)  # as runtime.tune_gc() leaves it, in this process for a while
     before = gc.get_threshold()
+    gc.unfreeze()
     gc.set_threshold(runtime.STARTUP_THRESHOLD, 10, 10)
     try:
         if kind == "export file":
@@ -395,4 +399,6 @@ def test_an_export_is_scanned_under_the_runs_collector_policy(kind, tmp_path, mo
         gc.set_threshold(*before)
     assert code == 0
     assert seen == [runtime.RUN_THRESHOLD if kind == "export file" else runtime.STARTUP_THRESHOLD]
+    if kind == "export file":  # the imports are out of the scan's collections
+        assert frozen[0] > 1000, frozen
     assert after == runtime.RUN_THRESHOLD  # the pipeline ended the start

@@ -32,8 +32,11 @@ def tune_gc() -> None:
 
 def reading_a_file() -> None:
     """The start ends early: the run is about to scan an export or an archive (100,000 posts are millions of
-    allocations, some of them cycles: collected every RUN_THRESHOLD allocations from now, as in the run)."""
+    allocations, some of them cycles: collected every RUN_THRESHOLD allocations from now, as in the run).
+    What the start built (the imports, the config) is frozen first: a scan's full collections would
+    otherwise walk every module's objects again and again (a Takeout's scan took 40% longer)."""
     if _ENABLED:
+        gc.freeze()
         gc.set_threshold(RUN_THRESHOLD, 10, 10)
 
 
