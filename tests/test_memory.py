@@ -316,7 +316,8 @@ def test_the_command_lines_start_runs_no_collection_and_a_library_caller_keeps_p
         "import gc, json, runpy, sys\n"
         "seen = []\n"
         "def probe(phase, info):\n"
-        "    ours = any(m.startswith('migrator.') for m in sys.modules)  # before: Python's own start\n"
+        "    tuned = getattr(sys.modules.get('migrator.runtime'), '_ENABLED', False)\n"
+        "    ours = tuned or 'migrator.cli' in sys.modules  # before: Python's own start\n"
         "    if phase == 'start' and ours:\n"
         "        seen.append(gc.get_threshold()[0])\n"
         "gc.callbacks.append(probe)\n"
@@ -402,3 +403,22 @@ def test_an_export_is_scanned_under_the_runs_collector_policy(kind, tmp_path, mo
     if kind == "export file":  # the imports are out of the scan's collections
         assert frozen[0] > 1000, frozen
     assert after == runtime.RUN_THRESHOLD  # the pipeline ended the start
+
+
+def test_every_other_command_ends_the_start_once_its_arguments_are_read(tmp_path, monkeypatch):
+    """localize, status, verify... parse pages for their whole run: the start's high threshold is not theirs."""
+    import gc
+
+    from migrator import runtime
+    from migrator.cli import main
+
+    monkeypatch.setattr(runtime, "_ENABLED", True)
+    before = gc.get_threshold()
+    gc.set_threshold(runtime.STARTUP_THRESHOLD, 10, 10)
+    try:
+        main(["status", str(tmp_path)])  # an empty folder: status says so, and ends
+        after = gc.get_threshold()[0]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    assert after == runtime.RUN_THRESHOLD

@@ -409,7 +409,7 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
     from migrator.http import HttpClient
     from migrator.pipeline import Migration
     from migrator.report import print_summary, write_report
-    from migrator.runtime import reading_a_file
+    from migrator.runtime import long_lived
     from migrator.sources import find_source, normalize_source_url
 
     cfg = _config_from(args)
@@ -430,7 +430,7 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
         parts = args.source if len(args.source) > 1 else args.source[0]  # several: one export's parts
         recorded, since = _recorded(out, args.source[0], cfg)
         if len(args.source) > 1 or normalize_source_url(args.source[0]) is None:
-            reading_a_file()  # an export's scan is no start: the collector's policy of the run from now
+            long_lived()  # an export's scan is no start: the collector's policy of the run from now
         aside = _manifest_aside(out, cfg.dry_run) if recorded else None  # a resync: read while the source opens
         source = find_source(parts, cfg, http, recorded, resync_since=since)
         manifest = aside.result() if aside is not None else None
@@ -688,6 +688,9 @@ def _main(argv: list[str] | None) -> int:
             return int(ExitStatus.USAGE)
         if args.command == "migrate":
             return _migrate(args, out_console, err_console)
+        from migrator.runtime import long_lived
+
+        long_lived()  # the start's collector policy is for a migration's start only
         if args.command == "status":
             return _status(args, out_console)
         if args.command == "redirects":
