@@ -227,7 +227,7 @@ def _ca_and_cert(tmp_path, names: list[str], tag: str):
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(ca_key), "-out", str(ca),
         "-subj", f"/CN=test CA {tag}")
     run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={names[0]}")
-    ext.write_text("subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n")
+    ext.write_text("subjectAltName=" + ",".join(f"IP:{n}" if n[0].isdigit() else f"DNS:{n}" for n in names) + "\n")
     run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(cert),
         "-days", "1", "-extfile", str(ext))
     return ca, cert, key
@@ -277,11 +277,84 @@ def test_https_connections_share_one_tls_context_and_still_check_every_certifica
     with pytest.raises(FetchError, match="TLS certificate was refused .*unable to get local issuer") as e:
         c.get(f"https://a.test:{stranger.port}/x")  # the right name, signed by a CA the bundle lacks
     assert "REQUESTS_CA_BUNDLE" in e.value.hint
-    with pytest.raises(FetchError, match="TLS certificate was refused .*(?i:hostname|not valid)"):
+    with pytest.raises(FetchError, match="TLS certificate was refused .*(?i:hostname|not valid)") as e:
         c.get(f"https://c.test:{good[0].port}/x")  # a trusted certificate, for other names
+    assert "another host name" in e.value.hint
     assert loads == [str(bundle)]
     assert sockets.count(("127.0.0.1", stranger.port)) == 1  # refused once, not asked again (retries=3)
     assert stranger.log == []
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the test certificates")
+def test_an_https_proxys_own_certificate_is_checked_against_the_runs_bundle(servers, sockets, tmp_path, monkeypatch):
+    """TLS to an https:// proxy, then CONNECT and TLS to the target: both certificates are checked against
+    REQUESTS_CA_BUNDLE (the shared context), not against the system's store; a proxy whose certificate the
+    bundle does not vouch for is refused."""
+    import threading
+
+    ca, cert, key = _ca_and_cert(tmp_path, ["a.test", "127.0.0.1"], "private")
+    _, other_cert, other_key = _ca_and_cert(tmp_path, ["127.0.0.1"], "stranger")
+
+    def tls(c, k):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(c, k)
+        return ctx
+
+    target = servers("127.0.0.1", answer=lambda h: send(h, 200, b"through"), tls=tls(cert, key))
+    connects: list[bytes] = []
+
+    def proxy(ctx: ssl.SSLContext) -> socket.socket:
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(5)
+
+        def pipe(a, b):  # type: ignore[no-untyped-def]
+            try:
+                while data := a.recv(65536):
+                    b.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (a, b):
+                    s.close()
+
+        def loop() -> None:
+            while True:
+                try:
+                    raw, _ = lsock.accept()
+                except OSError:
+                    return
+                try:
+                    c = ctx.wrap_socket(raw, server_side=True)
+                    head = b""
+                    while b"\r\n\r\n" not in head:
+                        head += c.recv(4096)
+                except (OSError, ssl.SSLError):
+                    raw.close()
+                    continue
+                connects.append(head.split(b"\r\n")[0])
+                up = socket.create_connection(("127.0.0.1", target.port))
+                c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                threading.Thread(target=pipe, args=(c, up), daemon=True).start()
+                threading.Thread(target=pipe, args=(up, c), daemon=True).start()
+
+        threading.Thread(target=loop, daemon=True).start()
+        return lsock
+
+    good, bad = proxy(tls(cert, key)), proxy(tls(other_cert, other_key))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"https://127.0.0.1:{good.getsockname()[1]}")
+    resolve = Resolver({"a.test": ["127.0.0.1"]})
+    c = client(allow_hosts=("a.test",), resolve=resolve)
+    assert c.get(f"https://a.test:{target.port}/x").content == b"through"
+    assert [line.rsplit(b" ", 1)[0] for line in connects] == [f"CONNECT a.test:{target.port}".encode()]
+    monkeypatch.setenv("HTTPS_PROXY", f"https://127.0.0.1:{bad.getsockname()[1]}")
+    with pytest.raises(FetchError):
+        client(allow_hosts=("a.test",), resolve=resolve).get(f"https://a.test:{target.port}/y")
+    assert len(connects) == 1 and [p for p, _ in target.log] == ["/x"]
+    good.close()
+    bad.close()
 
 
 def test_the_default_bundle_is_requests_own_and_an_unreadable_one_is_a_clear_error(servers, sockets, tmp_path,
@@ -301,6 +374,9 @@ def test_the_default_bundle_is_requests_own_and_an_unreadable_one_is_a_clear_err
     with pytest.raises(FetchError, match=f"cannot load the CA bundle {junk}") as e:
         c.get(f"https://a.test:{srv.port}/x")
     assert "REQUESTS_CA_BUNDLE" in e.value.hint
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "nowhere.pem"))
+    with pytest.raises(FetchError, match="cannot load the CA bundle .*nowhere.pem: no such file"):
+        client(allow_hosts=("a.test",), resolve=Resolver({"a.test": ["127.0.0.1"]})).get(f"https://a.test:{srv.port}/x")
     assert sockets == [] and srv.log == []
 
 

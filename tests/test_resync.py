@@ -274,23 +274,75 @@ def test_a_noop_resync_asks_its_few_questions_side_by_side(quiet_server, migrate
 
 def test_a_resyncs_questions_go_out_with_the_blogs_first_page(quiet_server, migrate):
     """The manifest's header tells the CLI a cheap resync is likely: the source asks its "what changed"
-    questions while its first page (the blog's metadata) is on the wire, not after it; still asked once each,
-    and the first page's total is not asked again. Without that, a no-op waited two round trips."""
+    questions while its first page (the blog's metadata) is on the wire, not after it, and the first page
+    first, so that it never waits behind them for one of the blog's ``per_host`` slots; still asked once
+    each, and the first page's total is not asked again. Without that, a no-op waited two round trips."""
     res, _ = migrate(quiet_server)
     assert res.code == 0
     quiet_server.log.clear()
     quiet_server.arrivals.clear()
-    quiet_server.latency = 0.3
+    quiet_server.latency = 0.4
     res, _ = migrate(quiet_server)
     assert res.code == 0, res
     first = [p for p in quiet_server.log if "/feeds/posts/summary" in p and "start-index=1&" in p]
     assert len(first) == 1, quiet_server.log  # one summary first page: it also gives the posts' total
-    together = {path for path, active in quiet_server.arrivals if first[0] in active} | {
-        q for path, active in quiet_server.arrivals if path == first[0] for q in active}
-    assert any("updated-min" in q for q in together), quiet_server.arrivals
-    asked = [p for p in quiet_server.log if "updated-min" in p]
-    assert asked and len(asked) == len(set(asked)), quiet_server.log
-    assert len(quiet_server.log) <= 5, quiet_server.log
+    start = min(t for _, _, t in quiet_server.arrivals)
+    came = {path: t - start for path, _, t in quiet_server.arrivals}
+    questions = [p for p in came if "updated-min" in p]
+    assert questions, quiet_server.log
+    # with a 0.4 s answer each, a request that waited for another's answer came 0.4 s after the first one
+    assert came[first[0]] < 0.2 and min(came[q] for q in questions) < 0.2, came
+    assert len(quiet_server.log) == len(set(quiet_server.log)) <= 5, quiet_server.log
+
+
+def test_ctrl_c_while_the_blog_opens_does_not_wait_for_the_questions_asked_ahead(quiet_server, migrate, tmp_path):
+    """The questions asked ahead run on daemon threads, and those not yet asked are cancelled when the open
+    fails: Ctrl-C while a blog that answers nothing opens ends the run at once (it waited for every pending
+    request's timeouts and retries: minutes with the defaults)."""
+    res, site = migrate(quiet_server)
+    assert res.code == 0
+    quiet_server.latency = 60  # accepts, then answers nothing
+    quiet_server.log.clear()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "migrator", "migrate", quiet_server.url, "--out", str(site), "--config",
+         str(EXAMPLE_CONFIG), "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while len(quiet_server.log) < 2 and time.monotonic() < deadline:  # the first page and a question asked
+        time.sleep(0.05)
+    assert len(quiet_server.log) >= 2, quiet_server.log
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert time.monotonic() - sent < 5, "the run waited for the requests asked ahead"
+    quiet_server.latency = 0
+
+
+def test_a_site_with_an_image_to_retry_asks_no_resync_question_ahead(blog, migrate, tmp_path):
+    """A run that leaves something to retry (an image that failed) writes ``clean: no`` in the manifest's
+    header: the next run reads every post again (to retry it), so the CLI asks no "what changed" question
+    ahead, to be thrown away (it did, on every run of a site with one dead image)."""
+    from server import FixtureServer
+
+    with FixtureServer(blog, faults={}) as probe:
+        res, site = migrate(probe, out=tmp_path / "probe")
+        image = next(p for p in probe.log if p.split("?")[0].lower().endswith((".png", ".jpg", ".jpeg", ".gif")))
+    with FixtureServer(blog, faults={image.split("?")[0]: [(404, {})] * 50}) as server:
+        res, site = migrate(server)
+        assert res.code in (0, 1), res
+        header = json.loads((site / ".migrator/manifest.json").read_text())["source"]
+        assert header["clean"] == "no" and header["complete"] == "yes", header
+        server.log.clear()
+        res, _ = migrate(server)
+        assert not [p for p in server.log if "updated-min" in p], server.log
+        server.faults.clear()
+        res, _ = migrate(server)  # the image comes back: the run is clean again
+        assert json.loads((site / ".migrator/manifest.json").read_text())["source"]["clean"] == "yes"
+        server.log.clear()
+        res, _ = migrate(server)
+        assert [p for p in server.log if "updated-min" in p] and len(server.log) <= 5, server.log
 
 
 def test_a_resync_that_reads_everything_asks_nothing_ahead(quiet_server, migrate):

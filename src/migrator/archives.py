@@ -110,8 +110,6 @@ def page_file(page: ArchivePage, n: int = 1) -> str:
     return "/".join([ARCHIVE_DIR, *parts[:-1], name + ".html"])
 
 
-
-
 def front_matter(text: str | None) -> dict:
     """A Jekyll file's front matter as a mapping (empty when it has none, or none that YAML reads)."""
     if not text or not text.startswith("---"):

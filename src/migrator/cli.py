@@ -353,6 +353,8 @@ def _recorded(out: Path, source: str, cfg: Config) -> tuple[str | None, datetime
     platform = recorded.get("platform")
     last_sync = data.get("last_sync")
     since = resync_since(recorded, last_sync if isinstance(last_sync, str) else None, platform=platform, full=cfg.full)
+    if recorded.get("clean") == "no":  # a post or an image to retry: the pipeline will read every post
+        since = None
     return platform, since
 
 

@@ -28,6 +28,7 @@ import ipaddress
 import os
 import random
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -363,9 +364,12 @@ class TlsContexts:
 
     @staticmethod
     def where(verify: bool | str) -> str:
-        """The bundle ``verify`` names: requests' own for True (``requests.certs.where()``, which is certifi's:
-        named here without importing requests), else the path."""
+        """The bundle ``verify`` names: requests' own for True (``requests.certs.where()``, once requests is
+        imported: a distribution may patch it; before, certifi's, which it is unpatched), else the path."""
         if verify is True:
+            certs = sys.modules.get("requests.certs")
+            if certs is not None:
+                return str(certs.where())
             import certifi
 
             return certifi.where()
@@ -415,8 +419,9 @@ class TlsContexts:
         try:
             return future.result()
         except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+            why = "no such file or folder" if isinstance(e, FileNotFoundError) else str(e)
             raise FetchError(
-                f"cannot load the CA bundle {where}: {e}",
+                f"cannot load the CA bundle {where}: {why}",
                 "REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) must name a file of PEM certificates, or be unset",
             ) from None
 
@@ -712,9 +717,13 @@ class HttpClient:
         except (requests.Timeout, requests.ConnectionError) as e:
             refused = certificate_problem(e)
             if refused is not None:  # asking again would get the same certificate
+                other_name = "hostname" in refused.lower() or "not valid for" in refused.lower()
                 raise FetchError(
                     f"{current}: its TLS certificate was refused ({refused})",
-                    "if this host uses a private CA, set REQUESTS_CA_BUNDLE to a CA bundle that includes it",
+                    "the certificate is for another host name: check the URL (and a proxy, if one is set)"
+                    if other_name
+                    else "if this host (or the proxy) uses a private CA, set REQUESTS_CA_BUNDLE to a CA bundle "
+                    "that includes it",
                     url=url,
                 ) from None
             why = deadline.message if deadline.expired else f"connection failed ({type(e).__name__})"

@@ -781,13 +781,19 @@ class Migration:
         since = resync_since(m.source, m.last_sync, platform=self.source.blog.platform, full=self.cfg.full)
         if since is None:
             return None
-        if any(p.status in ("failed", "conflict") for p in m.posts.values()):
-            return None
-        if any(a.status != "ok" for a in m.assets.values()):
+        if not self._records_clean():
             return None
         if any(p.render_key and p.render_key != self.render_key for p in m.posts.values()):
             return None  # rendered with other settings: every post is read (and re-rendered) again
         return since
+
+    def _records_clean(self) -> bool:
+        """No post failed or conflicts, every image is stored: nothing for the next run to retry by reading
+        every post again (the header says so as ``clean``, for the CLI's guess before the records are read)."""
+        m = self.manifest
+        if any(p.status in ("failed", "conflict") for p in m.posts.values()):
+            return False
+        return all(a.status == "ok" for a in m.assets.values())
 
     @functools.cached_property
     def settings(self) -> workers.Settings:
@@ -916,6 +922,7 @@ class Migration:
             self.manifest.source["urls"] = " ".join(origins)
         if not limited and not self.report.incomplete:
             self.manifest.source["complete"] = "yes"  # a later run may ask only for what changed since
+        self.manifest.source["clean"] = "yes" if self._records_clean() else "no"
         requested = self.source.origin
         if requested:
             self.manifest.source["requested"] = requested

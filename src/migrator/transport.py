@@ -5,7 +5,6 @@ the client's first request."""
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 from typing import Any
@@ -17,7 +16,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as u3_connection
 
-from migrator.http import Resolver, TlsContexts, _local
+from migrator.http import Resolver, TlsContexts, _ca_bundle, _local
 
 
 class _TimedMixin:
@@ -129,10 +128,9 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         if host_params.get("scheme") == "https" and verify is not False:
-            if os.path.exists(self.tls.where(verify)):  # else cert_verify raises requests' error for a missing one
-                pool_kwargs.pop("ca_certs", None)
-                pool_kwargs.pop("ca_cert_dir", None)
-                pool_kwargs["ssl_context"] = self.tls.get(verify)
+            pool_kwargs["ssl_context"] = self.tls.get(verify)  # a bundle that cannot be read: a FetchError
+            pool_kwargs.pop("ca_certs", None)
+            pool_kwargs.pop("ca_cert_dir", None)
         return host_params, pool_kwargs
 
     def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: Any) -> None:
@@ -149,6 +147,10 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
         )
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        if proxy.lower().startswith("https:") and "proxy_ssl_context" not in proxy_kwargs:
+            # TLS to the proxy itself: the run's bundle, in the shared context (the pools' ca_certs, which
+            # urllib3 would read for this hop, are cleared by cert_verify)
+            proxy_kwargs["proxy_ssl_context"] = self.tls.get(_ca_bundle())
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         if not proxy.lower().startswith("socks"):
             manager.pool_classes_by_scheme = {"http": _TimedHTTPPool, "https": _TimedHTTPSPool}

@@ -18,6 +18,7 @@ import itertools
 import json
 import logging
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -634,13 +635,17 @@ class BloggerFeedSource(BloggerSource):
         cls, url: str, cfg: Config, http: HttpClient, *, resync_since: datetime | None = None
     ) -> BloggerFeedSource:
         """The blog's first summary page read (its metadata); with ``resync_since``, that resync's questions
-        asked meanwhile, side by side with it (a no-op resync's wait is then one round trip, not two)."""
+        asked side by side with it, the first page first (it takes the first of the blog's ``per_host``
+        slots): a no-op resync's wait is then one round trip, not two, when they fit in ``per_host``."""
         src = cls(url, cfg, http)
-        if resync_since is not None:
-            src._opening = src._feed_url("posts", 1, "summary")  # the posts' total comes with that page
-            src.prefetch(resync_since)
         try:
+            if resync_since is not None:
+                src._opening = src._feed_url("posts", 1, "summary")  # the posts' total comes with that page
+                src._ask_ahead([src._opening, *src._resync_questions(resync_since)])
             src._load_first_page()
+        except BaseException:
+            src._cancel_ahead()  # not a blog, or interrupted: what was not yet asked is not asked
+            raise
         finally:
             src._opening = ""
         return src
@@ -679,19 +684,40 @@ class BloggerFeedSource(BloggerSource):
         return f"{self.origin}/feeds/{kind}/{projection}?{urlencode([('alt', 'json'), *query])}", start, ""
 
     def _ask_ahead(self, urls: list[str]) -> None:
-        """Ask for feed pages side by side (at most ``per_host`` at once, as every request to the blog):
-        :meth:`_get_json` then takes each answer, or its error, when the page is read. A resync's few
-        requests are independent of each other; one after the other they were most of a no-op's wait."""
-        from concurrent.futures import ThreadPoolExecutor
+        """Ask for feed pages side by side, in their order (at most ``per_host`` at once, as every request to
+        the blog): :meth:`_get_json` then takes each answer, or its error, when the page is read. A resync's
+        few requests are independent of each other; one after the other they were most of a no-op's wait.
+        The threads are daemons: a run that stops (Ctrl-C, a blog that is not one) does not wait at exit for
+        requests nobody will read."""
+        import queue
 
-        urls = [u for u in dict.fromkeys(urls)
-                if u not in self._ahead and u != self._opening and not (self._first and self._first[0] == u)]
+        urls = [u for u in dict.fromkeys(urls) if u not in self._ahead and not (self._first and self._first[0] == u)]
         if len(urls) < 2:
             return
-        pool = ThreadPoolExecutor(max_workers=min(len(urls), max(1, self.http.cfg.per_host)), thread_name_prefix="feed")
+        jobs: queue.SimpleQueue[tuple[str, Future]] = queue.SimpleQueue()
         for url in urls:
-            self._ahead[url] = pool.submit(self._fetch_json, url)
-        pool.shutdown(wait=False)  # its threads end with their requests
+            self._ahead[url] = future = Future()
+            jobs.put((url, future))
+
+        def work() -> None:
+            while True:
+                try:
+                    url, future = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                if not future.set_running_or_notify_cancel():
+                    continue  # cancelled before its turn
+                try:
+                    future.set_result(self._fetch_json(url))
+                except BaseException as e:  # noqa: BLE001 - handed to the reader of that page
+                    future.set_exception(e)
+
+        for n in range(min(len(urls), max(1, self.http.cfg.per_host))):
+            threading.Thread(target=work, name=f"feed-{n}", daemon=True).start()
+
+    def _cancel_ahead(self) -> None:
+        for future in self._ahead.values():
+            future.cancel()  # those not yet started; a request on the wire ends with its own timeout
 
     def _get_json(self, url: str) -> dict:
         """A feed page as JSON; a body that parses badly is fetched once more (it may have been cut short)."""
