@@ -152,7 +152,12 @@ def test_an_unreachable_blog_is_one_line_that_says_to_run_again_and_writes_nothi
     res = cli("migrate", f"http://127.0.0.1:{port}/", "--out", site, "--config", cfg)
     assert res.code != 0 and f"cannot reach http://127.0.0.1:{port}" in res.out + res.err
     assert "run the same command again" in res.out + res.err and "retried on the next run" not in res.out + res.err
+    assert "connection refused" in res.err
     assert not site.exists()
+    for platform in ("blogger", "tistory"):  # the platform's own opening says the same
+        res = cli("migrate", f"http://127.0.0.1:{port}/", "--out", site, "--config", cfg, "--platform", platform)
+        assert res.code != 0 and "run the same command again" in res.err, res
+        assert "retried on the next run" not in res.err and not site.exists(), res
 
 
 def test_the_sinks_missing_files_answer_as_exists_does_one_by_one(tmp_path):

@@ -530,3 +530,14 @@ def test_the_deadline_is_a_setting(tmp_path):
     cfg_file.write_text("http:\n  deadline: 7.5\n")
     assert load_config(cfg_file).http.deadline == 7.5
     assert HttpConfig().deadline == 120.0
+
+
+def test_a_refused_connection_says_so(servers, sockets):
+    """What the system said, not the name of requests' exception class ("connection failed (ConnectionError)")."""
+    srv = servers("127.0.0.1")
+    port = srv.port
+    srv.close()
+    with pytest.raises(FetchError, match=r"connection failed \(connection refused\) \(gave up after 2 attempts\)"):
+        client(cfg=HttpConfig(retries=2), allow_private=True).get(f"http://127.0.0.1:{port}/x")
+    with pytest.raises(FetchError, match=r"\(gave up after 1 attempt\)"):
+        client(cfg=HttpConfig(retries=1), allow_private=True).get(f"http://127.0.0.1:{port}/x")

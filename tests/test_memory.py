@@ -422,3 +422,28 @@ def test_every_other_command_ends_the_start_once_its_arguments_are_read(tmp_path
         gc.unfreeze()
         gc.set_threshold(*before)
     assert after == runtime.RUN_THRESHOLD
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_a_dry_runs_plan_never_cuts_a_file_name(width):
+    """The file column is what a reviewer reads: whole on its line where the terminal allows, else folded
+    onto the next lines, never cut with an ellipsis (it was, at 80 columns, while titles wrapped)."""
+    import io
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from migrator.report import Report, ReportItem, print_plan
+
+    report = Report(Path("site"))
+    name = "_posts/2024-07-08-weekly-note-with-a-rather-long-slug_8.md"
+    report.items.append(ReportItem("1", "u", "A title long enough to wrap in a narrow terminal, twice over", name,
+                                   "create", "post"))  # fmt: skip
+    console = Console(width=width, record=True, file=io.StringIO())
+    print_plan(report, console)
+    text = console.export_text()
+    assert "…" not in text
+    cells = [line.split("│")[2].strip() for line in text.splitlines() if line.count("│") >= 3]
+    assert name in "".join(cells), text
+    if width >= 120:
+        assert any(name == c for c in cells), text

@@ -86,7 +86,7 @@ def test_addition_and_deletion_with_and_without_prune(quiet_server, blog, migrat
     assert (site / "assets/img/every-image-form/sunset.jpg").exists()  # shared images stay
 
 
-def test_hand_edits_are_kept_then_forced(quiet_server, blog, migrate):
+def test_hand_edits_are_kept_then_forced(quiet_server, blog, migrate, cli):
     res, site = migrate(quiet_server)
     post = site / "_posts/2024-03-02-hello-world.md"
     post.write_text(post.read_text().replace("The end.", "The end. (my own note)"))
@@ -102,6 +102,8 @@ def test_hand_edits_are_kept_then_forced(quiet_server, blog, migrate):
     assert "conflict" in res.out and "--force" in res.out
     assert "(my own note)" in post.read_text()
     assert manifest(site)["posts"][HELLO]["status"] == "conflict"
+    status = cli("status", site)  # says how a conflict ends (running again does not retry it)
+    assert "--force" in status.out and "retry the failed items" not in status.out, status.out
     res, _ = migrate(quiet_server, "--force")
     assert res.code == 0, res
     assert "edited upstream" in post.read_text() and "(my own note)" not in post.read_text()
@@ -343,6 +345,40 @@ def test_a_site_with_an_image_to_retry_asks_no_resync_question_ahead(blog, migra
         server.log.clear()
         res, _ = migrate(server)
         assert [p for p in server.log if "updated-min" in p] and len(server.log) <= 5, server.log
+
+
+def test_ctrl_c_during_downloads_ends_them_at_once_and_leaves_no_part_file(blog, tmp_path):
+    """Ctrl-C while images are being fetched, their answers slow: the downloads stop at once (their sockets
+    shut, no new request, no retry nor its back-off) and no ``.part`` file is left in ``.migrator/tmp`` (the
+    run waited for every answer and retry, longer than the whole run took, and left them)."""
+    from server import FixtureServer
+
+    site = tmp_path / "site"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    with FixtureServer(blog, faults={}, latency=0.05) as server:
+        images = lambda: [p for p in server.log if p.split("?")[0].lower().endswith((".png", ".jpg", ".gif"))]  # noqa: E731
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "migrator", "migrate", server.url, "--out", str(site), "--config",
+             str(EXAMPLE_CONFIG), "-q", "--jobs", "4"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not images() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        assert images(), server.log
+        server.latency = 5  # every answer from now on is slow: what is on the wire would hold the run
+        slow = len(images())
+        while len(images()) < slow + 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)  # two more downloads on the wire, each to be answered in 5 s
+        assert proc.poll() is None and len(images()) >= slow + 2, server.log
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        took = time.monotonic() - sent
+        server.latency = 0
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert took < 2.5, f"the run took {took:.1f} s to stop"
+    assert not list((site / ".migrator/tmp").glob("*.part")) if (site / ".migrator/tmp").exists() else True
 
 
 def test_a_resync_that_reads_everything_asks_nothing_ahead(quiet_server, migrate):

@@ -133,10 +133,47 @@ def test_routing_table(url, pages, expected, requests, opened):
 
 def test_a_page_no_source_recognises_is_not_a_blog_after_the_declared_requests_only(opened):
     http = RecordingHttp({"https://blog.example.com/": "<html>hello</html>"})
-    with pytest.raises(NotABlogError, match="does not look like a"):
+    with pytest.raises(NotABlogError, match="does not look like a") as e:
         find_source("https://blog.example.com", load_config(None), http)
     url = "https://blog.example.com"
     assert http.asked == [page_url(url)] + [p for s in SOURCES for p in declared(s, url)]
+    assert "--platform blogger" in e.value.hint
+
+
+def test_the_not_a_blog_hint_names_only_the_platforms_that_read_an_address():
+    from migrator.sources import _reads_urls
+
+    http = RecordingHttp({"https://blog.example.com/": "<html>hello</html>"})
+    with pytest.raises(NotABlogError) as e:
+        find_source("https://blog.example.com", load_config(None), http)
+    for src in SOURCES:
+        assert (f"--platform {src.name} " in e.value.hint + " ") is _reads_urls(src), (src.name, e.value.hint)
+    assert [s.name for s in SOURCES if not _reads_urls(s)] == ["tistory_backup"]  # a file's reader only
+
+
+def test_an_unreachable_blog_keeps_the_reason_its_request_gave(opened):
+    """A refusal with its own advice (a private address: --allow-private-network; a CA bundle that cannot be
+    read: REQUESTS_CA_BUNDLE) keeps that advice when the platform is being recognised."""
+    from migrator.errors import BlockedAddressError, SourceError
+
+    class Refusing(RecordingHttp):
+        def get(self, url, **kw):  # type: ignore[no-untyped-def]
+            raise BlockedAddressError("blog.example.com resolves to the non-public address 10.0.0.1",
+                                      "pass --allow-private-network if this is really wanted", url=url)
+
+    with pytest.raises(SourceError, match="cannot reach") as e:
+        find_source("https://blog.example.com", load_config(None), Refusing())
+    assert "--allow-private-network" in e.value.hint
+
+
+def test_a_word_that_is_no_source_names_every_kind_of_address():
+    from migrator.errors import UsageError
+
+    with pytest.raises(UsageError, match="neither an existing file nor a blog URL") as e:
+        find_source("nope", load_config(None), RecordingHttp())
+    for src in SOURCES:
+        if "://" in src.example:
+            assert src.example in e.value.hint
 
 
 def test_platform_and_recorded_platform_skip_recognition(opened):

@@ -290,13 +290,19 @@ class AssetStore:
         self.missing = 0  # offline, and not held by the source
 
     def close(self) -> None:
+        """Every download ended (those not started are cancelled), and every ``.part`` file left in the
+        tool's own ``.migrator/tmp`` removed: a prefetch for a post that was not processed after all, or,
+        when the run is stopped, the downloads of the post it stopped in."""
         for fut in self._inflight.values():  # prefetched for posts that were not processed after all
             fut.cancel()
         self.pool.shutdown(wait=True, cancel_futures=True)
-        for fut in self._inflight.values():
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                fut.result()[1].unlink(missing_ok=True)
         self._inflight.clear()
+        if not self.dry_run:
+            try:
+                for part in self.tmp.glob("*.part"):
+                    part.unlink(missing_ok=True)
+            except OSError:
+                pass  # the next run sweeps what is left (Migration._clean_leftovers)
 
     def prefetch(self, refs: Iterable[ImageRef], near: datetime | None = None) -> None:
         """Start downloading what ``resolve`` will need for a later post (``near``: that post's date)."""

@@ -531,8 +531,14 @@ def _status(args: argparse.Namespace, out_console: Console) -> int:
     out_console.print(table)
     for what, why in st.failures:
         out_console.print(f"[red]{why}[/red]: {what}", highlight=False)
-    if st.failures:
+    conflicts = st.posts.get("conflict", 0)
+    if len(st.failures) > conflicts:
         out_console.print("Run the same migrate command again to retry the failed items.")
+    if conflicts:
+        out_console.print(
+            f"{conflicts} post(s) in conflict keep your edit (the source changed them too): compare, then run "
+            "migrate with --force to take the source's version, or leave them as they are."
+        )
     return 0
 
 

@@ -54,6 +54,7 @@ else:  # loaded with the first request (the session is made then): a run that fe
     requests = LazyModule("requests")  # (requests, urllib3 and what they load: 7 MB and 70 ms of every run)
 urllib3 = LazyModule("urllib3")
 
+RETRIED_NEXT_RUN = "it will be retried on the next run"  # the hint of a request that gave up (its item's)
 USER_AGENT = f"migrator/{__version__} (+https://pypi.org/project/migrator/)"
 MAX_REDIRECTS = 10
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -325,6 +326,22 @@ class _Deadline:
             _shutdown(conn)
 
 
+def connection_problem(error: BaseException) -> str:
+    """What the system said about a failed connection (``connection refused``, ``connection reset by
+    peer``...), found in the chain of errors requests and urllib3 wrap around it; else the error's kind."""
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    while todo:
+        e = todo.pop(0)
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.strerror and not isinstance(e, socket.gaierror):
+            return e.strerror[:1].lower() + e.strerror[1:]
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return type(error).__name__
+
+
 def certificate_problem(error: BaseException) -> str | None:
     """Why the server's TLS certificate was refused (``certificate verify failed: ...``, a name it is not
     valid for), found in the chain of errors requests and urllib3 wrap around it; None for any other failure
@@ -444,7 +461,11 @@ class _HostGate:
                 wait = self.next_start - now
                 self.next_start = max(now, self.next_start) + self.delay
             if wait > 0:
-                self.sleep(wait)
+                try:
+                    self.sleep(wait)
+                except BaseException:  # the run is stopping: the slot goes back, or the others wait forever
+                    self.sem.release()
+                    raise
 
     def __exit__(self, *exc: object) -> None:
         self.sem.release()
@@ -472,7 +493,9 @@ class HttpClient:
         self._delays: dict[str, float] = {}
         self._gates_lock = threading.Lock()
         self._dns: dict[str, tuple[float, list[str]]] = {}
-        self._sleep = sleep
+        self._stopped = threading.Event()
+        self._active: set[_Deadline] = set()  # the exchanges on the wire (stop() shuts their sockets)
+        self._sleep = sleep if sleep is not time.sleep else self._wait_unless_stopped
         self._count_lock = threading.Lock()
         self.requests_made = 0
         self._proxies: dict[tuple[str, str], dict[str, str]] = {}
@@ -497,6 +520,25 @@ class HttpClient:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
+
+    def stop(self) -> None:
+        """The run is stopping (Ctrl-C): no new request, no wait for a retry or a politeness delay, the
+        sockets of the exchanges on the wire shut down, a body being read stops at its next chunk; each
+        raises a FetchError that says so, so the threads that download end at once instead of after their
+        answers and their retries' back-off."""
+        self._stopped.set()
+        with self._count_lock:
+            active = list(self._active)
+        for deadline in active:
+            deadline.expire()  # a read blocked on a slow answer returns now
+
+    def _check_stopped(self) -> None:
+        if self._stopped.is_set():
+            raise FetchError("the run is stopping", "run the same command again to resume")
+
+    def _wait_unless_stopped(self, seconds: float) -> None:
+        if self._stopped.wait(seconds):
+            self._check_stopped()
 
     # --- the private-address guard -------------------------------------------------------------------
     def _resolve(self, host: str, port: int) -> list[str]:
@@ -681,13 +723,14 @@ class HttpClient:
             return retrying(again)
         except _Retryable as e:
             raise FetchError(
-                f"{url}: {e} (gave up after {self.cfg.retries} attempts)",
-                "it will be retried on the next run",
+                f"{url}: {e} (gave up after {self.cfg.retries} attempt{'s' if self.cfg.retries != 1 else ''})",
+                RETRIED_NEXT_RUN,
                 url=url,
                 status_code=e.status_code,
             ) from None
 
     def _get_once(self, url: str, headers: dict[str, str], to_file: Path | None, cap: int) -> Fetched:
+        self._check_stopped()
         if self._session is None:
             self.session  # noqa: B018 - made before the URL check imports urllib3: the CA bundle loads meanwhile
         current = url
@@ -700,8 +743,15 @@ class HttpClient:
             with self._gate(current):
                 with self._count_lock:
                     self.requests_made += 1
-                with deadline:
-                    got = self._exchange(url, current, headers, to_file, cap, deadline)
+                    self._active.add(deadline)
+                try:
+                    with deadline:
+                        self._check_stopped()  # stop() may have come while this waited at the gate
+                        got = self._exchange(url, current, headers, to_file, cap, deadline)
+                finally:
+                    with self._count_lock:
+                        self._active.discard(deadline)
+                self._check_stopped()  # an exchange cut short by stop() is not retried
                 budget = deadline.left
             if isinstance(got, Fetched):
                 return got
@@ -726,7 +776,7 @@ class HttpClient:
                     "that includes it",
                     url=url,
                 ) from None
-            why = deadline.message if deadline.expired else f"connection failed ({type(e).__name__})"
+            why = deadline.message if deadline.expired else f"connection failed ({connection_problem(e)})"
             raise _Retryable(why) from None
         except BlockedAddressError as e:  # raised by the pinned connection itself
             raise BlockedAddressError(f"refusing to fetch {current}: {e.message}", e.hint, url=url) from None
@@ -808,6 +858,8 @@ class HttpClient:
         try:
             try:
                 for chunk in resp.iter_content(chunk_size=64 * 1024):
+                    if self._stopped.is_set():
+                        self._check_stopped()
                     if not chunk:
                         continue
                     size += len(chunk)

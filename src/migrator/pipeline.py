@@ -534,7 +534,8 @@ class Migration:
         records = store.resolve(refs, slug, post.published, draft=post.status == "draft")
         for url, rec in records.items():
             if rec.status != "ok" and not self.dry_run:
-                self.report.stats.failures.append((url, f"image for {post.url or post.title}: {rec.error}"))
+                error = (rec.error or "failed").removeprefix(f"{url}: ")  # the line names the URL already
+                self.report.stats.failures.append((url, f"image for {post.url or post.title}: {error}"))
         planned = Planned(post, entry, action, fingerprint, path, moved, slug, records)
         if soup is None:
             future = self._render_in_worker(post, records)
@@ -834,7 +835,6 @@ class Migration:
 
     def _run(self) -> Report:
         started = time.monotonic()
-        requests_before = self.http.requests_made
         likely = self._since_by_records()
         if likely is not None:
             self.source.prefetch(likely)  # its questions on the wire while the site's files are checked
@@ -873,6 +873,7 @@ class Migration:
                 self._finish(queue, wait=len(queue) > IN_FLIGHT)
             self._finish(queue, wait=True, every=True)
         except BaseException:
+            self.http.stop()  # the downloads still running end now, not after their retries' back-off
             if not self.dry_run:  # stopped early: keep what was done (the journal has it too)
                 try:
                     self.sink.commit()  # the files first: the manifest names them
@@ -930,7 +931,7 @@ class Migration:
             self.sink.commit()
             self.manifest.save(finished=True, as_of=self.source.as_of)
             self.manifest.close()
-        self.report.requests = self.http.requests_made - requests_before
+        self.report.requests = self.http.requests_made  # the run's client: recognising and opening the source too
         self.report.seconds = time.monotonic() - started
         return self.report
 

@@ -132,8 +132,10 @@ def print_plan(report: Report, console: Console, limit: int = 50) -> None:
     from rich.table import Table
 
     table = Table(title="Plan", show_header=True, header_style="bold")
-    table.add_column("action")
-    table.add_column("file")
+    table.add_column("action", no_wrap=True)
+    # the file is what a reviewer looks for: whole on its line where the terminal allows, else folded, never cut
+    widest = max(len(i.path or "-") for i in changes[:limit])
+    table.add_column("file", overflow="fold", min_width=min(widest, max(20, console.width - 32)))
     table.add_column("title")
     for item in changes[:limit]:
         style = {"conflict": "yellow", "failed": "red", "deleted": "red", "create": "green"}.get(item.action)

@@ -64,6 +64,7 @@ class _PinnedMixin(_TimedMixin):
                 failure.__cause__ = e
             except OSError as e:
                 failure = NewConnectionError(conn, f"Failed to establish a new connection to {ip}: {e}")
+                failure.__cause__ = e  # what the system said (connection refused...), for the message
             else:
                 sys.audit("http.client.connect", self, conn.host, conn.port)
                 return sock

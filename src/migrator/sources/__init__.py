@@ -9,11 +9,12 @@ order, cheapest recognition first (see :func:`find_source`).
 from __future__ import annotations
 
 import glob
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator.errors import FetchError, NotABlogError, SourceError, UsageError
-from migrator.sources.base import BaseSource, OldUrls, RedirectFormat, Source, config_sections
+from migrator.sources.base import BaseSource, OldUrls, RedirectFormat, Source, config_sections, opening_hint
 from migrator.sources.blogger import BloggerSource
 from migrator.sources.feed import FeedSource
 from migrator.sources.tistory import TistorySource
@@ -95,8 +96,8 @@ def page_url(url: str) -> str:
     return url + "/"
 
 
-def _titles() -> str:
-    titles = [s.title for s in SOURCES]
+def _titles(among: Iterable[type[BaseSource]] = SOURCES) -> str:
+    titles = [s.title for s in among]
     return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " or " + titles[-1]
 
 
@@ -135,7 +136,8 @@ def find_source(
     if url is None:
         raise UsageError(
             f"SOURCE {source!r} is neither an existing file nor a blog URL",
-            "pass https://NAME.blogspot.com, a custom-domain URL, or a Blogger export file",
+            "pass a blog's address (" + ", ".join(s.example for s in SOURCES if "://" in s.example)
+            + ") or an export file's path",
         )
     if cfg.offline:
         raise UsageError("--offline reads an export, and a blog URL needs the network", "drop --offline")
@@ -152,10 +154,7 @@ def find_source(
         html = http.get(page_url(url)).text()
     except FetchError as e:
         if e.status_code is None:  # nothing answered at all
-            raise SourceError(
-                f"cannot reach {url}: {e.message}",
-                "check the URL and your network, then run the same command again (nothing was written)",
-            ) from None
+            raise SourceError(f"cannot reach {url}: {e.message}", opening_hint(e)) from None
         html = ""  # it answered with an error page: still try the platforms' own requests below
     for src in SOURCES:
         if src.matches_page(html):
@@ -163,10 +162,16 @@ def find_source(
     for src in SOURCES:
         if src.probe(url, http):
             return src.open_url(url, cfg, http)
+    readers = [s for s in SOURCES if _reads_urls(s)]
     raise NotABlogError(
-        f"{url} does not look like a {_titles()} blog",
-        "pass " + " or ".join(f"--platform {n}" for n in names()) + " if you are sure",
+        f"{url} does not look like a {_titles(readers)} blog",
+        "pass " + " or ".join(f"--platform {s.name}" for s in readers) + " if you are sure",
     )
+
+
+def _reads_urls(src: type[BaseSource]) -> bool:
+    """Whether a platform opens a blog's address at all (a backup file's reader does not)."""
+    return getattr(src.open_url, "__func__", None) is not getattr(BaseSource.open_url, "__func__", None)
 
 
 def _open_parts(sources: str | list[str], cfg: Config, http: HttpClient | None = None) -> Source:

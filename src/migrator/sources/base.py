@@ -42,6 +42,7 @@ from migrator.models import Blog, Known, LocalCopy, Post
 
 if TYPE_CHECKING:
     from migrator.config import Config
+    from migrator.errors import FetchError
     from migrator.http import HttpClient
     from migrator.redirectmap import RedirectMap
 
@@ -325,3 +326,14 @@ class BaseSource:
 def config_sections(sources: Iterable[type[Any]]) -> dict[str, type]:
     """{section name: its dataclass} of the sources that have a config section."""
     return {s.name: s.settings for s in sources if s.settings is not None}
+
+
+def opening_hint(error: FetchError) -> str:
+    """The advice for a blog that could not be opened: the request's own (a private address, a CA bundle, a
+    certificate), else to check the address and run again (nothing was written; a request's "it will be
+    retried on the next run" is for an item of a run, not for the blog itself)."""
+    from migrator.http import RETRIED_NEXT_RUN
+
+    if error.hint and error.hint != RETRIED_NEXT_RUN:
+        return error.hint
+    return "check the URL and your network, then run the same command again (nothing was written)"

@@ -32,7 +32,7 @@ from migrator.dates import parse_iso, valid_timezone
 from migrator.errors import BadBody, BlockedAddressError, ConfigError, FetchError, NotABlogError, SourceError
 from migrator.models import Blog, Comment, Known, Post, Unreadable
 from migrator.redirectmap import RedirectMap, redirect_script
-from migrator.sources.base import BaseSource, OldUrls, RedirectFormat
+from migrator.sources.base import BaseSource, OldUrls, RedirectFormat, opening_hint
 from migrator.sources.markup import code_blocks as markup_code_blocks
 from migrator.sources.markup import has_markers
 from migrator.urls import encode_path, host_matches, normalize_origin
@@ -763,7 +763,7 @@ class BloggerFeedSource(BloggerSource):
                     f"{self.origin} has no Blogger feed (HTTP 404)", "check the URL or pass --platform"
                 ) from None
             raise SourceError(
-                f"cannot read the blog's feed: {e.message}", e.hint or "check the URL and your network"
+                f"cannot read the blog's feed: {e.message}", opening_hint(e)
             ) from None
         feed = data["feed"]
         blog_id = _t(feed, "id").rsplit("blog-", 1)[-1]

@@ -38,7 +38,7 @@ from migrator.models import Blog, Known, KnownPost, Post, Unreadable
 from migrator.redirectmap import RedirectMap, redirect_script
 from migrator.runtime import LazyModule
 from migrator.sources import tistory_api
-from migrator.sources.base import ArchivePage, BaseSource, OldUrls, RedirectFormat
+from migrator.sources.base import ArchivePage, BaseSource, OldUrls, RedirectFormat, opening_hint
 from migrator.sources.markup import code_blocks as markup_code_blocks
 
 etree = LazyModule("lxml.etree")  # loaded when first used: not by the platform registry
@@ -1289,7 +1289,7 @@ class TistorySource(BaseSource):
             rss = self._get_text("/rss")
         except FetchError as e:
             raise SourceError(
-                f"cannot read the blog: {e.message}", e.hint or "check the URL and your network"
+                f"cannot read the blog: {e.message}", opening_hint(e)
             ) from None
         title = description = ""
         if rss:
