@@ -181,3 +181,26 @@ def test_the_sinks_missing_files_answer_as_exists_does_one_by_one(tmp_path):
     (site / "assets/img/a/out.png").symlink_to(tmp_path / "outside.png")
     with pytest.raises(OutputError):  # a link out of the site is refused, as exists() refuses it
         sink.missing(["assets/img/a/out.png"])
+
+
+def test_an_error_after_the_source_opened_is_the_first_line_on_stderr(cli, quiet_server, tmp_path):
+    """Not an empty line first (the progress bar's stop wrote one, even where it drew nothing: a log)."""
+    (tmp_path / "afile").write_text("x")
+    res = cli("migrate", quiet_server.url, "--out", tmp_path / "afile" / "sub", "--allow-private-network")
+    assert res.code != 0 and res.err.startswith("migrator: error: "), repr(res.err[:80])
+
+
+def test_status_of_a_site_whose_first_run_is_still_starting_says_so(cli, tmp_path):
+    from migrator.manifest import SiteLock
+
+    site = tmp_path / "site"
+    site.mkdir()
+    lock = SiteLock(site)
+    lock.acquire()  # a first migration that has written nothing yet
+    try:
+        res = cli("status", site)
+        assert res.code == 2 and "is being migrated now (pid " in res.err, res
+    finally:
+        lock.release()
+    res = cli("status", site)
+    assert "has no migration manifest" in res.err and SiteLock.holder(site) is None

@@ -252,6 +252,7 @@ def test_resync_notices_deletions_from_the_totals(quiet_server, blog, migrate, c
     listed = [p for p in quiet_server.log if "/feeds/posts/summary" in p and "start-index=1&" not in p]
     if "delete" in change:
         assert "posts deleted at the source │     1" in res.out, res.out
+        assert "1 post(s) deleted at the source are kept here (_posts/" in res.out and "--prune" in res.out, res.out
         assert listed, quiet_server.log  # the numbers did not add up: every id was listed
     else:
         assert "posts deleted at the source │     0" in res.out and not listed, quiet_server.log

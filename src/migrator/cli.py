@@ -436,7 +436,8 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
         aside = _manifest_aside(out, cfg.dry_run) if recorded else None  # a resync: read while the source opens
         source = find_source(parts, cfg, http, recorded, resync_since=since)
         manifest = aside.result() if aside is not None else None
-        if cfg.verbosity < 0:  # --quiet: no bar (nor rich's progress module) at all
+        if cfg.verbosity < 0 or not err_console.is_terminal:  # --quiet, or a log: no bar (rich draws none there,
+            # but its stop wrote an empty line before an error), nor rich's progress module
             report = Migration(source, cfg, out, http, lambda title: None, manifest).run()
         else:
             report = _run_with_progress(source, cfg, out, http, err_console, manifest)
@@ -544,6 +545,14 @@ def _status(args: argparse.Namespace, out_console: Console) -> int:
 
 def _need_manifest(out: Path) -> None:
     if not (out / ".migrator" / "manifest.json").exists() and not (out / ".migrator" / "journal.jsonl").exists():
+        from migrator.manifest import SiteLock
+
+        holder = SiteLock.holder(out)
+        if holder is not None:
+            raise UsageError(
+                f"{out} is being migrated now (pid {holder}) and has no manifest yet",
+                "run this again once that migration has written its first posts, or when it ends",
+            )
         raise UsageError(f"{out} has no migration manifest", "run `migrator migrate SOURCE --out DIR` first")
 
 

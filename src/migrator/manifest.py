@@ -644,3 +644,22 @@ class SiteLock:
         if self._fd is not None:
             os.close(self._fd)  # closing releases the lock; the file stays (removing it would race)
             self._fd = None
+
+    @staticmethod
+    def holder(out: Path) -> str | None:
+        """The pid of the run working on ``out`` now, or None when none is (the lock is only tried: nothing
+        is written, and a lock taken here is let go at once)."""
+        import fcntl
+
+        path = out / DIRNAME / "lock"
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+        finally:
+            os.close(fd)
+        return None

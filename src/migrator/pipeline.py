@@ -663,6 +663,7 @@ class Migration:
     # --- deletions ----------------------------------------------------------------------------------------
     def _deletions(self, seen: set[str]) -> None:
         readings = self._readings or {""}
+        kept: list[str] = []  # the files of deleted posts left in place (no --prune)
         for post_id in sorted(p for p in self.manifest.posts if p not in seen):  # not a set of every id again
             entry = self.manifest.posts[post_id]
             if entry.status == "deleted" or entry.kind == "localized":  # a file `localize` repaired, not a post
@@ -674,6 +675,8 @@ class Migration:
             item = ReportItem(post_id, entry.source_url, entry.title, entry.path, "deleted", entry.kind)
             self.report.items.append(item)
             if not self.cfg.prune:
+                if entry.path:
+                    kept.append(entry.path)
                 continue
             if entry.path:
                 on_disk = self.sink.sha(entry.path)
@@ -688,6 +691,12 @@ class Migration:
                     self.report.stats.removed.append(entry.path)
             if not self.dry_run:
                 self.manifest.record_post(post_id, replace(entry, status="deleted", path=None))
+        if kept:
+            more = f" and {len(kept) - 1} more" if len(kept) > 1 else ""
+            self.report.stats.warnings.append(
+                f"{len(kept)} post(s) deleted at the source are kept here ({kept[0]}{more}): run again with "
+                "--prune to remove their files (and the images only they used)"
+            )
         if self.cfg.prune and not self.dry_run:
             self._prune_assets()
 
