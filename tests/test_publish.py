@@ -88,6 +88,11 @@ def test_publish_writes_only_what_is_missing(migrate, quiet_server, cli, tmp_pat
     res = cli("publish", site, "--github-pages", "--install", SPEC)
     assert res.code == 0 and "wrote" not in res.out
     assert before == {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    res = cli("publish", site, "--github-pages")  # no --install: the workflow kept has its link check already
+    assert res.code == 0 and "no link check" not in res.out, res.out
+    (site / ".github/workflows/pages.yml").write_text("name: mine\n")
+    res = cli("publish", site, "--github-pages")
+    assert res.code == 0 and "no link check" in res.out, res.out
 
 
 def test_publish_leaves_a_config_it_did_not_write_alone(tmp_path, cli):

@@ -115,7 +115,12 @@ def test_dry_run_predicts_the_real_run_and_writes_nothing(quiet_server, blog, mi
     res, site = migrate(quiet_server, "--dry-run", "--report", report)
     assert res.code == 0 and not site.exists()
     assert json.loads(report.read_text())["summary"]["create"] == 14
-    migrate(quiet_server)
+    from test_takeout_archive import summary_row
+
+    images = [summary_row(res.out, "images to download"), summary_row(res.out, "images already local")]
+    res, _ = migrate(quiet_server)
+    # the same counts as the run: an image two posts show is downloaded once, then found local
+    assert images == [summary_row(res.out, "images downloaded"), summary_row(res.out, "images already local")], res
     e = entry(blog, HELLO)
     e["html"] = e["html"].replace("The end.", "The end, edited upstream.")
     e["updated"] = "2099-01-01T00:00:00.000+09:00"

@@ -284,6 +284,7 @@ class AssetStore:
         self._heads: dict[Path, bytes] = {}  # a copied .part file's first bytes, read once for its name
         self.downloaded = 0
         self.would_download = 0  # a dry run: what a real run would fetch
+        self._would: set[str] = set()  # (the images it counted, by key: one an image, as a real run fetches)
         self.copied = 0  # from the source's own copies (local_for), not downloaded
         self.reused = 0
         self.failed = 0
@@ -446,7 +447,12 @@ class AssetStore:
                 self.reused += 1
             elif self.dry_run:
                 result[ref.url] = AssetRecord(url=ref.url, status="failed", error="not downloaded (dry run)")
-                self.would_download += 1
+                key = self.key_for(ref.url)
+                if key in self._would:  # a real run downloads it once, then finds it local for the next post
+                    self.reused += 1
+                else:
+                    self._would.add(key)
+                    self.would_download += 1
             else:
                 fut = self._inflight.pop(ref.url, None)
                 if fut is None:

@@ -368,13 +368,23 @@ def publish(
         missing = [p for p in DEFAULT_PLUGINS if p not in site_plugins(config)]
         if missing:
             done.warnings.append(f"_config.yml: add {', '.join(missing)} to plugins (feed, search tags, sitemap)")
-    if not install:
+    if not install and not _checks_links(out / PAGES_WORKFLOW, PAGES_WORKFLOW in done.kept):
         done.warnings.append(
             "the Pages workflow has no link check: pass --install SPEC (where pip gets migrator) to add one"
         )
     if "Gemfile" in done.kept and not classic and "jekyll" not in (out / "Gemfile").read_text(errors="replace"):
         done.warnings.append("your Gemfile does not name jekyll: the workflow runs `bundle exec jekyll build`")
     return done
+
+
+def _checks_links(workflow: Path, kept: bool) -> bool:
+    """Whether a Pages workflow the site already had (kept, not written) runs ``migrator verify``."""
+    if not kept:
+        return False
+    try:
+        return "migrator verify" in workflow.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
 
 
 def _recorded_source(out: Path) -> str:
