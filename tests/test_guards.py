@@ -204,3 +204,30 @@ def test_status_of_a_site_whose_first_run_is_still_starting_says_so(cli, tmp_pat
         lock.release()
     res = cli("status", site)
     assert "has no migration manifest" in res.err and SiteLock.holder(site) is None
+    (site / ".migrator" / "journal.jsonl").write_text("")  # its first posts recorded, no manifest yet
+    lock.acquire()
+    try:
+        res = cli("status", site)
+        assert res.code == 0 and "The first migration of this site is running now (pid " in res.out, res
+        assert "run the same migrate command" not in res.out
+    finally:
+        lock.release()
+
+
+def test_a_status_asking_whether_a_run_holds_the_lock_does_not_stop_a_run_from_starting(tmp_path):
+    """status takes the lock shared for a moment: a migrate starting then waits a little, not fails."""
+    import fcntl
+    import os
+    import threading
+
+    from migrator.manifest import SiteLock
+
+    site = tmp_path / "site"
+    (site / ".migrator").mkdir(parents=True)
+    (site / ".migrator" / "lock").write_text("4242\n")  # a run that ended long ago
+    fd = os.open(site / ".migrator" / "lock", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # as holder() does
+    threading.Timer(0.03, os.close, args=(fd,)).start()  # and lets go
+    lock = SiteLock(site)
+    lock.acquire()
+    lock.release()

@@ -300,3 +300,35 @@ def test_per_host_politeness_delay(srv, waits):
         c.get(srv.url + "/p")
     # one start a second: with a sleep that returns at once, the 2nd waits ~1 s and the 3rd ~2 s from now
     assert len(waits) == 2 and 0.9 < waits[0] <= 1.0 and 1.9 < waits[1] <= 2.0
+
+
+def test_a_request_waiting_for_a_hosts_slot_leaves_when_the_run_stops():
+    """http.per_host slots: one held by a request that takes its time; another waiting for it leaves at once
+    when the run stops (it waited for the slot's holder, whatever that was waiting for)."""
+    import threading
+    import time
+
+    from migrator.http import _HostGate
+
+    stopped = threading.Event()
+    gate = _HostGate(1, 0.0, stopped=stopped)
+    gate.__enter__()  # the slot, held
+    failed: list[BaseException] = []
+
+    def waiter() -> None:
+        try:
+            with gate:
+                pass
+        except FetchError as e:
+            failed.append(e)
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    time.sleep(0.1)
+    assert t.is_alive()  # waiting for the slot
+    stopped.set()
+    t.join(timeout=2)
+    assert not t.is_alive() and failed and "stopping" in str(failed[0])
+    gate.__exit__(None, None, None)
+    with gate:  # the slot is whole again
+        pass

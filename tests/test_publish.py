@@ -91,8 +91,9 @@ def test_publish_writes_only_what_is_missing(migrate, quiet_server, cli, tmp_pat
     res = cli("publish", site, "--github-pages")  # no --install: the workflow kept has its link check already
     assert res.code == 0 and "no link check" not in res.out, res.out
     (site / ".github/workflows/pages.yml").write_text("name: mine\n")
-    res = cli("publish", site, "--github-pages")
-    assert res.code == 0 and "no link check" in res.out, res.out
+    for extra in ((), ("--install", SPEC)):  # --install never rewrites a kept workflow: the advice says what does
+        res = cli("publish", site, "--github-pages", *extra)
+        assert res.code == 0 and "(kept as it is) has no link check" in res.out, res.out
 
 
 def test_publish_leaves_a_config_it_did_not_write_alone(tmp_path, cli):

@@ -515,8 +515,13 @@ def _status(args: argparse.Namespace, out_console: Console) -> int:
         highlight=False,
     )
     if not st.last_sync:
+        from migrator.manifest import SiteLock
+
+        holder = SiteLock.holder(out)
         out_console.print(
-            "No run has finished on this site yet (the first one was stopped): run the same migrate command "
+            f"The first migration of this site is running now (pid {holder}): what it has done so far is below."
+            if holder is not None
+            else "No run has finished on this site yet (the first one was stopped): run the same migrate command "
             "again to complete it.",
             highlight=False,
         )

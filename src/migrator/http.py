@@ -446,26 +446,32 @@ class TlsContexts:
 class _HostGate:
     """At most ``per_host`` requests in flight per host, and ``delay`` seconds between two starts."""
 
-    def __init__(self, per_host: int, delay: float, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, per_host: int, delay: float, sleep: Callable[[float], None] = time.sleep,
+        stopped: threading.Event | None = None,
+    ) -> None:  # fmt: skip
         self.sleep = sleep
+        self.stopped = stopped  # set: a request waiting for a slot leaves at once
         self.sem = threading.BoundedSemaphore(per_host)
         self.delay = delay
         self.lock = threading.Lock()
         self.next_start = 0.0
 
     def __enter__(self) -> None:
-        self.sem.acquire()
-        if self.delay > 0:
-            with self.lock:
-                now = time.monotonic()
-                wait = self.next_start - now
-                self.next_start = max(now, self.next_start) + self.delay
-            if wait > 0:
-                try:
+        while not self.sem.acquire(timeout=0.25):
+            if self.stopped is not None and self.stopped.is_set():
+                raise FetchError("the run is stopping", "run the same command again to resume")
+        try:
+            if self.delay > 0:
+                with self.lock:
+                    now = time.monotonic()
+                    wait = self.next_start - now
+                    self.next_start = max(now, self.next_start) + self.delay
+                if wait > 0:
                     self.sleep(wait)
-                except BaseException:  # the run is stopping: the slot goes back, or the others wait forever
-                    self.sem.release()
-                    raise
+        except BaseException:  # the run is stopping: the slot goes back, or the others wait forever
+            self.sem.release()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.sem.release()
@@ -525,7 +531,9 @@ class HttpClient:
         """The run is stopping (Ctrl-C): no new request, no wait for a retry or a politeness delay, the
         sockets of the exchanges on the wire shut down, a body being read stops at its next chunk; each
         raises a FetchError that says so, so the threads that download end at once instead of after their
-        answers and their retries' back-off."""
+        answers and their retries' back-off. A connection still being opened ends with its connect timeout
+        (``http.connect_timeout``), a name being resolved with the resolver's. A client is for one run: once
+        stopped, it stays stopped."""
         self._stopped.set()
         with self._count_lock:
             active = list(self._active)
@@ -646,7 +654,7 @@ class HttpClient:
             gate = self._gates.get(host)
             if gate is None:
                 delay = self._delays.get(host, self.cfg.delay)
-                gate = self._gates[host] = _HostGate(self._limit_for(host), delay, self._sleep)
+                gate = self._gates[host] = _HostGate(self._limit_for(host), delay, self._sleep, self._stopped)
             return gate
 
     # --- retries -------------------------------------------------------------------------------------

@@ -1541,6 +1541,9 @@ class Localizer:
             store.prefetch(refs)
             for sf in files:
                 self.report.items.append(self.process(sf, store))
+        except BaseException:
+            self.http.stop()  # the downloads still running end now, not after their retries' back-off
+            raise
         finally:
             store.close()
             try:

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -627,15 +628,26 @@ class SiteLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
         except OSError as e:
             raise OutputError(f"cannot create {self.path}: {e.strerror or e}", "check the permissions") from e
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.read(fd, 64).decode("ascii", "replace").strip() or "?"
-            os.close(fd)
-            raise OutputError(
-                f"another migrator run (pid {holder}) is working on {self.path.parent.parent}",
-                "wait for it to finish, or stop it, then run again",
-            ) from None
+        for attempt in range(5):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:  # held: by a run, or for a moment by `status` asking whether one runs
+                if attempt < 4:
+                    time.sleep(0.02)
+                    continue
+                holder = os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+                os.close(fd)
+                raise OutputError(
+                    f"another migrator run (pid {holder}) is working on {self.path.parent.parent}",
+                    "wait for it to finish, or stop it, then run again",
+                ) from None
+            except OSError as e:  # no locking on this filesystem: say so, do not name a stale pid
+                os.close(fd)
+                raise OutputError(
+                    f"cannot lock {self.path}: {e.strerror or e}",
+                    "put the site on a local filesystem that supports file locks",
+                ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
@@ -658,8 +670,10 @@ class SiteLock:
             return None
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:  # held by a run (EWOULDBLOCK)
             return os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+        except OSError:
+            return None  # no locking here: nothing can be told
         finally:
             os.close(fd)
         return None

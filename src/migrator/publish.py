@@ -368,7 +368,13 @@ def publish(
         missing = [p for p in DEFAULT_PLUGINS if p not in site_plugins(config)]
         if missing:
             done.warnings.append(f"_config.yml: add {', '.join(missing)} to plugins (feed, search tags, sitemap)")
-    if not install and not _checks_links(out / PAGES_WORKFLOW, PAGES_WORKFLOW in done.kept):
+    if PAGES_WORKFLOW in done.kept:
+        if not _checks_links(out / PAGES_WORKFLOW):
+            done.warnings.append(
+                f"your {PAGES_WORKFLOW} (kept as it is) has no link check: add a `migrator verify . --build` "
+                "step, or delete the file and run publish again with --install SPEC to get one"
+            )
+    elif not install:
         done.warnings.append(
             "the Pages workflow has no link check: pass --install SPEC (where pip gets migrator) to add one"
         )
@@ -377,10 +383,8 @@ def publish(
     return done
 
 
-def _checks_links(workflow: Path, kept: bool) -> bool:
-    """Whether a Pages workflow the site already had (kept, not written) runs ``migrator verify``."""
-    if not kept:
-        return False
+def _checks_links(workflow: Path) -> bool:
+    """Whether a Pages workflow the site already had runs ``migrator verify``."""
     try:
         return "migrator verify" in workflow.read_text(encoding="utf-8", errors="replace")
     except OSError:

@@ -996,12 +996,14 @@ class BloggerFeedSource(BloggerSource):
 
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=max(1, self.http.cfg.per_host)) as pool:
-            try:
-                for chunk in pool.map(page, starts):
-                    ids |= {pid for e in chunk if (pid := _post_id(_t(e, "id"))[1])}
-            except (FetchError, NotABlogError) as e:
-                raise _ListingFailed(str(e)) from None
+        pool = ThreadPoolExecutor(max_workers=max(1, self.http.cfg.per_host))
+        try:
+            for chunk in pool.map(page, starts):
+                ids |= {pid for e in chunk if (pid := _post_id(_t(e, "id"))[1])}
+        except (FetchError, NotABlogError) as e:
+            raise _ListingFailed(str(e)) from None
+        finally:  # stopped (Ctrl-C): pages not yet asked are not asked, those on the wire are not waited for
+            pool.shutdown(wait=False, cancel_futures=True)
         if len(ids) < total:
             raise _ListingFailed(f"the summary feed listed {len(ids)} of {total} entries")
         return ids
