@@ -261,8 +261,8 @@ def main() -> int:
             ("  the bench's TLS servers' CPU during it (the same machine)", f"{cpu_servers:.1f} s "
              f"(with the tool's: {(cpu_full + cpu_servers) / t_full:.2f} of {os.cpu_count()} cores busy)"),
             ("no-op resync" + (f" (median of {len(noop_times)} runs)" if len(noop_times) > 1 else ""),
-             f"{t_noop / t_full:.1%} of the full run's time ({t_noop:.2f} s"
-             + (f"; {min(noop_times):.2f}-{max(noop_times):.2f} s" if len(noop_times) > 1 else "")
+             f"{t_noop / t_full:.2%} of the full run's time ({t_noop:.3f} s"
+             + (f"; {min(noop_times):.3f}-{max(noop_times):.3f} s" if len(noop_times) > 1 else "")
              + f"), {noop_requests} requests"),
             ("peak RSS of the full run", f"{rss} MiB"),
         ]
