@@ -154,6 +154,15 @@ def test_an_unreachable_blog_is_one_line_that_says_to_run_again_and_writes_nothi
     assert "run the same command again" in res.out + res.err and "retried on the next run" not in res.out + res.err
     assert "connection refused" in res.err
     assert not site.exists()
+    assert f"migrator: http://127.0.0.1:{port}/: connection failed (connection refused); trying again" not in res.err
+    cfg.write_text("allow_private_network: true\nhttp:\n  retries: 2\n  backoff: 0.01\n")
+    res = cli("migrate", f"http://127.0.0.1:{port}/", "--out", site, "--config", cfg)
+    # while the source opens, each retry is said (a refusing blog was seconds of silence)
+    assert f"migrator: http://127.0.0.1:{port}/: connection failed (connection refused); trying again in 0 s " \
+           "(attempt 2 of 2)" in res.err, res.err
+    res = cli("migrate", f"http://127.0.0.1:{port}/", "--out", site, "--config", cfg, "-q")
+    assert "trying again" not in res.err and res.code != 0
+    cfg.write_text("allow_private_network: true\nhttp:\n  retries: 1\n  backoff: 0.01\n")
     for platform in ("blogger", "tistory"):  # the platform's own opening says the same
         res = cli("migrate", f"http://127.0.0.1:{port}/", "--out", site, "--config", cfg, "--platform", platform)
         assert res.code != 0 and "run the same command again" in res.err, res

@@ -434,7 +434,13 @@ def _migrate(args: argparse.Namespace, out_console: Console, err_console: Consol
         if len(args.source) > 1 or normalize_source_url(args.source[0]) is None:
             long_lived()  # an export's scan is no start: the collector's policy of the run from now
         aside = _manifest_aside(out, cfg.dry_run) if recorded else None  # a resync: read while the source opens
+        if cfg.verbosity >= 0:  # while the source opens, a retry is the only sign of life: say it
+            http.on_retry = lambda url, why, seconds, attempt, attempts: err_console.print(
+                f"migrator: {url}: {why}; trying again in {seconds:.0f} s (attempt {attempt} of {attempts})",
+                highlight=False, markup=False, soft_wrap=True,
+            )  # fmt: skip
         source = find_source(parts, cfg, http, recorded, resync_since=since)
+        http.on_retry = None  # the run's own retries are in its summary (what failed after them)
         manifest = aside.result() if aside is not None else None
         if cfg.verbosity < 0 or not err_console.is_terminal:  # --quiet, or a log: no bar (rich draws none there,
             # but its stop wrote an empty line before an error), nor rich's progress module

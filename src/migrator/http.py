@@ -500,6 +500,8 @@ class HttpClient:
         self._gates_lock = threading.Lock()
         self._dns: dict[str, tuple[float, list[str]]] = {}
         self._stopped = threading.Event()
+        # told before each retry's wait (url, why, seconds, the attempt about to be made, attempts in all)
+        self.on_retry: Callable[[str, str, float, int, int], None] | None = None
         self._active: set[_Deadline] = set()  # the exchanges on the wire (stop() shuts their sockets)
         self._sleep = sleep if sleep is not time.sleep else self._wait_unless_stopped
         self._count_lock = threading.Lock()
@@ -526,6 +528,16 @@ class HttpClient:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
+
+    def _tell_retry(self, url: str, state: RetryCallState, attempts: int) -> None:
+        """``on_retry(url, why, seconds, attempt, attempts)`` before a retry's wait, when someone listens (the
+        CLI, while the source opens: a blog that refuses was 17 s of silence)."""
+        if self.on_retry is None or state.outcome is None:
+            return
+        error = state.outcome.exception()
+        why = getattr(error, "message", None) or str(error) or type(error).__name__
+        seconds = state.next_action.sleep if state.next_action is not None else 0.0
+        self.on_retry(url, why, seconds, state.attempt_number + 1, attempts)
 
     def stop(self) -> None:
         """The run is stopping (Ctrl-C): no new request, no wait for a retry or a politeness delay, the
@@ -720,12 +732,14 @@ class HttpClient:
                 raise failed
             return attempt()
 
+        attempts = check_attempts or self.cfg.retries
         retrying = Retrying(
-            stop=self._stop(check_attempts or self.cfg.retries),
+            stop=self._stop(attempts),
             wait=self._wait,
             retry=retry_if_exception_type((_Retryable, BadBody)),
             reraise=True,
             sleep=self._sleep,
+            before_sleep=lambda state: self._tell_retry(url, state, attempts),
         )
         try:
             return retrying(again)
