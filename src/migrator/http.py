@@ -31,7 +31,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -326,9 +326,9 @@ class _Deadline:
             _shutdown(conn)
 
 
-def connection_problem(error: BaseException) -> str:
-    """What the system said about a failed connection (``connection refused``, ``connection reset by
-    peer``...), found in the chain of errors requests and urllib3 wrap around it; else the error's kind."""
+def _error_chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and every error requests and urllib3 wrapped inside it (causes, contexts, a MaxRetryError's
+    ``reason``, exceptions passed as arguments), each once, nearest first."""
     seen: set[int] = set()
     todo: list[object] = [error]
     while todo:
@@ -336,9 +336,16 @@ def connection_problem(error: BaseException) -> str:
         if not isinstance(e, BaseException) or id(e) in seen:
             continue
         seen.add(id(e))
+        yield e
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+
+
+def connection_problem(error: BaseException) -> str:
+    """What the system said about a failed connection (``connection refused``, ``connection reset by
+    peer``...), found in the chain of errors requests and urllib3 wrap around it; else the error's kind."""
+    for e in _error_chain(error):
         if isinstance(e, OSError) and e.strerror and not isinstance(e, socket.gaierror):
             return e.strerror[:1].lower() + e.strerror[1:]
-        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
     return type(error).__name__
 
 
@@ -348,18 +355,11 @@ def certificate_problem(error: BaseException) -> str | None:
     (a reset, a timeout, a handshake cut short: those may pass when asked again)."""
     import ssl
 
-    seen: set[int] = set()
-    todo: list[object] = [error]
-    while todo:
-        e = todo.pop()
-        if not isinstance(e, BaseException) or id(e) in seen:
-            continue
-        seen.add(id(e))
+    for e in _error_chain(error):
         if isinstance(e, ssl.SSLCertVerificationError):
             return str(e.verify_message or e.reason or e).strip() or "certificate verify failed"
         if type(e).__name__ == "CertificateError":  # urllib3's own hostname check
             return str(e) or "the certificate is not valid for this host name"
-        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
     return None
 
 
@@ -443,6 +443,11 @@ class TlsContexts:
             ) from None
 
 
+def _stopping() -> FetchError:
+    """What a request meets once the run is stopping (HttpClient.stop)."""
+    return FetchError("the run is stopping", "run the same command again to resume")
+
+
 class _HostGate:
     """At most ``per_host`` requests in flight per host, and ``delay`` seconds between two starts."""
 
@@ -460,7 +465,7 @@ class _HostGate:
     def __enter__(self) -> None:
         while not self.sem.acquire(timeout=0.25):
             if self.stopped is not None and self.stopped.is_set():
-                raise FetchError("the run is stopping", "run the same command again to resume")
+                raise _stopping()
         try:
             if self.delay > 0:
                 with self.lock:
@@ -554,7 +559,7 @@ class HttpClient:
 
     def _check_stopped(self) -> None:
         if self._stopped.is_set():
-            raise FetchError("the run is stopping", "run the same command again to resume")
+            raise _stopping()
 
     def _wait_unless_stopped(self, seconds: float) -> None:
         if self._stopped.wait(seconds):

@@ -611,6 +611,11 @@ class Manifest:
             self._journal = None
 
 
+def _pid_in(fd: int) -> str:
+    """The pid a run wrote in the site's lock file ("?" if none)."""
+    return os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+
+
 class SiteLock:
     """An exclusive lock on a site (``.migrator/lock``, holding the pid): a second run on the same ``--out``
     stops with a message naming the first, instead of deleting its temp files. Released when the process
@@ -636,7 +641,7 @@ class SiteLock:
                 if attempt < 4:
                     time.sleep(0.02)
                     continue
-                holder = os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+                holder = _pid_in(fd)
                 os.close(fd)
                 raise OutputError(
                     f"another migrator run (pid {holder}) is working on {self.path.parent.parent}",
@@ -671,7 +676,7 @@ class SiteLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:  # held by a run (EWOULDBLOCK)
-            return os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+            return _pid_in(fd)
         except OSError:
             return None  # no locking here: nothing can be told
         finally:
