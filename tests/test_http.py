@@ -332,3 +332,72 @@ def test_a_request_waiting_for_a_hosts_slot_leaves_when_the_run_stops():
     gate.__exit__(None, None, None)
     with gate:  # the slot is whole again
         pass
+
+
+EXIT_SCRIPTS = {
+    # the bundle's load started from a daemon thread (as a resync's questions asked ahead start it), the
+    # process ending at once: the load is waited for, not cut by exit's OPENSSL_cleanup (a segfault)
+    "load": """
+import sys, threading
+from migrator.http import TlsContexts
+tls = TlsContexts()
+def start():
+    tls.preload(sys.argv[1])
+    next(iter(tls._made.values())).add_done_callback(lambda f: print("loaded", f.exception() is None, flush=True))
+starter = threading.Thread(target=start, daemon=True)
+starter.start()
+starter.join()
+""",
+    # a request on the wire in a daemon thread when the process ends: it is stopped and waited for (the
+    # handler registered first runs last, after migrator.http's)
+    "drain": """
+import atexit, sys, threading, time
+atexit.register(lambda: print("on the wire at exit:", len(client._active), flush=True))
+from migrator.config import HttpConfig
+from migrator.errors import FetchError
+from migrator.http import HttpClient
+client = HttpClient(HttpConfig(retries=1, read_timeout=30, deadline=60), allow_private=True)
+def ask():
+    try:
+        client.get(sys.argv[1])
+    except FetchError as e:
+        print("ended:", e.message, flush=True)
+threading.Thread(target=ask, daemon=True).start()
+end = time.monotonic() + 10
+while not client._active and time.monotonic() < end:
+    time.sleep(0.01)
+time.sleep(0.2)  # its answer begun, the rest held back
+print("exiting", flush=True)
+""",
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXIT_SCRIPTS))
+def test_the_process_ends_only_once_no_thread_is_inside_openssl(case, srv, tmp_path):
+    import subprocess
+    import sys
+
+    import certifi
+
+    def held(h):  # headers and a part of the body, then nothing for 20 s
+        h.send_response(200)
+        h.send_header("Content-Length", "100000")
+        h.end_headers()
+        h.wfile.write(b"x" * 1000)
+        h.wfile.flush()
+        time.sleep(20)
+
+    srv.routes["/held"] = [held]
+    bundle = tmp_path / "bundle.pem"  # ten times certifi's roots: a parse that takes a while
+    bundle.write_text(open(certifi.where(), encoding="ascii").read() * 10, encoding="ascii")
+    arg = str(bundle) if case == "load" else srv.url + "/held"
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", EXIT_SCRIPTS[case], arg], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    took = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    if case == "load":
+        assert proc.stdout == "loaded True\n"
+    else:
+        assert proc.stdout.startswith("exiting\n") and proc.stdout.endswith("on the wire at exit: 0\n"), proc.stdout
+        assert took < 10  # stopped, not waited out (20 s)

@@ -22,6 +22,7 @@ hosts a blog links to).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import heapq
 import ipaddress
@@ -31,6 +32,7 @@ import socket
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -424,7 +426,10 @@ class TlsContexts:
             return  # requests reports a missing bundle itself
         future, mine = self._claim(where)
         if mine:
-            threading.Thread(target=self._load, args=(where, future), name="tls-bundle", daemon=True).start()
+            # never a daemon, not even when a daemon thread starts it (a resync's questions asked ahead): a run
+            # that ends while OpenSSL parses the bundle waits for it (a few ms). Exit's OPENSSL_cleanup freed
+            # the tables the parse was using under it: a quick dry run died of a segmentation fault.
+            threading.Thread(target=self._load, args=(where, future), name="tls-bundle", daemon=False).start()
 
     def get(self, verify: bool | str) -> ssl.SSLContext:
         """The context for ``verify``, loaded now if no thread is loading it; a bundle that cannot be read is a
@@ -482,6 +487,25 @@ class _HostGate:
         self.sem.release()
 
 
+_LIVE: weakref.WeakSet[HttpClient] = weakref.WeakSet()  # every client not yet collected (stopped at exit)
+EXIT_DRAIN_SECONDS = 3.0  # how long an exit waits for exchanges still on the wire, once they are cut
+
+
+@atexit.register
+def _drain_at_exit() -> None:
+    """Stop every client and wait for its exchanges to leave the wire before the process exits. A thread
+    that nobody waits for (a resync's questions asked ahead, when the blog fails to open) may be inside
+    OpenSSL, in a handshake or decrypting a record; exit's OPENSSL_cleanup frees the library's tables under
+    it, and the process dies of a segmentation fault instead of its exit status. Stopped, every exchange
+    ends at once (its socket shut); one still connecting is waited for at most EXIT_DRAIN_SECONDS."""
+    clients = list(_LIVE)
+    for client in clients:
+        client.stop()
+    until = time.monotonic() + EXIT_DRAIN_SECONDS
+    for client in clients:
+        client.drained(max(0.0, until - time.monotonic()))
+
+
 class HttpClient:
     def __init__(
         self,
@@ -509,9 +533,10 @@ class HttpClient:
         self.on_retry: Callable[[str, str, float, int, int], None] | None = None
         self._active: set[_Deadline] = set()  # the exchanges on the wire (stop() shuts their sockets)
         self._sleep = sleep if sleep is not time.sleep else self._wait_unless_stopped
-        self._count_lock = threading.Lock()
+        self._count_lock = threading.Condition()  # also told when an exchange leaves the wire (drained())
         self.requests_made = 0
         self._proxies: dict[tuple[str, str], dict[str, str]] = {}
+        _LIVE.add(self)
 
     @property
     def session(self) -> requests.Session:
@@ -556,6 +581,11 @@ class HttpClient:
             active = list(self._active)
         for deadline in active:
             deadline.expire()  # a read blocked on a slow answer returns now
+
+    def drained(self, timeout: float) -> bool:
+        """Whether no exchange is on the wire, waiting up to ``timeout`` seconds for the last to leave."""
+        with self._count_lock:
+            return self._count_lock.wait_for(lambda: not self._active, timeout)
 
     def _check_stopped(self) -> None:
         if self._stopped.is_set():
@@ -778,6 +808,8 @@ class HttpClient:
                 finally:
                     with self._count_lock:
                         self._active.discard(deadline)
+                        if not self._active:
+                            self._count_lock.notify_all()
                 self._check_stopped()  # an exchange cut short by stop() is not retried
                 budget = deadline.left
             if isinstance(got, Fetched):
