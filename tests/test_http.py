@@ -401,3 +401,101 @@ def test_the_process_ends_only_once_no_thread_is_inside_openssl(case, srv, tmp_p
     else:
         assert proc.stdout.startswith("exiting\n") and proc.stdout.endswith("on the wire at exit: 0\n"), proc.stdout
         assert took < 10  # stopped, not waited out (20 s)
+
+
+def test_closing_the_client_cuts_what_a_pool_still_has_on_the_wire(srv):
+    """A run that ends early (``--limit``) drops its pages' generator with pages still being fetched on a
+    pool's threads; the process's exit joins those threads: it waited for their answers (8 s here) and
+    their retries. The CLI closes the run's client, which stops it: they end at once."""
+    import subprocess
+    import sys
+
+    def slow(h):
+        time.sleep(8)
+        reply(200, b"late")(h)
+
+    srv.routes["/fast"] = [reply(200, b"ok")]
+    srv.routes["/slow"] = [slow]
+    script = """
+import sys
+from migrator.config import HttpConfig
+from migrator.http import HttpClient
+from migrator.sources.tistory import _ordered_map
+client = HttpClient(HttpConfig(), allow_private=True)
+pages = _ordered_map(lambda u: client.get(u).status, [sys.argv[1] + "/fast", sys.argv[1] + "/slow"], 2)
+print(next(pages), flush=True)
+pages.close()  # as the pipeline's break at --limit drops it
+client.close()
+"""
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", script, srv.url], capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - started
+    assert proc.returncode == 0 and proc.stdout == "200\n", proc.stderr
+    assert any(path == "/slow" for path, _ in srv.log)  # it was on the wire
+    assert took < 4, f"the exit waited {took:.1f} s for a page nobody reads"
+
+
+def test_a_connection_that_completes_after_the_stop_sends_nothing(srv, monkeypatch):
+    """stop() shuts the sockets of the exchanges on the wire; one still connecting has none yet. When its
+    connect completes, the socket is closed at once: no request is sent, and no TLS handshake starts (a
+    stopped run's exit raced that handshake inside OpenSSL)."""
+    import threading
+
+    from urllib3.util import connection as u3_connection
+
+    real = u3_connection.create_connection
+    connecting = threading.Event()
+
+    def slow_connect(*a, **k):
+        connecting.set()
+        time.sleep(0.5)
+        return real(*a, **k)
+
+    monkeypatch.setattr(u3_connection, "create_connection", slow_connect)
+    srv.routes["/x"] = [reply(200, b"ok")]
+    c = HttpClient(HttpConfig(retries=3), allow_private=True)
+    failed: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            c.get(srv.url + "/x")
+        except FetchError as e:
+            failed.append(e)
+
+    t = threading.Thread(target=ask)
+    t.start()
+    assert connecting.wait(5)
+    c.stop()
+    t.join(timeout=5)
+    assert not t.is_alive() and failed and "stopping" in failed[0].message, failed
+    time.sleep(0.2)
+    assert srv.log == []  # nothing was sent on the connection that completed after the stop
+    with pytest.raises(FetchError, match="stopping"):
+        c.get(srv.url + "/x")
+
+
+def test_a_stopped_client_starts_no_session_and_exit_ignores_a_second_ctrl_c():
+    """A client stopped before its first request makes no session, so no CA bundle load starts after the
+    process's exit has joined its threads; the exit's wait is not cut by another Ctrl-C."""
+    import subprocess
+    import sys
+
+    script = """
+import signal, threading
+from migrator.errors import FetchError
+from migrator.http import HttpClient, _drain_at_exit
+c = HttpClient(allow_private=True)
+c.stop()
+try:
+    c.session
+except FetchError as e:
+    print("no session:", e.message)
+print("threads:", sorted(t.name for t in threading.enumerate()))
+_drain_at_exit()
+print("sigint ignored:", signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "no session: the run is stopping", "threads: ['MainThread']", "sigint ignored: True"
+    ], proc.stdout

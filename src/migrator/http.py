@@ -34,7 +34,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -431,6 +431,12 @@ class TlsContexts:
             # the tables the parse was using under it: a quick dry run died of a segmentation fault.
             threading.Thread(target=self._load, args=(where, future), name="tls-bundle", daemon=False).start()
 
+    def settled(self, timeout: float) -> bool:
+        """Whether every load has ended, waiting up to ``timeout`` seconds (a failed load has ended too)."""
+        with self._lock:
+            loads = list(self._made.values())
+        return not wait(loads, timeout=timeout).not_done
+
     def get(self, verify: bool | str) -> ssl.SSLContext:
         """The context for ``verify``, loaded now if no thread is loading it; a bundle that cannot be read is a
         FetchError that says so (asking again would not help)."""
@@ -495,9 +501,15 @@ EXIT_DRAIN_SECONDS = 3.0  # how long an exit waits for exchanges still on the wi
 def _drain_at_exit() -> None:
     """Stop every client and wait for its exchanges to leave the wire before the process exits. A thread
     that nobody waits for (a resync's questions asked ahead, when the blog fails to open) may be inside
-    OpenSSL, in a handshake or decrypting a record; exit's OPENSSL_cleanup frees the library's tables under
-    it, and the process dies of a segmentation fault instead of its exit status. Stopped, every exchange
-    ends at once (its socket shut); one still connecting is waited for at most EXIT_DRAIN_SECONDS."""
+    OpenSSL, in a handshake or decrypting a record, or loading the CA bundle; exit's OPENSSL_cleanup frees
+    the library's tables under it, and the process dies of a segmentation fault instead of its exit status.
+    Stopped, every exchange ends at once (its socket shut; a connection that completes later is closed
+    before its TLS handshake); one still connecting is waited for at most EXIT_DRAIN_SECONDS."""
+    if threading.current_thread() is threading.main_thread():
+        import signal
+
+        # a second Ctrl-C must not cut this wait (at most EXIT_DRAIN_SECONDS) into the crash it prevents
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     clients = list(_LIVE)
     for client in clients:
         client.stop()
@@ -523,6 +535,7 @@ class HttpClient:
         self._resolver = resolve
         self._pool_size = pool_size
         self._session: requests.Session | None = None
+        self._tls: TlsContexts | None = None  # the session's contexts (their loads are waited for at exit)
         self._session_lock = threading.Lock()
         self._gates: dict[str, _HostGate] = {}
         self._delays: dict[str, float] = {}
@@ -545,7 +558,8 @@ class HttpClient:
         if session is None:
             with self._session_lock:
                 if self._session is None:
-                    tls = TlsContexts()
+                    self._check_stopped()  # stopped: no bundle load starts (exit may already be past its joins)
+                    tls = self._tls = TlsContexts()
                     tls.preload(_ca_bundle())  # in a thread, while requests is imported
                     from migrator.transport import guarded_session
 
@@ -556,6 +570,10 @@ class HttpClient:
         return session
 
     def close(self) -> None:
+        """The run is over with this client: it is stopped (what a pool still has on the wire, pages read
+        ahead past ``--limit``, is cut: the process's exit joins those threads and waited for their answers
+        and retries) and its connections closed."""
+        self.stop()
         if self._session is not None:
             self._session.close()
 
@@ -583,9 +601,19 @@ class HttpClient:
             deadline.expire()  # a read blocked on a slow answer returns now
 
     def drained(self, timeout: float) -> bool:
-        """Whether no exchange is on the wire, waiting up to ``timeout`` seconds for the last to leave."""
+        """Whether no exchange is on the wire and no CA bundle is being loaded, waiting up to ``timeout``
+        seconds for the last to end (a session being made is waited for first: it starts the load)."""
+        until = time.monotonic() + timeout
+        if not self._session_lock.acquire(timeout=timeout):
+            return False
+        try:
+            tls = self._tls
+        finally:
+            self._session_lock.release()
+        if tls is not None and not tls.settled(max(0.0, until - time.monotonic())):
+            return False
         with self._count_lock:
-            return self._count_lock.wait_for(lambda: not self._active, timeout)
+            return self._count_lock.wait_for(lambda: not self._active, max(0.0, until - time.monotonic()))
 
     def _check_stopped(self) -> None:
         if self._stopped.is_set():
@@ -805,6 +833,9 @@ class HttpClient:
                     with deadline:
                         self._check_stopped()  # stop() may have come while this waited at the gate
                         got = self._exchange(url, current, headers, to_file, cap, deadline)
+                except _Retryable:
+                    self._check_stopped()  # cut by stop(): said so, neither retried nor announced as a retry
+                    raise
                 finally:
                     with self._count_lock:
                         self._active.discard(deadline)

@@ -19,8 +19,22 @@ from urllib3.util import connection as u3_connection
 from migrator.http import Resolver, TlsContexts, _ca_bundle, _local
 
 
+def _unless_expired(conn: Any, sock: socket.socket) -> socket.socket:
+    """The socket just connected, unless its exchange's deadline passed (or the run stopped) while it was
+    being connected: then it is closed before a TLS handshake starts on it (a stopped run's exit would
+    otherwise race that handshake inside OpenSSL)."""
+    deadline = getattr(_local, "deadline", None)
+    if deadline is not None and deadline.expired:
+        sock.close()
+        raise ConnectTimeoutError(conn, deadline.message)
+    return sock
+
+
 class _TimedMixin:
     """Connections that put themselves under the current exchange's deadline when they connect or send."""
+
+    def _new_conn(self) -> socket.socket:
+        return _unless_expired(self, super()._new_conn())  # type: ignore[misc]
 
     def connect(self) -> None:
         deadline = getattr(_local, "deadline", None)
@@ -67,7 +81,7 @@ class _PinnedMixin(_TimedMixin):
                 failure.__cause__ = e  # what the system said (connection refused...), for the message
             else:
                 sys.audit("http.client.connect", self, conn.host, conn.port)
-                return sock
+                return _unless_expired(conn, sock)
         raise failure
 
 

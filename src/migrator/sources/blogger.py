@@ -1003,6 +1003,7 @@ class BloggerFeedSource(BloggerSource):
         except (FetchError, NotABlogError) as e:
             raise _ListingFailed(str(e)) from None
         finally:  # stopped (Ctrl-C): pages not yet asked are not asked, those on the wire are not waited for
+            # here (the run's stop, or its client's close, cuts them: exit joins the pool's threads)
             pool.shutdown(wait=False, cancel_futures=True)
         if len(ids) < total:
             raise _ListingFailed(f"the summary feed listed {len(ids)} of {total} entries")

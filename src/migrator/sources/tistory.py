@@ -1682,7 +1682,9 @@ def _ordered_map(fn, items: list, workers: int):  # type: ignore[no-untyped-def]
             if nxt is not None:
                 window.append(pool.submit(fn, nxt))
     finally:
-        # Ctrl-C, or the caller stopped early: pages not started are dropped at once, not waited for
+        # Ctrl-C, or the caller stopped early (--limit): pages not started are dropped at once, not waited
+        # for; those on the wire end when the run's client is closed (HttpClient.close stops it), or the
+        # process's exit, which joins the pool's threads, would wait for their answers and retries
         pool.shutdown(wait=False, cancel_futures=True)
 
 
