@@ -499,3 +499,33 @@ print("sigint ignored:", signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
     assert proc.stdout.splitlines() == [
         "no session: the run is stopping", "threads: ['MainThread']", "sigint ignored: True"
     ], proc.stdout
+
+
+def test_an_exchange_cut_by_the_stop_is_not_announced_as_a_retry(srv):
+    import threading
+
+    def held(h):
+        time.sleep(3)
+        reply(200, b"late")(h)
+
+    srv.routes["/held"] = [held]
+    c = HttpClient(HttpConfig(retries=3, read_timeout=10), allow_private=True)
+    told: list[tuple] = []
+    c.on_retry = lambda *a: told.append(a)
+    failed: list[FetchError] = []
+    t = threading.Thread(target=lambda: failed.extend(_raised(lambda: c.get(srv.url + "/held"))))
+    t.start()
+    end = time.monotonic() + 5
+    while not c._active and time.monotonic() < end:
+        time.sleep(0.01)
+    c.stop()
+    t.join(timeout=5)
+    assert failed and failed[0].message == "the run is stopping" and told == [], (failed, told)
+
+
+def _raised(fn) -> list[FetchError]:
+    try:
+        fn()
+    except FetchError as e:
+        return [e]
+    return []
