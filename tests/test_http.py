@@ -3,6 +3,9 @@ redirects, the private-address guard, conditional GET and proxies."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -360,8 +363,8 @@ client = HttpClient(HttpConfig(retries=1, read_timeout=30, deadline=60), allow_p
 def ask():
     try:
         client.get(sys.argv[1])
-    except FetchError as e:
-        print("ended:", e.message, flush=True)
+    except FetchError:
+        pass  # (no print: one from this thread raced the exit's own lines)
 threading.Thread(target=ask, daemon=True).start()
 end = time.monotonic() + 10
 while not client._active and time.monotonic() < end:
@@ -374,9 +377,6 @@ print("exiting", flush=True)
 
 @pytest.mark.parametrize("case", sorted(EXIT_SCRIPTS))
 def test_the_process_ends_only_once_no_thread_is_inside_openssl(case, srv, tmp_path):
-    import subprocess
-    import sys
-
     import certifi
 
     def held(h):  # headers and a part of the body, then nothing for 20 s
@@ -399,7 +399,7 @@ def test_the_process_ends_only_once_no_thread_is_inside_openssl(case, srv, tmp_p
     if case == "load":
         assert proc.stdout == "loaded True\n"
     else:
-        assert proc.stdout.startswith("exiting\n") and proc.stdout.endswith("on the wire at exit: 0\n"), proc.stdout
+        assert proc.stdout == "exiting\non the wire at exit: 0\n", proc.stdout
         assert took < 10  # stopped, not waited out (20 s)
 
 
@@ -407,31 +407,27 @@ def test_closing_the_client_cuts_what_a_pool_still_has_on_the_wire(srv):
     """A run that ends early (``--limit``) drops its pages' generator with pages still being fetched on a
     pool's threads; the process's exit joins those threads: it waited for their answers (8 s here) and
     their retries. The CLI closes the run's client, which stops it: they end at once."""
-    import subprocess
-    import sys
-
-    def slow(h):
-        time.sleep(8)
-        reply(200, b"late")(h)
-
     srv.routes["/fast"] = [reply(200, b"ok")]
-    srv.routes["/slow"] = [slow]
+    srv.routes["/slow"] = [reply(200, b"late", delay=8)]
     script = """
-import sys
+import sys, time
 from migrator.config import HttpConfig
 from migrator.http import HttpClient
 from migrator.sources.tistory import _ordered_map
 client = HttpClient(HttpConfig(), allow_private=True)
 pages = _ordered_map(lambda u: client.get(u).status, [sys.argv[1] + "/fast", sys.argv[1] + "/slow"], 2)
 print(next(pages), flush=True)
+end = time.monotonic() + 10
+while not client._active and time.monotonic() < end:  # the slow page being asked
+    time.sleep(0.01)
+print(len(client._active), flush=True)
 pages.close()  # as the pipeline's break at --limit drops it
 client.close()
 """
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-c", script, srv.url], capture_output=True, text=True, timeout=60)
     took = time.monotonic() - started
-    assert proc.returncode == 0 and proc.stdout == "200\n", proc.stderr
-    assert any(path == "/slow" for path, _ in srv.log)  # it was on the wire
+    assert proc.returncode == 0 and proc.stdout == "200\n1\n", proc.stderr  # the slow page on the wire at close
     assert took < 4, f"the exit waited {took:.1f} s for a page nobody reads"
 
 
@@ -439,8 +435,6 @@ def test_a_connection_that_completes_after_the_stop_sends_nothing(srv, monkeypat
     """stop() shuts the sockets of the exchanges on the wire; one still connecting has none yet. When its
     connect completes, the socket is closed at once: no request is sent, and no TLS handshake starts (a
     stopped run's exit raced that handshake inside OpenSSL)."""
-    import threading
-
     from urllib3.util import connection as u3_connection
 
     real = u3_connection.create_connection
@@ -477,9 +471,6 @@ def test_a_connection_that_completes_after_the_stop_sends_nothing(srv, monkeypat
 def test_a_stopped_client_starts_no_session_and_exit_ignores_a_second_ctrl_c():
     """A client stopped before its first request makes no session, so no CA bundle load starts after the
     process's exit has joined its threads; the exit's wait is not cut by another Ctrl-C."""
-    import subprocess
-    import sys
-
     script = """
 import signal, threading
 from migrator.errors import FetchError
@@ -502,13 +493,7 @@ print("sigint ignored:", signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
 
 
 def test_an_exchange_cut_by_the_stop_is_not_announced_as_a_retry(srv):
-    import threading
-
-    def held(h):
-        time.sleep(3)
-        reply(200, b"late")(h)
-
-    srv.routes["/held"] = [held]
+    srv.routes["/held"] = [reply(200, b"late", delay=3)]
     c = HttpClient(HttpConfig(retries=3, read_timeout=10), allow_private=True)
     told: list[tuple] = []
     c.on_retry = lambda *a: told.append(a)
